@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "gantry",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gantry", targets: ["gantry"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config (scripts/setup installs the -dev packages).
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(name: "Diagnostics"),
+        .target(name: "OCI", dependencies: ["Diagnostics"]),
+        .target(name: "ByteStreams", dependencies: ["Diagnostics", "CCrypto"]),
+        .target(name: "Layering", dependencies: ["Diagnostics", "OCI", "ByteStreams", "CArchive", "CZlib"]),
+        .target(name: "ContentStore", dependencies: ["Diagnostics", "OCI", "ByteStreams"]),
+        .target(name: "Build", dependencies: [
+            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "CArchive",
+            .product(name: "Yams", package: "Yams"),
+        ], resources: []),
+        .target(name: "GantryCLI", dependencies: [
+            "Diagnostics", "OCI", "Build", "ContentStore", "Layering",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "gantry", dependencies: ["GantryCLI"]),
+
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "LayeringTests", dependencies: ["Layering", "ByteStreams", "OCI", "CArchive"]),
+        .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "OCI"]),
+        .testTarget(name: "BuildTests", dependencies: ["Build", "OCI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,66 @@
+import Foundation
+import OCI
+import Layering
+import Diagnostics
+
+/// Everything one build needs, validated: the recipe merged with flags.
+public struct BuildRequest: Sendable {
+    public var base: ImageLocation = .scratch
+    /// nil: the base's platform, else the host's.
+    public var platform: Platform?
+    public var layers: [LayerSpec] = []
+    public var settings = ImageSettings()
+    public var compression: Compression = .default
+    /// SOURCE_DATE_EPOCH: layer mtimes and `created`. nil means 0 (1970-01-01).
+    public var sourceDateEpoch: Int64?
+    public var threads = 1
+    public var useCache = true
+    /// Name of the image in the store's index.json (besides `gantry:last-build`).
+    public var tag: String?
+    public var outputs: [ImageLocation] = []
+    public var digestFile: String?
+    /// Where to look for git source/revision metadata (the recipe's directory).
+    public var contextDirectory: String?
+
+    public init() {}
+
+    /// Applies a recipe; flags are applied afterwards by the caller and win.
+    public mutating func apply(_ recipe: Recipe) throws {
+        if let base = recipe.base { self.base = try ImageLocation(parsing: base, role: "base") }
+        if let platform = recipe.platform { self.platform = try Platform(parsing: platform) }
+        layers = recipe.layers
+        settings.entrypoint = recipe.entrypoint
+        settings.cmd = recipe.cmd
+        settings.env = recipe.env
+        settings.workdir = recipe.workdir
+        settings.user = recipe.user
+        settings.ports = recipe.ports
+        settings.volumes = recipe.volumes
+        settings.labels = recipe.labels
+        settings.stopSignal = recipe.stopSignal
+        if let compression = recipe.compression { self.compression = try Compression(parsing: compression) }
+        tag = recipe.tag
+    }
+
+    /// SOURCE_DATE_EPOCH from the environment (reproducible-builds.org spec).
+    public static func sourceDateEpoch(from environment: [String: String]) throws -> Int64? {
+        guard let text = environment["SOURCE_DATE_EPOCH"], !text.isEmpty else { return nil }
+        guard let value = Int64(text), value >= 0 else {
+            throw Failure(.usage, "SOURCE_DATE_EPOCH='\(text)' is not a non-negative whole number of seconds")
+        }
+        return value
+    }
+}
+
+/// `uid[:gid]` → numbers (names would need the image's /etc/passwd).
+enum Ownership {
+    static func parse(_ text: String?) throws -> (uid: UInt32, gid: UInt32) {
+        guard let text else { return (0, 0) }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let uid = UInt32(parts[0]),
+              let gid = parts.count == 2 ? UInt32(parts[1]) : uid else {
+            throw Failure(.usage, "ownership '\(text)' must be numeric uid[:gid], e.g. 1000:1000")
+        }
+        return (uid, gid)
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import OCI
+import ByteStreams
+import ContentStore
+import Layering
+import Diagnostics
+
+/// One line of the build report.
+public struct LayerReport: Sendable {
+    public var description: String
+    public var blob: LayerBlob
+    public var seconds: Double
+    public var source: Source
+
+    public enum Source: Sendable { case base, built, cached }
+}
+
+public struct BuildResult: Sendable {
+    public var image: AssembledImage
+    public var layers: [LayerReport]
+}
+
+/// Runs a build: base → new layers → config and manifest → outputs.
+public struct Builder {
+    public static let lastBuildTag = "gantry:last-build"
+
+    public let store: ContentStore
+
+    public init(store: ContentStore) { self.store = store }
+
+    public func build(_ request: BuildRequest, report: (LayerReport) -> Void) throws -> BuildResult {
+        for output in request.outputs { try ImageWriter.checkWritable(output) }
+        if let digestFile = request.digestFile { try ImageWriter.checkParentExists(of: digestFile, what: "--digest-file") }
+
+        let mtime = request.sourceDateEpoch ?? 0
+        let cache = LayerCache(store: store, enabled: request.useCache)
+        let (base, baseReports) = try resolveBase(request, mtime: mtime, cache: cache)
+        baseReports.forEach(report)
+        let platform = request.platform ?? base.config?.platform ?? Platform.host
+
+        var built: [BuiltLayer] = []
+        var reports = baseReports
+        for spec in request.layers {
+            let layerStart = Date()
+            let owner = try Ownership.parse(spec.ownership)
+            let options = FileSetOptions(destination: spec.destination, ignore: spec.ignore, uid: owner.uid,
+                                         gid: owner.gid, allowExternalSymlinks: spec.allowExternalSymlinks)
+            let fileSet = try FileSet(source: spec.source, options: options)
+            let settings = LayerSettings(compression: try spec.compression.map(Compression.init(parsing:)) ?? request.compression,
+                                         mtime: mtime, threads: request.threads)
+            let key = cache.key(for: fileSet, settings: settings)
+            var source = LayerReport.Source.cached
+            let blob: LayerBlob
+            if let hit = cache.lookup(key) {
+                blob = hit
+            } else {
+                blob = try ingestLayer { try LayerBuilder.build(fileSet, settings: settings, into: $0) }
+                cache.remember(blob, for: key)
+                source = .built
+            }
+            let count = fileSet.entries.count
+            built.append(BuiltLayer(blob: blob, createdBy: "gantry: \(count) entr\(count == 1 ? "y" : "ies") at \(spec.destination)"))
+            let line = LayerReport(description: spec.destination, blob: blob,
+                                   seconds: Date().timeIntervalSince(layerStart), source: source)
+            reports.append(line)
+            report(line)
+        }
+
+        var settings = request.settings
+        let created = Assembler.timestamp(mtime)
+        settings.labels = defaultLabels(request: request, created: created).merging(settings.labels) { $1 }
+        let image = try Assembler(store: store).assemble(base: base, layers: built, settings: settings,
+                                                         platform: platform, created: created)
+        try store.tag(Builder.lastBuildTag, image.manifestDescriptor)
+        if let tag = request.tag { try store.tag(tag, image.manifestDescriptor) }
+        for output in request.outputs { try ImageWriter(store: store, image: image).write(to: output) }
+        if let digestFile = request.digestFile {
+            try AtomicFile.write(Array("\(image.manifestDescriptor.digest)\n".utf8), to: digestFile)
+        }
+        return BuildResult(image: image, layers: reports)
+    }
+
+    /// Streams a blob into the store: temp file, then renamed to its digest; on
+    /// any error the temp file is deleted.
+    private func ingestLayer(_ produce: (ByteSink) throws -> LayerBlob) throws -> LayerBlob {
+        let ingest = try store.beginIngest()
+        do {
+            let blob = try produce(ingest)
+            try ingest.commit(digest: blob.descriptor.digest)
+            return blob
+        } catch {
+            ingest.abort()
+            throw error
+        }
+    }
+
+    private func resolveBase(_ request: BuildRequest, mtime: Int64, cache: LayerCache) throws -> (BaseImage, [LayerReport]) {
+        let platform = request.platform ?? Platform.host
+        let start = Date()
+        var base: BaseImage
+        var source = LayerReport.Source.base
+        switch request.base {
+        case .scratch:
+            return (.scratch, [])
+        case .ociLayout(let directory, let tag):
+            base = try LayoutReader(store: store, platform: platform).read(directory: directory, tag: tag)
+        case .ociArchive(let file):
+            base = try OCIArchiveReader(store: store, platform: platform).read(file: file)
+        case .dockerArchive:
+            throw Failure(.usage, "base \(request.base) is not supported yet; convert it with 'skopeo copy docker-archive:FILE oci:DIR:TAG' and use oci:DIR:TAG")
+        case .rootfs(let file):
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw Failure(.missingInput, "base rootfs:\(file) does not exist; check the path")
+            }
+            let settings = LayerSettings(compression: request.compression, mtime: mtime, threads: request.threads)
+            let key = cache.key(forTarball: file, settings: settings)
+            let blob: LayerBlob
+            if let key, let hit = cache.lookup(key) {
+                blob = hit
+                source = .cached
+            } else {
+                blob = try ingestLayer { try RootfsImport.build(tarball: file, settings: settings, into: $0) }
+                if let key { cache.remember(blob, for: key) }
+                source = .built
+            }
+            base = BaseImage(config: nil, layers: [blob], name: nil, digest: nil)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let reports = base.layers.map { LayerReport(description: "base", blob: $0, seconds: seconds, source: source) }
+        return (base, reports)
+    }
+
+    /// org.opencontainers.image.created, plus source/revision from git when known.
+    private func defaultLabels(request: BuildRequest, created: String) -> [String: String] {
+        var labels = [AnnotationKey.created: created]
+        if let directory = request.contextDirectory {
+            let git = GitMetadata.read(directory: directory)
+            if let source = git.source { labels[AnnotationKey.source] = source }
+            if let revision = git.revision { labels[AnnotationKey.revision] = revision }
+        }
+        return labels
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Yams
+import Diagnostics
+
+/// `gantry.yaml`: what to build. Parsed strictly: an unknown key or a value of the
+/// wrong type is an error naming the file and line, so typos never pass silently.
+/// Relative paths are resolved against the recipe's directory.
+public struct Recipe: Sendable, Equatable {
+    public var base: String?
+    public var platform: String?
+    public var layers: [LayerSpec] = []
+    public var entrypoint: [String]?
+    public var cmd: [String]?
+    /// In order; later entries win over earlier ones and over the base's.
+    public var env: [EnvironmentVariable] = []
+    public var workdir: String?
+    public var user: String?
+    public var ports: [String] = []
+    public var volumes: [String] = []
+    public var labels: [String: String] = [:]
+    public var stopSignal: String?
+    /// Default for layers that do not set their own.
+    public var compression: String?
+    public var tag: String?
+
+    public init() {}
+}
+
+public struct EnvironmentVariable: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    /// Parses `NAME=value` (the value may be empty or contain '=').
+    public init(parsing text: String, source: String) throws {
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+            throw Failure(.usage, "\(source): '\(text)' is not NAME=value")
+        }
+        name = String(text[..<equals])
+        value = String(text[text.index(after: equals)...])
+    }
+}
+
+/// One `layers:` item.
+public struct LayerSpec: Sendable, Equatable {
+    public var source: String
+    public var destination: String
+    public var ignore: [String] = []
+    /// `uid[:gid]`, numeric.
+    public var ownership: String?
+    public var compression: String?
+    public var allowExternalSymlinks = false
+
+    public init(source: String, destination: String) {
+        self.source = source
+        self.destination = destination
+    }
+
+    /// Parses the `--layer SOURCE:DESTINATION` flag form.
+    public init(flag text: String) throws {
+        guard let colon = text.lastIndex(of: ":"), colon != text.startIndex,
+              text[text.index(after: colon)...].hasPrefix("/") else {
+            throw Failure(.usage, "--layer '\(text)' must be SOURCE:/absolute/destination, e.g. app:/app")
+        }
+        self.init(source: String(text[..<colon]), destination: String(text[text.index(after: colon)...]))
+    }
+}
+
+extension Recipe {
+    /// Reads and validates the recipe file at `path`.
+    public static func load(path: String) throws -> Recipe {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw Failure(.missingInput, "recipe \(path) does not exist; run 'gantry init' to write one, or pass --file")
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw Failure(.missingInput, "cannot read recipe \(path) as UTF-8 text")
+        }
+        let directory = ((path as NSString).deletingLastPathComponent as NSString).standardizingPath
+        return try parse(text, source: path, directory: directory.isEmpty ? "." : directory)
+    }
+
+    /// Parses recipe text. `directory` anchors relative layer sources.
+    public static func parse(_ text: String, source: String, directory: String) throws -> Recipe {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw Failure(.usage, "\(source): not valid YAML: \(RecipeReader.describe(error))")
+        } catch {
+            throw Failure(.usage, "\(source): not valid YAML: \(error)")
+        }
+        guard let node else { throw Failure(.usage, "\(source) is empty; run 'gantry init' for a starter recipe") }
+        return try RecipeReader(source: source, directory: directory).recipe(from: node)
+    }
+}

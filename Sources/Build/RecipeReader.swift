@@ -1,0 +1,121 @@
+import Foundation
+import Yams
+import Diagnostics
+
+/// Walks the YAML node tree of a recipe, checking every key and type and
+/// reporting problems as `file:line: …`.
+struct RecipeReader {
+    let source: String
+    let directory: String
+
+    static let topLevelKeys = ["base", "platform", "layers", "entrypoint", "cmd", "env", "workdir", "user",
+                               "ports", "volumes", "labels", "stopSignal", "compression", "tag"]
+    static let layerKeys = ["source", "destination", "ignore", "ownership", "compression", "allowExternalSymlinks"]
+
+    func recipe(from node: Node) throws -> Recipe {
+        var recipe = Recipe()
+        for (key, value) in try mapping(node, field: "recipe") {
+            let name = try string(key, field: "key")
+            switch name {
+            case "base": recipe.base = try string(value, field: name)
+            case "platform": recipe.platform = try string(value, field: name)
+            case "layers": recipe.layers = try sequence(value, field: name).enumerated().map { try layer($1, number: $0 + 1) }
+            case "entrypoint": recipe.entrypoint = try command(value, field: name)
+            case "cmd": recipe.cmd = try command(value, field: name)
+            case "env":
+                recipe.env = try mapping(value, field: name).map {
+                    EnvironmentVariable(name: try string($0.0, field: "env name"), value: try string($0.1, field: "env value"))
+                }
+            case "workdir": recipe.workdir = try string(value, field: name)
+            case "user": recipe.user = try string(value, field: name)
+            case "ports": recipe.ports = try sequence(value, field: name).map { try string($0, field: "port") }
+            case "volumes": recipe.volumes = try sequence(value, field: name).map { try string($0, field: "volume") }
+            case "labels":
+                for (labelKey, labelValue) in try mapping(value, field: name) {
+                    recipe.labels[try string(labelKey, field: "label name")] = try string(labelValue, field: "label value")
+                }
+            case "stopSignal": recipe.stopSignal = try string(value, field: name)
+            case "compression": recipe.compression = try string(value, field: name)
+            case "tag": recipe.tag = try string(value, field: name)
+            default: throw unknownKey(name, at: key, known: Self.topLevelKeys)
+            }
+        }
+        return recipe
+    }
+
+    func layer(_ node: Node, number: Int) throws -> LayerSpec {
+        var source: String?
+        var destination: String?
+        var spec = LayerSpec(source: "", destination: "")
+        for (key, value) in try mapping(node, field: "layers[\(number)]") {
+            let name = try string(key, field: "key")
+            switch name {
+            case "source": source = try string(value, field: name)
+            case "destination": destination = try string(value, field: name)
+            case "ignore": spec.ignore = try sequence(value, field: name).map { try string($0, field: "ignore pattern") }
+            case "ownership": spec.ownership = try string(value, field: name)
+            case "compression": spec.compression = try string(value, field: name)
+            case "allowExternalSymlinks": spec.allowExternalSymlinks = try bool(value, field: name)
+            default: throw unknownKey(name, at: key, known: Self.layerKeys)
+            }
+        }
+        guard let source else { throw error(at: node, "layers[\(number)] needs 'source' (a directory or file)") }
+        guard let destination else { throw error(at: node, "layers[\(number)] needs 'destination' (an absolute path in the image)") }
+        spec.source = source.hasPrefix("/") ? source : directory + "/" + source
+        spec.destination = destination
+        return spec
+    }
+
+    // MARK: typed accessors
+
+    func mapping(_ node: Node, field: String) throws -> [(Node, Node)] {
+        guard case .mapping(let mapping) = node else { throw typeError(node, field: field, expected: "a mapping (key: value lines)") }
+        return mapping.map { ($0.key, $0.value) }
+    }
+
+    func sequence(_ node: Node, field: String) throws -> [Node] {
+        guard case .sequence(let sequence) = node else { throw typeError(node, field: field, expected: "a list") }
+        return Array(sequence)
+    }
+
+    func string(_ node: Node, field: String) throws -> String {
+        guard case .scalar(let scalar) = node else { throw typeError(node, field: field, expected: "a single value") }
+        return scalar.string
+    }
+
+    func bool(_ node: Node, field: String) throws -> Bool {
+        switch try string(node, field: field) {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw typeError(node, field: field, expected: "true or false")
+        }
+    }
+
+    /// A list of words (exec form), or one string run by /bin/sh -c (shell form, as in a Dockerfile).
+    func command(_ node: Node, field: String) throws -> [String] {
+        if case .scalar(let scalar) = node { return ["/bin/sh", "-c", scalar.string] }
+        return try sequence(node, field: field).map { try string($0, field: field) }
+    }
+
+    // MARK: errors
+
+    func line(_ node: Node) -> String {
+        node.mark.map { "\(source):\($0.line)" } ?? source
+    }
+
+    func error(at node: Node, _ message: String) -> Failure {
+        Failure(.usage, "\(line(node)): \(message)")
+    }
+
+    func typeError(_ node: Node, field: String, expected: String) -> Failure {
+        error(at: node, "'\(field)' must be \(expected)")
+    }
+
+    func unknownKey(_ name: String, at node: Node, known: [String]) -> Failure {
+        error(at: node, "unknown key '\(name)'; known keys: \(known.joined(separator: ", "))")
+    }
+
+    static func describe(_ error: YamlError) -> String {
+        "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+    }
+}

@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Diagnostics
+
+/// Writes to an open file descriptor, retrying short writes and EINTR, and turns
+/// a failure (ENOSPC above all) into an error that names the file.
+public final class FileDescriptorSink: ByteSink {
+    public let descriptor: Int32
+    public let path: String
+    private var closed = false
+
+    /// Creates (or truncates) `path` with mode 0644.
+    public init(creating path: String, exclusive: Bool = false) throws {
+        var flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC
+        if exclusive { flags |= O_EXCL }
+        let fd = open(path, flags, 0o644)
+        guard fd >= 0 else { throw SystemError.failure("create", path: path) }
+        descriptor = fd
+        self.path = path
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard var pointer = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            let written = Glibc.write(descriptor, pointer, remaining)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SystemError.failure("write", path: path)
+            }
+            remaining -= written
+            pointer += written
+        }
+    }
+
+    /// Flushes to stable storage, so that a rename after it never exposes a file
+    /// whose data a crash could still lose.
+    public func sync() throws {
+        guard fsync(descriptor) == 0 else { throw SystemError.failure("write", path: path) }
+    }
+
+    public func close() throws {
+        guard !closed else { return }
+        closed = true
+        guard Glibc.close(descriptor) == 0 else { throw SystemError.failure("write", path: path) }
+    }
+
+    deinit { if !closed { _ = Glibc.close(descriptor) } }
+}

@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Diagnostics
+
+/// Reads a file in fixed-size chunks: memory stays at one buffer whatever the size.
+public enum FileReader {
+    public static let chunkSize = 1 << 20
+
+    /// Calls `body` with each chunk of the file at `path`, in order.
+    public static func forEachChunk(of path: String, chunkSize: Int = chunkSize,
+                                    _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError.failure("open", path: path) }
+        defer { close(fd) }
+        try forEachChunk(of: fd, path: path, chunkSize: chunkSize, body)
+    }
+
+    public static func forEachChunk(of fd: Int32, path: String, chunkSize: Int = chunkSize,
+                                    _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let got = read(fd, buffer.baseAddress, chunkSize)
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SystemError.failure("read", path: path)
+            }
+            if got == 0 { return }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
+        }
+    }
+
+    /// The whole file, for small documents only (manifests, configs, index.json).
+    public static func readSmallFile(_ path: String, limit: Int = 64 << 20) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try forEachChunk(of: path, chunkSize: 64 << 10) { chunk in
+            bytes.append(contentsOf: chunk)
+            if bytes.count > limit {
+                throw Failure(.invalidInput, "\(path) is larger than \(limit >> 20) MiB; expected a small JSON document")
+            }
+        }
+        return bytes
+    }
+
+    /// SHA-256 and size of a file, streamed.
+    public static func digest(of path: String) throws -> (sha256: [UInt8], size: Int64) {
+        let sink = DigestingSink(next: nil)
+        try forEachChunk(of: path) { try sink.write($0) }
+        return (sink.finish(), sink.count)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import ByteStreams
+import Diagnostics
+
+/// Writes a file so that readers see either the old content or the new, never a
+/// mix: temp file in the same directory, fsync, rename.
+public enum AtomicFile {
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        try write(to: path) { try $0.write(bytes) }
+    }
+
+    /// Streams `produce` into a temp file next to `path`, then renames it over `path`.
+    /// On any error the temp file is removed and `path` is left as it was.
+    public static func write(to path: String, _ produce: (ByteSink) throws -> Void) throws {
+        let temp = temporaryPath(for: path)
+        do {
+            let sink = try FileDescriptorSink(creating: temp, exclusive: true)
+            try produce(sink)
+            try sink.sync()
+            try sink.close()
+            guard rename(temp, path) == 0 else { throw SystemError.failure("write", path: path) }
+        } catch {
+            unlink(temp)
+            throw error
+        }
+    }
+
+    /// A hidden sibling of `path`, unique to this process and call.
+    public static func temporaryPath(for path: String) -> String {
+        let directory = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        let prefix = directory.isEmpty ? "" : directory + "/"
+        return "\(prefix).\(name).\(getpid())-\(UUID().uuidString.prefix(8)).tmp"
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import OCI
+import ByteStreams
+import Diagnostics
+
+/// The local image store and build cache: an OCI image layout directory
+/// (image-layout.md: `oci-layout`, `index.json`, `blobs/sha256/<hex>`), so any
+/// OCI tool can read it (`skopeo inspect oci:STORE:TAG`).
+///
+/// Blobs arrive through a temp file under `ingest/` and are renamed into place
+/// only once complete, synced and digested: a crash never leaves a partial blob
+/// under a digest name. Renames are atomic, so concurrent builds sharing a store
+/// only need a lock for `index.json` (see `IndexFile`).
+public struct ContentStore: Sendable {
+    public let root: String
+
+    /// `$XDG_CACHE_HOME/gantry`, else `~/.cache/gantry`.
+    public static var defaultRoot: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty { return cache + "/gantry" }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return home + "/.cache/gantry"
+    }
+
+    /// Opens the store at `root`, creating the layout if it does not exist yet.
+    public init(root: String) throws {
+        self.root = root
+        for directory in [root, root + "/blobs", root + "/blobs/sha256", root + "/ingest"] {
+            try ContentStore.makeDirectory(directory)
+        }
+        let layoutFile = root + "/oci-layout"
+        if !FileManager.default.fileExists(atPath: layoutFile) {
+            try AtomicFile.write(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutFile)
+        }
+        let indexFile = root + "/index.json"
+        if !FileManager.default.fileExists(atPath: indexFile) {
+            try IndexFile(path: indexFile).update { _ in }
+        }
+    }
+
+    public func blobPath(_ digest: Digest) -> String {
+        "\(root)/blobs/\(digest.algorithm)/\(digest.encoded)"
+    }
+
+    public func contains(_ digest: Digest) -> Bool {
+        FileManager.default.fileExists(atPath: blobPath(digest))
+    }
+
+    /// Starts writing a new blob; see `BlobIngest`.
+    public func beginIngest() throws -> BlobIngest {
+        try BlobIngest(store: self)
+    }
+
+    /// Stores a small document (config, manifest) and returns its descriptor.
+    @discardableResult
+    public func put(_ bytes: [UInt8], mediaType: String) throws -> Descriptor {
+        let digest = Digest(sha256: SHA256Hasher.hash(bytes))
+        if !contains(digest) {
+            let ingest = try beginIngest()
+            try ingest.write(bytes)
+            try ingest.commit(digest: digest)
+        }
+        return Descriptor(mediaType: mediaType, digest: digest, size: Int64(bytes.count))
+    }
+
+    /// Reads a small blob whole, checking it against its digest.
+    public func read(_ digest: Digest) throws -> [UInt8] {
+        let path = blobPath(digest)
+        guard contains(digest) else {
+            throw Failure(.missingInput, "blob \(digest) is not in the store \(root)")
+        }
+        let bytes = try FileReader.readSmallFile(path)
+        guard Digest(sha256: SHA256Hasher.hash(bytes)) == digest else {
+            throw Failure(.invalidInput, "blob \(path) does not match its digest; delete it and build again")
+        }
+        return bytes
+    }
+
+    /// Copies a blob from any file into the store, verifying digest and size on the way.
+    public func ingest(file path: String, expected: Descriptor) throws {
+        if contains(expected.digest) { return }
+        let ingest = try beginIngest()
+        let digesting = DigestingSink(next: ingest)
+        try FileReader.forEachChunk(of: path) { try digesting.write($0) }
+        let actual = Digest(sha256: digesting.finish())
+        guard actual == expected.digest, digesting.count == expected.size else {
+            throw Failure(.invalidInput, "\(path) does not match its descriptor (expected \(expected.digest), \(expected.size) bytes; got \(actual), \(digesting.count) bytes)")
+        }
+        try ingest.commit(digest: actual)
+    }
+
+    /// Moves a file on the store's file system into the store after verifying it,
+    /// saving a copy (used for blobs unpacked from an archive into `ingest/`).
+    public func adopt(file path: String, expected: Descriptor) throws {
+        let (sha256, size) = try FileReader.digest(of: path)
+        let actual = Digest(sha256: sha256)
+        guard actual == expected.digest, size == expected.size else {
+            throw Failure(.invalidInput, "\(path) does not match its descriptor (expected \(expected.digest), \(expected.size) bytes; got \(actual), \(size) bytes)")
+        }
+        guard rename(path, blobPath(actual)) == 0 else { throw SystemError.failure("store blob", path: blobPath(actual)) }
+    }
+
+    public var index: IndexFile { IndexFile(path: root + "/index.json") }
+
+    /// Names a manifest in `index.json` (annotation org.opencontainers.image.ref.name),
+    /// replacing whatever had that name.
+    public func tag(_ name: String, _ manifest: Descriptor) throws {
+        try index.update { index in
+            index.manifests.removeAll { $0.annotations?[AnnotationKey.refName] == name }
+            var named = manifest
+            var annotations = named.annotations ?? [:]
+            annotations[AnnotationKey.refName] = name
+            named.annotations = annotations
+            index.manifests.append(named)
+        }
+    }
+
+    static func makeDirectory(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw Failure(.cannotCreateOutput, "store path \(path) exists and is not a directory; choose another --store")
+            }
+            return
+        }
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+            throw SystemError.failure("create directory", path: path)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import OCI
+import ByteStreams
+import Diagnostics
+
+/// `index.json` of an image layout, read and replaced under an exclusive lock
+/// (flock on `index.json.lock`) so that concurrent builds never lose each other's tags.
+public struct IndexFile: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public func read() throws -> Index {
+        guard FileManager.default.fileExists(atPath: path) else { return Index(manifests: []) }
+        return try CanonicalJSON.decode(Index.self, from: try FileReader.readSmallFile(path), source: path)
+    }
+
+    /// Reads, changes and atomically rewrites the index while holding the lock.
+    public func update(_ change: (inout Index) throws -> Void) throws {
+        let lockPath = path + ".lock"
+        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lock >= 0 else { throw SystemError.failure("create", path: lockPath) }
+        defer { close(lock) }
+        while flock(lock, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw SystemError.failure("lock", path: lockPath) }
+        }
+        defer { flock(lock, LOCK_UN) }
+        var index = try read()
+        try change(&index)
+        try AtomicFile.write(try CanonicalJSON.encode(index), to: path)
+    }
+
+    /// The manifest descriptor named `name`, if any.
+    public func find(_ name: String) throws -> Descriptor? {
+        try read().manifests.last { $0.annotations?[AnnotationKey.refName] == name }
+    }
+}

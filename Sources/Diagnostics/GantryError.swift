@@ -1,0 +1,47 @@
+/// What kind of failure an error is, which fixes the process exit code.
+///
+/// The codes follow BSD sysexits(3) so that scripts can tell a bad recipe from a
+/// full disk without parsing messages. README.md documents them; keep both in step.
+public enum FailureKind: Sendable {
+    /// A flag, recipe field or reference is malformed.
+    case usage
+    /// An input exists but its content is wrong (bad JSON, digest mismatch, escaping symlink).
+    case invalidInput
+    /// An input file, directory or image does not exist or cannot be read.
+    case missingInput
+    /// An output cannot be created (missing directory, permission).
+    case cannotCreateOutput
+    /// Reading or writing failed part-way (disk full, I/O error).
+    case io
+    /// A bug in gantry: an invariant did not hold.
+    case internalFailure
+
+    public var exitCode: Int32 {
+        switch self {
+        case .usage: return 64            // EX_USAGE
+        case .invalidInput: return 65     // EX_DATAERR
+        case .missingInput: return 66     // EX_NOINPUT
+        case .cannotCreateOutput: return 73 // EX_CANTCREAT
+        case .io: return 74               // EX_IOERR
+        case .internalFailure: return 70  // EX_SOFTWARE
+        }
+    }
+}
+
+/// An error that gantry shows to a person as one line: what failed, where, and what to do.
+public protocol GantryError: Error, CustomStringConvertible, Sendable {
+    var kind: FailureKind { get }
+}
+
+/// The common concrete error: a kind and a finished one-line message.
+public struct Failure: GantryError {
+    public let kind: FailureKind
+    public let message: String
+
+    public init(_ kind: FailureKind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import ArgumentParser
+import OCI
+import Build
+import ContentStore
+import Layering
+import Diagnostics
+
+/// `gantry build`: recipe + flags → image in the store, and any `--output`s.
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build an OCI image from gantry.yaml and flags (flags win).",
+        discussion: """
+        Prints one line per layer on standard error and the manifest digest on standard output.
+        SOURCE_DATE_EPOCH sets every file's mtime and the image's 'created' time (default 0).
+        """)
+
+    @Option(name: [.short, .customLong("file")], help: "Recipe file (default: ./gantry.yaml when it exists).")
+    var recipeFile: String?
+
+    @Option(help: "Base image: scratch, oci:DIR[:TAG], oci-archive:FILE or rootfs:FILE.tar.")
+    var base: String?
+
+    @Option(help: "Target platform os/arch[/variant] (default: the base's, else this machine's).")
+    var platform: String?
+
+    @Option(name: .customLong("layer"), help: "SOURCE:/destination; repeat for more layers. Replaces the recipe's layers.")
+    var layers: [String] = []
+
+    @Option(help: "Entrypoint as a JSON array, or a string run by /bin/sh -c.")
+    var entrypoint: String?
+
+    @Option(help: "Cmd as a JSON array, or a string run by /bin/sh -c.")
+    var cmd: String?
+
+    @Option(name: .customLong("env"), help: "NAME=value; repeatable; merged by name over the base's and the recipe's.")
+    var environment: [String] = []
+
+    @Option(help: "Working directory (absolute).")
+    var workdir: String?
+
+    @Option(help: "User to run as: name, uid or uid:gid.")
+    var user: String?
+
+    @Option(name: .customLong("port"), help: "Port to expose: 8080 or 8080/tcp; repeatable.")
+    var ports: [String] = []
+
+    @Option(name: .customLong("label"), help: "KEY=value; repeatable; wins over the recipe's.")
+    var labels: [String] = []
+
+    @Option(help: "Signal that stops the container, e.g. SIGTERM.")
+    var stopSignal: String?
+
+    @Option(help: "Layer compression: auto (default), gzip, gzip:0-9, auto:1-9 or none.")
+    var compression: String?
+
+    @Option(help: "Name for the image in the store's index.json.")
+    var tag: String?
+
+    @Option(name: .customLong("output"), help: "Also write oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE[:REPO:TAG]; repeatable.")
+    var outputs: [String] = []
+
+    @Option(help: "Write the manifest digest to this file (for CI).")
+    var digestFile: String?
+
+    @Option(help: "Content store directory (default: $XDG_CACHE_HOME/gantry or ~/.cache/gantry).")
+    var store: String?
+
+    @Option(help: "Compression threads (default: the number of cores). The bytes do not depend on it.")
+    var threads: Int?
+
+    @Flag(help: "Rebuild every layer even when its inputs are unchanged.")
+    var noCache = false
+
+    @Flag(name: .shortAndLong, help: "Print only the digest.")
+    var quiet = false
+
+    func run() throws {
+        let request = try makeRequest()
+        let store = try ContentStore(root: self.store ?? ContentStore.defaultRoot)
+        let result = try Builder(store: store).build(request) { line in
+            if !quiet { StandardError.write(BuildOutput.line(for: line)) }
+        }
+        if !quiet {
+            StandardError.write(BuildOutput.summary(result, outputs: request.outputs))
+        }
+        print(result.image.manifestDescriptor.digest)
+    }
+
+    func makeRequest() throws -> BuildRequest {
+        var request = BuildRequest()
+        let recipePath = recipeFile ?? (FileManager.default.fileExists(atPath: "gantry.yaml") ? "gantry.yaml" : nil)
+        if let recipePath {
+            try request.apply(try Recipe.load(path: recipePath))
+            request.contextDirectory = (recipePath as NSString).deletingLastPathComponent
+            if request.contextDirectory?.isEmpty ?? true { request.contextDirectory = "." }
+        } else if layers.isEmpty && base == nil {
+            throw Failure(.usage, "no gantry.yaml in this directory; pass --file RECIPE, or --base/--layer flags, or run 'gantry init'")
+        } else {
+            request.contextDirectory = "."
+        }
+        if let base { request.base = try ImageLocation(parsing: base, role: "--base") }
+        if let platform { request.platform = try Platform(parsing: platform) }
+        if !layers.isEmpty { request.layers = try layers.map(LayerSpec.init(flag:)) }
+        if let entrypoint { request.settings.entrypoint = try Self.command(entrypoint, flag: "--entrypoint") }
+        if let cmd { request.settings.cmd = try Self.command(cmd, flag: "--cmd") }
+        request.settings.env += try environment.map { try EnvironmentVariable(parsing: $0, source: "--env") }
+        if let workdir { request.settings.workdir = workdir }
+        if let user { request.settings.user = user }
+        request.settings.ports += ports
+        for label in labels {
+            let variable = try EnvironmentVariable(parsing: label, source: "--label")
+            request.settings.labels[variable.name] = variable.value
+        }
+        if let stopSignal { request.settings.stopSignal = stopSignal }
+        if let compression { request.compression = try Compression(parsing: compression) }
+        if let tag { request.tag = tag }
+        request.outputs = try outputs.map { try ImageLocation(parsing: $0, role: "--output") }
+        request.digestFile = digestFile
+        if let threads, threads < 1 { throw Failure(.usage, "--threads must be at least 1") }
+        request.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        request.useCache = !noCache
+        request.sourceDateEpoch = try BuildRequest.sourceDateEpoch(from: ProcessInfo.processInfo.environment)
+        return request
+    }
+
+    /// A JSON array of strings (exec form) or a plain string (shell form).
+    static func command(_ text: String, flag: String) throws -> [String] {
+        guard text.trimmingCharacters(in: .whitespaces).hasPrefix("[") else { return ["/bin/sh", "-c", text] }
+        guard let words = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else {
+            throw Failure(.usage, "\(flag) '\(text)' is not a JSON array of strings, e.g. '[\"python3\", \"app.py\"]'")
+        }
+        return words
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import OCI
+import Build
+
+/// The human-readable lines `gantry build` prints.
+enum BuildOutput {
+    static func line(for layer: LayerReport) -> String {
+        let how: String
+        switch layer.source {
+        case .base: how = "from base"
+        case .cached: how = "cached"
+        case .built: how = String(format: "built in %.2fs", layer.seconds)
+        }
+        let size = ByteCount.format(layer.blob.descriptor.size).padding(toLength: 10, withPad: " ", startingAt: 0)
+        let name = layer.description.padding(toLength: max(12, layer.description.count), withPad: " ", startingAt: 0)
+        return "layer  \(name) \(size) \(layer.blob.descriptor.digest.short)  \(how)\n"
+    }
+
+    static func summary(_ result: BuildResult, outputs: [ImageLocation]) -> String {
+        var text = "config \(result.image.manifest.config.digest.short)\n"
+        text += "image  \(result.image.manifestDescriptor.digest)\n"
+        for output in outputs { text += "wrote  \(output)\n" }
+        return text
+    }
+}
+
+enum ByteCount {
+    static func format(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import ArgumentParser
+import Build
+import ContentStore
+import ByteStreams
+import Diagnostics
+
+/// `gantry init`: writes a commented starter gantry.yaml from templates/.
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Write a commented starter gantry.yaml into a directory.")
+
+    @Argument(help: "Directory to write gantry.yaml into.")
+    var directory = "."
+
+    @Flag(help: "Replace an existing gantry.yaml.")
+    var force = false
+
+    func run() throws {
+        let target = directory + "/gantry.yaml"
+        if FileManager.default.fileExists(atPath: target) && !force {
+            throw Failure(.cannotCreateOutput, "\(target) already exists; pass --force to replace it")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw Failure(.cannotCreateOutput, "directory \(directory) does not exist; create it first")
+        }
+        let template = try TemplateLocator.directory() + "/gantry.yaml"
+        try AtomicFile.write(try FileReader.readSmallFile(template), to: target)
+        print("wrote \(target); edit it, then run 'gantry build'")
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import Diagnostics
+
+/// How the files of a layer are mapped and owned in the image.
+public struct FileSetOptions: Sendable, Hashable {
+    /// Absolute path in the image: the directory's contents go below it, or a
+    /// single file goes to it (into it when it ends with `/`).
+    public var destination: String
+    /// Patterns added after `.gantryignore`/`.dockerignore`.
+    public var ignore: [String]
+    public var uid: UInt32
+    public var gid: UInt32
+    /// Keep symlinks whose target lies outside the source (absolute, or `..` past the root).
+    public var allowExternalSymlinks: Bool
+
+    public init(destination: String, ignore: [String] = [], uid: UInt32 = 0, gid: UInt32 = 0,
+                allowExternalSymlinks: Bool = false) {
+        self.destination = destination
+        self.ignore = ignore
+        self.uid = uid
+        self.gid = gid
+        self.allowExternalSymlinks = allowExternalSymlinks
+    }
+}
+
+/// One entry of a layer, already normalized for the tar: image path, type, mode, owner.
+public struct FileEntry: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        case directory
+        case regular(source: String)
+        case symlink(target: String)
+        /// A second name for a file stored earlier in the same layer.
+        case hardlink(to: String)
+    }
+
+    /// Path in the image without the leading `/`, e.g. `app/main.py`.
+    public var path: String
+    public var kind: Kind
+    public var size: Int64
+    public var mode: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+    /// What the cache compares to decide a file is unchanged (mtime, inode, size).
+    public var fingerprint: String
+    /// `device:inode` of a regular file with more than one name, else nil.
+    public var sharedInode: String? = nil
+}
+
+/// The files that make one layer: a directory tree (filtered by ignore rules) or
+/// a single file, mapped to a destination and sorted so the tar is reproducible.
+public struct FileSet: Sendable {
+    public let source: String
+    public let options: FileSetOptions
+    public let entries: [FileEntry]
+
+    /// Walks `source`. Errors name the offending path; nothing is written.
+    public init(source: String, options: FileSetOptions) throws {
+        self.source = source
+        self.options = options
+        guard options.destination.hasPrefix("/") else {
+            throw Failure(.usage, "layer destination '\(options.destination)' must be an absolute path in the image, like /app")
+        }
+        var info = stat()
+        guard stat(source, &info) == 0 else {
+            throw Failure(.missingInput, "layer source \(source) does not exist or cannot be read: \(String(cString: strerror(errno)))")
+        }
+        var collected: [FileEntry] = []
+        let destination = FileSet.normalize(options.destination)
+        let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+        let targetPath: String
+        if isDirectory {
+            targetPath = destination
+        } else if options.destination.hasSuffix("/") {
+            targetPath = FileSet.join(destination, (source as NSString).lastPathComponent)
+        } else {
+            targetPath = destination
+        }
+        collected += FileSet.parentDirectories(of: targetPath, including: isDirectory)
+            .map { FileEntry(path: $0, kind: .directory, size: 0, mode: 0o755, uid: 0, gid: 0, fingerprint: "") }
+        if isDirectory {
+            if !targetPath.isEmpty, var root = collected.last, root.path == targetPath {
+                root.uid = options.uid
+                root.gid = options.gid
+                collected[collected.count - 1] = root
+            }
+            guard access(source, R_OK | X_OK) == 0 else {
+                throw SystemError.failure("read directory", path: source)
+            }
+            let rules = try IgnoreRules.load(directory: source, extra: options.ignore)
+            var walker = Walker(root: source, targetRoot: targetPath, rules: rules, options: options)
+            try walker.walk(relative: "")
+            collected += walker.entries
+        } else {
+            let walker = Walker(root: (source as NSString).deletingLastPathComponent, targetRoot: "",
+                                rules: try IgnoreRules(patterns: []), options: options)
+            if let entry = try walker.entry(for: source, relative: (source as NSString).lastPathComponent,
+                                            imagePath: targetPath, info: info) {
+                collected.append(entry)
+            }
+        }
+        entries = FileSet.linkHardlinks(collected.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) })
+    }
+
+    /// Total bytes of file content, for progress and the cache key.
+    public var contentSize: Int64 { entries.reduce(0) { $0 + $1.size } }
+
+    static func normalize(_ path: String) -> String {
+        path.split(separator: "/").filter { $0 != "." && !$0.isEmpty }.joined(separator: "/")
+    }
+
+    static func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : b.isEmpty ? a : a + "/" + b }
+
+    /// `srv/app` → `srv`, `srv/app` (the latter only for a directory source).
+    static func parentDirectories(of path: String, including last: Bool) -> [String] {
+        let parts = path.split(separator: "/").map(String.init)
+        let count = last ? parts.count : max(parts.count - 1, 0)
+        return (0..<count).map { parts[0...$0].joined(separator: "/") }
+    }
+
+    /// Regular files sharing an inode: the first in sorted order keeps the data,
+    /// later ones become hard links to it, so the content is stored once.
+    static func linkHardlinks(_ entries: [FileEntry]) -> [FileEntry] {
+        var firstByInode: [String: String] = [:]
+        return entries.map { entry in
+            guard case .regular = entry.kind, let inode = entry.sharedInode else { return entry }
+            if let first = firstByInode[inode] {
+                var link = entry
+                link.kind = .hardlink(to: first)
+                link.size = 0
+                return link
+            }
+            firstByInode[inode] = entry.path
+            return entry
+        }
+    }
+}
+
+/// Recursive directory walk that applies ignore rules and the symlink policy.
+struct Walker {
+    let root: String
+    let targetRoot: String
+    let rules: IgnoreRules
+    let options: FileSetOptions
+    var entries: [FileEntry] = []
+
+    mutating func walk(relative: String) throws {
+        let directory = relative.isEmpty ? root : root + "/" + relative
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw Failure(.missingInput, "cannot read directory \(directory): check that it exists and is readable")
+        }
+        for name in names.sorted() {
+            let childRelative = relative.isEmpty ? name : relative + "/" + name
+            let childPath = root + "/" + childRelative
+            var info = stat()
+            guard lstat(childPath, &info) == 0 else { throw SystemError.failure("read", path: childPath) }
+            let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+            if rules.excludes(childRelative) {
+                // An excluded directory is skipped whole unless a '!' rule could re-include part of it.
+                if isDirectory && rules.hasExceptions { try walk(relative: childRelative) }
+                continue
+            }
+            let imagePath = FileSet.join(targetRoot, childRelative)
+            if let entry = try entry(for: childPath, relative: childRelative, imagePath: imagePath, info: info) {
+                entries.append(entry)
+            }
+            if isDirectory { try walk(relative: childRelative) }
+        }
+    }
+
+    func entry(for path: String, relative: String, imagePath: String, info: stat) throws -> FileEntry? {
+        let fingerprint = "\(info.st_dev):\(info.st_ino)|\(info.st_size)|\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)|\(info.st_mode)"
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR:
+            return FileEntry(path: imagePath, kind: .directory, size: 0, mode: 0o755,
+                             uid: options.uid, gid: options.gid, fingerprint: fingerprint)
+        case S_IFREG:
+            guard access(path, R_OK) == 0 else { throw SystemError.failure("read", path: path) }
+            let executable = info.st_mode & 0o111 != 0
+            return FileEntry(path: imagePath, kind: .regular(source: path), size: Int64(info.st_size),
+                             mode: executable ? 0o755 : 0o644, uid: options.uid, gid: options.gid,
+                             fingerprint: fingerprint,
+                             sharedInode: info.st_nlink > 1 ? "\(info.st_dev):\(info.st_ino)" : nil)
+        case S_IFLNK:
+            let target = try readLink(path)
+            if !options.allowExternalSymlinks && Walker.escapes(target: target, from: relative) {
+                throw Failure(.invalidInput, "symlink \(path) -> \(target) points outside the layer source \(root); replace it with the file, or allow it with 'allowExternalSymlinks: true'")
+            }
+            return FileEntry(path: imagePath, kind: .symlink(target: target), size: 0, mode: 0o777,
+                             uid: options.uid, gid: options.gid, fingerprint: fingerprint + "|" + target)
+        default:
+            Warnings.emit("skipping \(path): sockets, FIFOs and device files are not stored in layers")
+            return nil
+        }
+    }
+
+    func readLink(_ path: String) throws -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink(path, &buffer, buffer.count - 1)
+        guard length >= 0 else { throw SystemError.failure("read symlink", path: path) }
+        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Lexical check: does `target`, read from the directory of `relative`, leave the root?
+    static func escapes(target: String, from relative: String) -> Bool {
+        if target.hasPrefix("/") { return true }
+        var depth = relative.split(separator: "/").count - 1
+        for part in target.split(separator: "/") {
+            if part == ".." { depth -= 1 } else if part != "." { depth += 1 }
+            if depth < 0 { return true }
+        }
+        return false
+    }
+}

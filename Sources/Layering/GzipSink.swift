@@ -1,0 +1,145 @@
+import CZlib
+import ByteStreams
+import Diagnostics
+
+/// gzip that gives the same bytes whatever the thread count (pigz's scheme):
+/// the input is cut into fixed 1 MiB blocks, each deflated on its own with the
+/// previous 32 KiB as dictionary and ended with a sync flush (the last with
+/// Z_FINISH); the raw deflate pieces are concatenated in order under one gzip
+/// header, with the CRC-32 and length of the whole input in the trailer.
+/// Blocks are compressed by up to `threads` workers; memory is bounded by the
+/// blocks in flight (about 2 MiB each), never by the layer size.
+public final class GzipSink: ByteSink {
+    static let blockSize = 1 << 20
+    static let dictionarySize = 32 << 10
+    /// Header per RFC 1952: no file name, mtime 0, no extra flags, OS 255
+    /// ("unknown") so the bytes do not depend on the build machine.
+    static let header: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]
+
+    private let next: ByteSink
+    private let compression: Compression
+    private let pool: WorkerPool?
+    private let maxInFlight: Int
+    private var block: [UInt8] = []
+    private var dictionary: [UInt8] = []
+    private var inFlight: [Pending<[UInt8]>] = []
+    private var crc: UInt = crc32(0, nil, 0)
+    private var inputLength: UInt64 = 0
+    private var startedOutput = false
+
+    public init(compression: Compression, threads: Int, next: ByteSink) {
+        self.next = next
+        self.compression = compression
+        let threads = max(1, threads)
+        pool = threads > 1 ? WorkerPool(threads: threads, name: "gzip") : nil
+        maxInFlight = threads + 1
+        block.reserveCapacity(GzipSink.blockSize)
+    }
+
+    deinit { pool?.shutdown() }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if !startedOutput {
+            startedOutput = true
+            try next.write(GzipSink.header)
+        }
+        if let base = bytes.baseAddress, bytes.count > 0 {
+            crc = crc32(crc, base.assumingMemoryBound(to: Bytef.self), uInt(bytes.count))
+        }
+        inputLength &+= UInt64(bytes.count)
+        var offset = 0
+        while offset < bytes.count {
+            let take = min(GzipSink.blockSize - block.count, bytes.count - offset)
+            block.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + take)]))
+            offset += take
+            if block.count == GzipSink.blockSize { try submit(last: false) }
+        }
+    }
+
+    /// Compresses what is left, writes the trailer and flushes.
+    public func finish() throws {
+        if !startedOutput {
+            startedOutput = true
+            try next.write(GzipSink.header)
+        }
+        try submit(last: true)
+        while !inFlight.isEmpty { try drainOldest() }
+        var trailer = [UInt8]()
+        let crc32Value = UInt32(truncatingIfNeeded: crc)
+        let size = UInt32(truncatingIfNeeded: inputLength)  // ISIZE is the length mod 2^32
+        for shift in stride(from: 0, to: 32, by: 8) { trailer.append(UInt8(truncatingIfNeeded: crc32Value >> UInt32(shift))) }
+        for shift in stride(from: 0, to: 32, by: 8) { trailer.append(UInt8(truncatingIfNeeded: size >> UInt32(shift))) }
+        try next.write(trailer)
+        pool?.shutdown()
+    }
+
+    private func submit(last: Bool) throws {
+        let input = block
+        let dictionary = self.dictionary
+        let compression = self.compression
+        self.dictionary = input.count >= GzipSink.dictionarySize
+            ? Array(input.suffix(GzipSink.dictionarySize))
+            : Array((self.dictionary + input).suffix(GzipSink.dictionarySize))
+        block.removeAll(keepingCapacity: true)
+        let pending = Pending<[UInt8]>()
+        if let pool {
+            pool.submit { pending.fulfil(GzipSink.deflateBlock(input, dictionary: dictionary, compression: compression, last: last)) }
+        } else {
+            pending.fulfil(GzipSink.deflateBlock(input, dictionary: dictionary, compression: compression, last: last))
+        }
+        inFlight.append(pending)
+        while inFlight.count >= maxInFlight { try drainOldest() }
+    }
+
+    private func drainOldest() throws {
+        let output = inFlight.removeFirst().wait()
+        try next.write(output)
+    }
+
+    /// The level a block is deflated at. `auto` deflates a 64 KiB sample at level 1
+    /// and stores the block (level 0) when that saves under 5 %.
+    static func level(for input: [UInt8], compression: Compression) -> Int32 {
+        switch compression {
+        case .gzip(let level): return level
+        case .none: return 0
+        case .auto(let level):
+            let sample = Array(input.prefix(64 << 10))
+            guard sample.count >= 4096 else { return level }
+            let compressed = deflateRaw(sample, dictionary: [], level: 1, last: true)
+            return Double(compressed.count) > Double(sample.count) * 0.95 ? 0 : level
+        }
+    }
+
+    static func deflateBlock(_ input: [UInt8], dictionary: [UInt8], compression: Compression, last: Bool) -> [UInt8] {
+        deflateRaw(input, dictionary: dictionary, level: level(for: input, compression: compression), last: last)
+    }
+
+    /// One raw deflate piece (no zlib or gzip framing). A sync flush leaves it
+    /// byte-aligned and not final, so the next piece can follow it directly.
+    static func deflateRaw(_ input: [UInt8], dictionary: [UInt8], level: Int32, last: Bool) -> [UInt8] {
+        var stream = z_stream()
+        // windowBits -15: raw deflate; memLevel 8 is zlib's default.
+        deflateInit2_(&stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        defer { deflateEnd(&stream) }
+        if !dictionary.isEmpty {
+            dictionary.withUnsafeBufferPointer { _ = deflateSetDictionary(&stream, $0.baseAddress, uInt($0.count)) }
+        }
+        let bound = Int(deflateBound(&stream, uLong(input.count))) + 64
+        var output = [UInt8](repeating: 0, count: bound)
+        var input = input
+        let produced: Int = input.withUnsafeMutableBufferPointer { inBuffer in
+            output.withUnsafeMutableBufferPointer { outBuffer in
+                stream.next_in = inBuffer.baseAddress
+                stream.avail_in = uInt(inBuffer.count)
+                stream.next_out = outBuffer.baseAddress
+                stream.avail_out = uInt(outBuffer.count)
+                let flush = last ? Z_FINISH : Z_SYNC_FLUSH
+                // The output buffer is larger than deflateBound, so one call completes.
+                _ = CZlib.deflate(&stream, flush)
+                return outBuffer.count - Int(stream.avail_out)
+            }
+        }
+        output.removeSubrange(produced...)
+        return output
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Diagnostics
+
+/// Exclusion rules in .dockerignore syntax (docker docs "dockerignore-file";
+/// moby/patternmatcher): one pattern a line, `#` comments, `!` re-includes, `*`
+/// and `?` stay inside one path component, `**` spans any number, and a pattern
+/// that matches a directory excludes everything below it. The last matching
+/// pattern wins.
+public struct IgnoreRules: Sendable {
+    struct Pattern: Sendable {
+        let text: String
+        let negated: Bool
+        let regex: NSRegularExpression
+    }
+
+    /// Excluded from every FileSet unless a `!` pattern brings them back.
+    public static let defaultPatterns = [".git", "**/.git", "**/__pycache__"]
+
+    private(set) var patterns: [Pattern] = []
+
+    public init(patterns lines: [String], source: String = "ignore rules") throws {
+        for (number, raw) in lines.enumerated() {
+            var line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            var negated = false
+            if line.hasPrefix("!") {
+                negated = true
+                line = String(line.dropFirst()).trimmingCharacters(in: .whitespaces)
+            }
+            let cleaned = IgnoreRules.clean(line)
+            if cleaned.isEmpty || cleaned == "." { continue }
+            do {
+                let regex = try NSRegularExpression(pattern: IgnoreRules.regex(for: cleaned))
+                patterns.append(Pattern(text: cleaned, negated: negated, regex: regex))
+            } catch {
+                throw Failure(.invalidInput, "\(source):\(number + 1): invalid pattern '\(raw)'; check its [ ] brackets")
+            }
+        }
+    }
+
+    /// Default patterns, then `.gantryignore` or else `.dockerignore` from `directory`, then `extra`.
+    public static func load(directory: String, extra: [String]) throws -> IgnoreRules {
+        var lines = defaultPatterns
+        var source = "ignore rules"
+        for name in [".gantryignore", ".dockerignore"] {
+            let path = directory + "/" + name
+            if FileManager.default.fileExists(atPath: path) {
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw Failure(.missingInput, "cannot read \(path) as UTF-8 text")
+                }
+                lines += text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                source = path
+                break
+            }
+        }
+        var rules = try IgnoreRules(patterns: lines, source: source)
+        rules.patterns += try IgnoreRules(patterns: extra, source: "ignore list").patterns
+        return rules
+    }
+
+    /// Whether `path` (relative, `/`-separated) is excluded.
+    public func excludes(_ path: String) -> Bool {
+        var excluded = false
+        for pattern in patterns {
+            if matchesOrParentMatches(pattern, path) { excluded = !pattern.negated }
+        }
+        return excluded
+    }
+
+    /// True when some `!` pattern might re-include something below an excluded
+    /// directory, so the walk has to look inside it.
+    public var hasExceptions: Bool { patterns.contains { $0.negated } }
+
+    private func matchesOrParentMatches(_ pattern: Pattern, _ path: String) -> Bool {
+        if matches(pattern, path) { return true }
+        var prefix = path
+        while let slash = prefix.lastIndex(of: "/") {
+            prefix = String(prefix[..<slash])
+            if matches(pattern, prefix) { return true }
+        }
+        return false
+    }
+
+    private func matches(_ pattern: Pattern, _ path: String) -> Bool {
+        let range = NSRange(path.startIndex..., in: path)
+        return pattern.regex.firstMatch(in: path, options: [.anchored], range: range)?.range == range
+    }
+
+    /// Like Go's filepath.Clean, then without a leading `/` (patterns are relative to the context).
+    static func clean(_ pattern: String) -> String {
+        var parts: [String] = []
+        for part in pattern.split(separator: "/") {
+            if part == "." || part.isEmpty { continue }
+            if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+            parts.append(String(part))
+        }
+        return parts.joined(separator: "/")
+    }
+
+    static func regex(for pattern: String) -> String {
+        var out = "^"
+        let chars = Array(pattern)
+        var index = 0
+        while index < chars.count {
+            let c = chars[index]
+            switch c {
+            case "*":
+                if index + 1 < chars.count, chars[index + 1] == "*" {
+                    index += 1
+                    if index + 1 < chars.count, chars[index + 1] == "/" {
+                        index += 1
+                        out += "(.*/)?"
+                    } else {
+                        out += ".*"
+                    }
+                } else {
+                    out += "[^/]*"
+                }
+            case "?":
+                out += "[^/]"
+            case "[":
+                var j = index + 1
+                var cls = "["
+                if j < chars.count, chars[j] == "!" || chars[j] == "^" { cls += "^"; j += 1 }
+                while j < chars.count, chars[j] != "]" {
+                    if chars[j] == "\\", j + 1 < chars.count { cls += "\\" + String(chars[j + 1]); j += 2; continue }
+                    cls += chars[j] == "[" ? "\\[" : String(chars[j])
+                    j += 1
+                }
+                cls += "]"
+                out += j < chars.count ? cls : "\\["  // an unclosed '[' is a literal
+                index = j < chars.count ? j : index
+            case "\\":
+                if index + 1 < chars.count { index += 1; out += NSRegularExpression.escapedPattern(for: String(chars[index])) }
+            default:
+                out += NSRegularExpression.escapedPattern(for: String(c))
+            }
+            index += 1
+        }
+        return out + "$"
+    }
+}

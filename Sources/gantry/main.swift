@@ -1,0 +1,2 @@
+import GantryCLI
+GantryCommand.runMain()
