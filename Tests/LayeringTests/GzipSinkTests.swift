@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import ByteStreams
+@testable import Layering
+
+/// Collects everything written, for small test streams.
+final class CollectingSink: ByteSink {
+    var bytes: [UInt8] = []
+    func write(_ chunk: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: chunk) }
+}
+
+@Suite struct GzipSinkTests {
+    /// 3.5 MiB: text, then pseudo-random bytes, so blocks differ in kind and the tail is partial.
+    static let input: [UInt8] = {
+        var bytes = Array(String(repeating: "model weights and flask routes\n", count: 60_000).utf8)
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        while bytes.count < 3_670_016 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            bytes.append(UInt8(truncatingIfNeeded: state >> 33))
+        }
+        return bytes
+    }()
+
+    static func compress(_ input: [UInt8], _ compression: Compression, threads: Int, chunk: Int = 70_000) throws -> [UInt8] {
+        let out = CollectingSink()
+        let gzip = GzipSink(compression: compression, threads: threads, next: out)
+        var offset = 0
+        while offset < input.count {
+            let end = min(offset + chunk, input.count)
+            try input[offset..<end].withUnsafeBytes { try gzip.write($0) }
+            offset = end
+        }
+        try gzip.finish()
+        return out.bytes
+    }
+
+    @Test(arguments: [Compression.auto(level: 6), .gzip(level: 1), .gzip(level: 0)])
+    func sameBytesForAnyThreadCountAndGzipReadsThem(_ compression: Compression) throws {
+        let one = try Self.compress(Self.input, compression, threads: 1)
+        let four = try Self.compress(Self.input, compression, threads: 4, chunk: 1 << 20)
+        #expect(one == four)
+        let (status, decompressed) = try run("gzip", ["-dc"], stdin: Data(one))
+        #expect(status == 0)
+        #expect(Array(decompressed) == Self.input)
+    }
+
+    @Test func autoStoresIncompressibleBlocksAndCompressesText() throws {
+        let text = Array(String(repeating: "hello gantry ", count: 100_000).utf8)
+        let random = Array(Self.input.suffix(1 << 20))
+        #expect(try Self.compress(text, .default, threads: 1).count < text.count / 10)
+        let stored = try Self.compress(random, .default, threads: 1)
+        #expect(stored.count >= random.count)           // level 0: framing only
+        #expect(stored.count < random.count + 1024)
+    }
+
+    @Test func headerHasNoNameNoTimeAndFixedOS() throws {
+        let bytes = try Self.compress(Array("x".utf8), .default, threads: 1)
+        #expect(Array(bytes.prefix(10)) == [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff])
+    }
+
+    @Test func emptyInputIsValidGzip() throws {
+        let bytes = try Self.compress([], .default, threads: 2)
+        let (status, decompressed) = try run("gzip", ["-dc"], stdin: Data(bytes))
+        #expect(status == 0 && decompressed.isEmpty)
+    }
+}
