@@ -39,9 +39,9 @@ struct ImageWriter {
     }
 
     static func checkParentExists(of path: String, what: String) throws {
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = PathName.parent(of: path)
         var isDirectory: ObjCBool = false
-        guard parent.isEmpty || (FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) else {
+        guard (FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) else {
             throw Failure(.cannotCreateOutput, "\(what): directory \(parent) does not exist; create it first")
         }
     }

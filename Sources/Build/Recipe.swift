@@ -1,4 +1,5 @@
 import Foundation
+import ByteStreams
 import Yams
 import Diagnostics
 
@@ -79,8 +80,7 @@ extension Recipe {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw Failure(.missingInput, "cannot read recipe \(path) as UTF-8 text")
         }
-        let directory = ((path as NSString).deletingLastPathComponent as NSString).standardizingPath
-        return try parse(text, source: path, directory: directory.isEmpty ? "." : directory)
+        return try parse(text, source: path, directory: PathName.parent(of: path))
     }
 
     /// Parses recipe text. `directory` anchors relative layer sources.

@@ -9,17 +9,18 @@ import Diagnostics
 /// a failure (ENOSPC above all) into an error that names the file.
 public final class FileDescriptorSink: ByteSink {
     public let descriptor: Int32
+    /// What errors call the file: the real destination when `path` is a temp file.
     public let path: String
     private var closed = false
 
-    /// Creates (or truncates) `path` with mode 0644.
-    public init(creating path: String, exclusive: Bool = false) throws {
+    /// Creates (or truncates) `path` with mode 0644. `name` is used in errors.
+    public init(creating path: String, exclusive: Bool = false, describedAs name: String? = nil) throws {
         var flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC
         if exclusive { flags |= O_EXCL }
+        self.path = name ?? path
         let fd = open(path, flags, 0o644)
-        guard fd >= 0 else { throw SystemError.failure("create", path: path) }
+        guard fd >= 0 else { throw SystemError.failure("create", path: self.path) }
         descriptor = fd
-        self.path = path
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {

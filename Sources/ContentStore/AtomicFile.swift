@@ -14,7 +14,7 @@ public enum AtomicFile {
     public static func write(to path: String, _ produce: (ByteSink) throws -> Void) throws {
         let temp = temporaryPath(for: path)
         do {
-            let sink = try FileDescriptorSink(creating: temp, exclusive: true)
+            let sink = try FileDescriptorSink(creating: temp, exclusive: true, describedAs: path)
             try produce(sink)
             try sink.sync()
             try sink.close()
@@ -27,9 +27,8 @@ public enum AtomicFile {
 
     /// A hidden sibling of `path`, unique to this process and call.
     public static func temporaryPath(for path: String) -> String {
-        let directory = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
-        let prefix = directory.isEmpty ? "" : directory + "/"
-        return "\(prefix).\(name).\(getpid())-\(UUID().uuidString.prefix(8)).tmp"
+        let directory = PathName.parent(of: path)
+        let name = PathName.lastComponent(of: path)
+        return "\(directory)/.\(name).\(getpid())-\(UUID().uuidString.prefix(8)).tmp"
     }
 }

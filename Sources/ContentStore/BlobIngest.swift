@@ -15,7 +15,7 @@ public final class BlobIngest: ByteSink {
     init(store: ContentStore) throws {
         self.store = store
         tempPath = "\(store.root)/ingest/\(getpid())-\(UUID().uuidString).tmp"
-        file = try FileDescriptorSink(creating: tempPath, exclusive: true)
+        file = try FileDescriptorSink(creating: tempPath, exclusive: true, describedAs: "a blob in the store \(store.root)")
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {

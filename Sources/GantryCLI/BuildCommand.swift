@@ -1,4 +1,5 @@
 import Foundation
+import ByteStreams
 import ArgumentParser
 import OCI
 import Build
@@ -93,8 +94,7 @@ struct BuildCommand: ParsableCommand {
         let recipePath = recipeFile ?? (FileManager.default.fileExists(atPath: "gantry.yaml") ? "gantry.yaml" : nil)
         if let recipePath {
             try request.apply(try Recipe.load(path: recipePath))
-            request.contextDirectory = (recipePath as NSString).deletingLastPathComponent
-            if request.contextDirectory?.isEmpty ?? true { request.contextDirectory = "." }
+            request.contextDirectory = PathName.parent(of: recipePath)
         } else if layers.isEmpty && base == nil {
             throw Failure(.usage, "no gantry.yaml in this directory; pass --file RECIPE, or --base/--layer flags, or run 'gantry init'")
         } else {

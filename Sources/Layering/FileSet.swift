@@ -1,4 +1,5 @@
 import Foundation
+import ByteStreams
 import Diagnostics
 
 /// How the files of a layer are mapped and owned in the image.
@@ -71,7 +72,7 @@ public struct FileSet: Sendable {
         if isDirectory {
             targetPath = destination
         } else if options.destination.hasSuffix("/") {
-            targetPath = FileSet.join(destination, (source as NSString).lastPathComponent)
+            targetPath = FileSet.join(destination, PathName.lastComponent(of: source))
         } else {
             targetPath = destination
         }
@@ -91,9 +92,9 @@ public struct FileSet: Sendable {
             try walker.walk(relative: "")
             collected += walker.entries
         } else {
-            let walker = Walker(root: (source as NSString).deletingLastPathComponent, targetRoot: "",
+            let walker = Walker(root: PathName.parent(of: source), targetRoot: "",
                                 rules: try IgnoreRules(patterns: []), options: options)
-            if let entry = try walker.entry(for: source, relative: (source as NSString).lastPathComponent,
+            if let entry = try walker.entry(for: source, relative: PathName.lastComponent(of: source),
                                             imagePath: targetPath, info: info) {
                 collected.append(entry)
             }

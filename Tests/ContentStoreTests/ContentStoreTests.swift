@@ -66,3 +66,11 @@ import OCI
         #expect(names == Set((0..<16).map { "tag\($0)" }))
     }
 }
+
+@Suite struct PathNameTests {
+    @Test(arguments: [("l", ".", "l"), ("a/b", "a", "b"), ("/a", "/", "a"), ("a/b/", "a", "b"), ("./x.tar", ".", "x.tar")])
+    func splitsPaths(_ path: String, _ parent: String, _ name: String) {
+        #expect(PathName.parent(of: path) == parent)
+        #expect(PathName.lastComponent(of: path) == name)
+    }
+}

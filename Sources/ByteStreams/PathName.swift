@@ -1,0 +1,26 @@
+/// Splitting file paths into directory and name.
+///
+/// Foundation's `NSString.deletingLastPathComponent` traps on some short paths
+/// (a one-character name, swift-corelibs-foundation 6.3), so gantry does it here.
+public enum PathName {
+    /// `a/b/c` → `a/b`; `c` → `.`; `/c` → `/`; trailing slashes are ignored.
+    public static func parent(of path: String) -> String {
+        let trimmed = trimTrailingSlashes(path)
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        let parent = trimTrailingSlashes(String(trimmed[..<slash]))
+        return parent.isEmpty ? "/" : parent
+    }
+
+    /// `a/b/c` → `c`; `c/` → `c`.
+    public static func lastComponent(of path: String) -> String {
+        let trimmed = trimTrailingSlashes(path)
+        guard let slash = trimmed.lastIndex(of: "/") else { return trimmed }
+        return String(trimmed[trimmed.index(after: slash)...])
+    }
+
+    private static func trimTrailingSlashes(_ path: String) -> String {
+        var result = Substring(path)
+        while result.count > 1, result.hasSuffix("/") { result = result.dropLast() }
+        return String(result)
+    }
+}
