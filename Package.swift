@@ -18,9 +18,11 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // C shims for what Swift cannot call directly (GNU-only functions, C varargs).
+        .target(name: "CShims"),
         .target(name: "Diagnostics"),
         .target(name: "OCI", dependencies: ["Diagnostics"]),
-        .target(name: "ByteStreams", dependencies: ["Diagnostics", "CCrypto"]),
+        .target(name: "ByteStreams", dependencies: ["Diagnostics", "CCrypto", "CShims"]),
         .target(name: "Layering", dependencies: ["Diagnostics", "OCI", "ByteStreams", "CArchive", "CZlib"]),
         .target(name: "ContentStore", dependencies: ["Diagnostics", "OCI", "ByteStreams"]),
         .target(name: "Build", dependencies: [
@@ -28,7 +30,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], resources: []),
         .target(name: "GantryCLI", dependencies: [
-            "Diagnostics", "OCI", "Build", "ContentStore", "Layering",
+            "Diagnostics", "OCI", "Build", "ContentStore", "Layering", "CShims",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gantry", dependencies: ["GantryCLI"]),

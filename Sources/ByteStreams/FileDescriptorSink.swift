@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Diagnostics
+import CShims
 
 /// Writes to an open file descriptor, retrying short writes and EINTR, and turns
 /// a failure (ENOSPC above all) into an error that names the file.
@@ -12,6 +13,11 @@ public final class FileDescriptorSink: ByteSink {
     /// What errors call the file: the real destination when `path` is a temp file.
     public let path: String
     private var closed = false
+    private var written: Int64 = 0
+    private var flushedUpTo: Int64 = 0
+    /// Start writing back to disk every this many bytes, so that the final fsync
+    /// does not wait for a whole multi-GB blob at once (disk I/O overlaps compute).
+    static let writebackInterval: Int64 = 16 << 20
 
     /// Creates (or truncates) `path` with mode 0644. `name` is used in errors.
     public init(creating path: String, exclusive: Bool = false, describedAs name: String? = nil) throws {
@@ -34,6 +40,12 @@ public final class FileDescriptorSink: ByteSink {
             }
             remaining -= written
             pointer += written
+            self.written += Int64(written)
+        }
+        if self.written - flushedUpTo >= Self.writebackInterval {
+            // Asynchronous: only queues the pages for writeback; errors surface at fsync.
+            _ = gantry_start_writeback(descriptor, off_t(flushedUpTo), off_t(self.written - flushedUpTo))
+            flushedUpTo = self.written
         }
     }
 

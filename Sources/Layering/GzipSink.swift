@@ -96,14 +96,14 @@ public final class GzipSink: ByteSink {
         try next.write(output)
     }
 
-    /// The level a block is deflated at. `auto` deflates a 64 KiB sample at level 1
+    /// The level a block is deflated at. `auto` deflates a 16 KiB sample at level 1
     /// and stores the block (level 0) when that saves under 5 %.
     static func level(for input: [UInt8], compression: Compression) -> Int32 {
         switch compression {
         case .gzip(let level): return level
         case .none: return 0
         case .auto(let level):
-            let sample = Array(input.prefix(64 << 10))
+            let sample = Array(input.prefix(16 << 10))
             guard sample.count >= 4096 else { return level }
             let compressed = deflateRaw(sample, dictionary: [], level: 1, last: true)
             return Double(compressed.count) > Double(sample.count) * 0.95 ? 0 : level
@@ -125,21 +125,19 @@ public final class GzipSink: ByteSink {
             dictionary.withUnsafeBufferPointer { _ = deflateSetDictionary(&stream, $0.baseAddress, uInt($0.count)) }
         }
         let bound = Int(deflateBound(&stream, uLong(input.count))) + 64
-        var output = [UInt8](repeating: 0, count: bound)
         var input = input
-        let produced: Int = input.withUnsafeMutableBufferPointer { inBuffer in
-            output.withUnsafeMutableBufferPointer { outBuffer in
+        let flush = last ? Z_FINISH : Z_SYNC_FLUSH
+        // Uninitialized: zero-filling a buffer deflate overwrites costs a pass over it.
+        return [UInt8](unsafeUninitializedCapacity: bound) { outBuffer, initialized in
+            input.withUnsafeMutableBufferPointer { inBuffer in
                 stream.next_in = inBuffer.baseAddress
                 stream.avail_in = uInt(inBuffer.count)
                 stream.next_out = outBuffer.baseAddress
                 stream.avail_out = uInt(outBuffer.count)
-                let flush = last ? Z_FINISH : Z_SYNC_FLUSH
                 // The output buffer is larger than deflateBound, so one call completes.
                 _ = CZlib.deflate(&stream, flush)
-                return outBuffer.count - Int(stream.avail_out)
             }
+            initialized = outBuffer.count - Int(stream.avail_out)
         }
-        output.removeSubrange(produced...)
-        return output
     }
 }

@@ -1,0 +1,22 @@
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include "CShims.h"
+
+int gantry_start_writeback(int fd, off_t offset, off_t length) {
+#ifdef __linux__
+    return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd; (void)offset; (void)length;
+    return 0;
+#endif
+}
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+void gantry_reuse_large_allocations(void) {
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+#endif
+}
