@@ -20,17 +20,20 @@ let package = Package(
 
         // C shims for what Swift cannot call directly (GNU-only functions, C varargs).
         .target(name: "CShims"),
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
         .target(name: "Diagnostics"),
         .target(name: "OCI", dependencies: ["Diagnostics"]),
         .target(name: "ByteStreams", dependencies: ["Diagnostics", "CCrypto", "CShims"]),
         .target(name: "Layering", dependencies: ["Diagnostics", "OCI", "ByteStreams", "CArchive", "CZlib"]),
         .target(name: "ContentStore", dependencies: ["Diagnostics", "OCI", "ByteStreams"]),
+        .target(name: "HTTP", dependencies: ["Diagnostics", "ByteStreams", "CCurl", "CCurlShims"]),
+        .target(name: "Registry", dependencies: ["Diagnostics", "OCI", "ByteStreams", "ContentStore", "HTTP"]),
         .target(name: "Build", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "CArchive",
+            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "Registry", "HTTP", "CArchive",
             .product(name: "Yams", package: "Yams"),
         ], resources: []),
         .target(name: "GantryCLI", dependencies: [
-            "Diagnostics", "OCI", "Build", "ContentStore", "Layering", "CShims",
+            "Diagnostics", "OCI", "Build", "ContentStore", "Layering", "CShims", "Registry", "HTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gantry", dependencies: ["GantryCLI"]),
@@ -39,6 +42,7 @@ let package = Package(
         .testTarget(name: "LayeringTests", dependencies: ["Layering", "ByteStreams", "OCI", "CArchive"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "OCI"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "OCI"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP"]),
     ],
     swiftLanguageModes: [.v6]
 )

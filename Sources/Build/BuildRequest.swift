@@ -1,6 +1,7 @@
 import Foundation
 import OCI
 import Layering
+import Registry
 import Diagnostics
 
 /// Everything one build needs, validated: the recipe merged with flags.
@@ -21,12 +22,15 @@ public struct BuildRequest: Sendable {
     public var digestFile: String?
     /// Where to look for git source/revision metadata (the recipe's directory).
     public var contextDirectory: String?
+    /// For registry bases.
+    public var registry = RegistrySettings()
+    public var transferObserver: TransferObserver?
 
     public init() {}
 
     /// Applies a recipe; flags are applied afterwards by the caller and win.
     public mutating func apply(_ recipe: Recipe) throws {
-        if let base = recipe.base { self.base = try ImageLocation(parsing: base, role: "base") }
+        if let base = recipe.base { self.base = try ImageLocation(parsing: base, role: "base", allowRegistry: true) }
         if let platform = recipe.platform { self.platform = try Platform(parsing: platform) }
         layers = recipe.layers
         settings.entrypoint = recipe.entrypoint

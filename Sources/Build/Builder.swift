@@ -3,6 +3,7 @@ import OCI
 import ByteStreams
 import ContentStore
 import Layering
+import Registry
 import Diagnostics
 
 /// One line of the build report.
@@ -106,6 +107,22 @@ public struct Builder {
             base = try LayoutReader(store: store, platform: platform).read(directory: directory, tag: tag)
         case .ociArchive(let file):
             base = try OCIArchiveReader(store: store, platform: platform).read(file: file)
+        case .registry(let reference):
+            let session = try request.registry.session(for: reference.registry)
+            let pulled = try ImagePuller(store: store, session: session, parallelBlobs: request.registry.upload.parallelBlobs,
+                                         observer: request.transferObserver).pull(reference, platform: platform)
+            let layers = zip(pulled.manifest.layers, pulled.config.rootfs.diffIDs).map { layer, diffID in
+                var oci = layer
+                oci.mediaType = MediaType.ociLayerType(for: layer.mediaType)
+                return LayerBlob(descriptor: oci, diffID: diffID, uncompressedSize: -1)
+            }
+            guard layers.count == pulled.manifest.layers.count else {
+                throw Failure(.invalidInput, "base \(reference): config lists \(pulled.config.rootfs.diffIDs.count) diff_ids for \(pulled.manifest.layers.count) layers")
+            }
+            var name = reference
+            name.digest = nil
+            // org.opencontainers.image.base.name/digest, and where push mounts base layers from.
+            base = BaseImage(config: pulled.config, layers: layers, name: name.description, digest: pulled.descriptor.digest)
         case .dockerArchive:
             throw Failure(.usage, "base \(request.base) is not supported yet; convert it with 'skopeo copy docker-archive:FILE oci:DIR:TAG' and use oci:DIR:TAG")
         case .rootfs(let file):

@@ -13,9 +13,12 @@ public enum ImageLocation: Sendable, Equatable, CustomStringConvertible {
     case dockerArchive(file: String, reference: Reference?)
     /// A root filesystem tarball that becomes the single base layer.
     case rootfs(file: String)
+    /// An image in a registry (`python:3.12-slim`, `docker://myreg.azurecr.io/base:1@sha256:…`).
+    case registry(Reference)
 
-    /// Parses `scratch`, `oci:DIR[:TAG]`, `oci-archive:FILE`, `docker-archive:FILE[:REPO:TAG]`, `rootfs:FILE`.
-    public init(parsing text: String, role: String) throws {
+    /// Parses `scratch`, `oci:DIR[:TAG]`, `oci-archive:FILE`, `docker-archive:FILE[:REPO:TAG]`, `rootfs:FILE`,
+    /// and, where `allowRegistry` (bases), `[docker://]registry/repository[:tag][@digest]`.
+    public init(parsing text: String, role: String, allowRegistry: Bool = false) throws {
         func value(after prefix: String) throws -> String {
             let rest = String(text.dropFirst(prefix.count))
             guard !rest.isEmpty else { throw Failure(.usage, "\(role) '\(text)' names no path after '\(prefix)'") }
@@ -47,8 +50,15 @@ public enum ImageLocation: Sendable, Equatable, CustomStringConvertible {
             }
         } else if text.hasPrefix("rootfs:") {
             self = .rootfs(file: try value(after: "rootfs:"))
+        } else if allowRegistry {
+            let name = text.hasPrefix("docker://") ? try value(after: "docker://") : text
+            do {
+                self = .registry(try Reference(parsing: name))
+            } catch {
+                throw Failure(.usage, "\(role) '\(text)' is neither a known location nor an image reference (\(error)); use scratch, oci:DIR[:TAG], oci-archive:FILE, rootfs:FILE.tar or a reference like python:3.12-slim")
+            }
         } else {
-            throw Failure(.usage, "\(role) '\(text)' is not a known location; use scratch, oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE[:REPO:TAG] or rootfs:FILE.tar")
+            throw Failure(.usage, "\(role) '\(text)' is not a known location; use oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE[:REPO:TAG] (push to a registry with --push REF)")
         }
     }
 
@@ -59,6 +69,7 @@ public enum ImageLocation: Sendable, Equatable, CustomStringConvertible {
         case .ociArchive(let file): return "oci-archive:\(file)"
         case .dockerArchive(let file, let reference): return "docker-archive:\(file)" + (reference.map { ":\($0)" } ?? "")
         case .rootfs(let file): return "rootfs:\(file)"
+        case .registry(let reference): return reference.description
         }
     }
 }

@@ -21,8 +21,8 @@ struct ImageWriter {
             try writeArchive(file: file, docker: nil, includeDockerManifest: false)
         case .dockerArchive(let file, let reference):
             try writeArchive(file: file, docker: reference, includeDockerManifest: true)
-        case .scratch, .rootfs:
-            throw Failure(.usage, "cannot write an image to \(location); use oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE[:REPO:TAG]")
+        case .scratch, .rootfs, .registry:
+            throw Failure(.usage, "cannot write an image to \(location); use oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE[:REPO:TAG], or --push REF for a registry")
         }
     }
 
@@ -32,8 +32,8 @@ struct ImageWriter {
         switch location {
         case .ociLayout(let directory, _): path = directory
         case .ociArchive(let file), .dockerArchive(let file, _): path = file
-        case .scratch, .rootfs:
-            throw Failure(.usage, "cannot write an image to \(location); use oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE[:REPO:TAG]")
+        case .scratch, .rootfs, .registry:
+            throw Failure(.usage, "cannot write an image to \(location); use oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE[:REPO:TAG], or --push REF for a registry")
         }
         try checkParentExists(of: path, what: "output \(location)")
     }

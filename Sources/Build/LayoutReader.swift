@@ -33,13 +33,13 @@ struct BlobLookup {
 }
 
 /// Picks the manifest a base reference means and copies what it needs into the store.
-struct ManifestSelection {
+public struct ManifestSelection {
     let store: ContentStore
     let platform: Platform
     let blobs: BlobLookup
 
     /// The manifest named `tag` in an index, or its only manifest when no tag is given.
-    static func byTag(_ manifests: [Descriptor], tag: String?, location: String) throws -> Descriptor {
+    public static func byTag(_ manifests: [Descriptor], tag: String?, location: String) throws -> Descriptor {
         let tags = manifests.compactMap { $0.annotations?[AnnotationKey.refName] }
         if let tag {
             guard let found = manifests.last(where: { $0.annotations?[AnnotationKey.refName] == tag }) else {

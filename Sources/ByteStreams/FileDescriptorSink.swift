@@ -19,17 +19,19 @@ public final class FileDescriptorSink: ByteSink {
     /// does not wait for a whole multi-GB blob at once (disk I/O overlaps compute).
     static let writebackInterval: Int64 = 16 << 20
 
-    /// Creates (or truncates) `path` with mode 0644. `name` is used in errors.
-    public init(creating path: String, exclusive: Bool = false, describedAs name: String? = nil) throws {
+    /// Creates (or truncates) `path` with `mode`. `name` is used in errors.
+    public init(creating path: String, exclusive: Bool = false, describedAs name: String? = nil, mode: mode_t = 0o644) throws {
         var flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC
         if exclusive { flags |= O_EXCL }
         self.path = name ?? path
-        let fd = open(path, flags, 0o644)
+        let fd = open(path, flags, mode)
         guard fd >= 0 else { throw SystemError.failure("create", path: self.path) }
         descriptor = fd
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        // After close the descriptor number may belong to another file already.
+        guard !closed else { throw Failure(.internalFailure, "write to \(path) after it was closed") }
         guard var pointer = bytes.baseAddress else { return }
         var remaining = bytes.count
         while remaining > 0 {

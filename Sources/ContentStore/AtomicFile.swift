@@ -5,16 +5,16 @@ import Diagnostics
 /// Writes a file so that readers see either the old content or the new, never a
 /// mix: temp file in the same directory, fsync, rename.
 public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to path: String) throws {
-        try write(to: path) { try $0.write(bytes) }
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+        try write(to: path, mode: mode) { try $0.write(bytes) }
     }
 
     /// Streams `produce` into a temp file next to `path`, then renames it over `path`.
     /// On any error the temp file is removed and `path` is left as it was.
-    public static func write(to path: String, _ produce: (ByteSink) throws -> Void) throws {
+    public static func write(to path: String, mode: mode_t = 0o644, _ produce: (ByteSink) throws -> Void) throws {
         let temp = temporaryPath(for: path)
         do {
-            let sink = try FileDescriptorSink(creating: temp, exclusive: true, describedAs: path)
+            let sink = try FileDescriptorSink(creating: temp, exclusive: true, describedAs: path, mode: mode)
             try produce(sink)
             try sink.sync()
             try sink.close()

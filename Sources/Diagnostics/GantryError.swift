@@ -15,6 +15,10 @@ public enum FailureKind: Sendable {
     case io
     /// A bug in gantry: an invariant did not hold.
     case internalFailure
+    /// A remote service could not be reached or kept failing (registry, blob storage).
+    case unavailable
+    /// Credentials were missing or refused.
+    case authentication
 
     public var exitCode: Int32 {
         switch self {
@@ -24,6 +28,8 @@ public enum FailureKind: Sendable {
         case .cannotCreateOutput: return 73 // EX_CANTCREAT
         case .io: return 74               // EX_IOERR
         case .internalFailure: return 70  // EX_SOFTWARE
+        case .unavailable: return 69      // EX_UNAVAILABLE
+        case .authentication: return 77   // EX_NOPERM
         }
     }
 }

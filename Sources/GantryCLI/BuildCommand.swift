@@ -77,14 +77,35 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only the digest.")
     var quiet = false
 
+    @Option(help: "After building, push the image to this registry reference.")
+    var push: String?
+
+    @Option(name: .customLong("push-tag"), help: "With --push: also tag the manifest with this tag. Repeatable.")
+    var pushTags: [String] = []
+
+    @Option(name: .customLong("digest-ref-file"), help: "With --push: write repository@digest to this file (for deploy steps).")
+    var digestReferenceFile: String?
+
+    @OptionGroup var registry: RegistryOptions
+
     func run() throws {
-        let request = try makeRequest()
+        var request = try makeRequest()
+        // Checked before building: a bad destination should not cost a build.
+        let destination = try push.map(Reference.init(parsing:))
+        request.registry = try registry.settings()
+        request.transferObserver = quiet ? nil : ProgressPrinter()
         let store = try ContentStore(root: self.store ?? ContentStore.defaultRoot)
         let result = try Builder(store: store).build(request) { line in
             if !quiet { StandardError.write(BuildOutput.line(for: line)) }
         }
         if !quiet {
             StandardError.write(BuildOutput.summary(result, outputs: request.outputs))
+        }
+        if let destination {
+            let pushed = try PushCommand.push(result.image.manifestDescriptor, from: store, to: destination,
+                                              tags: pushTags, options: registry, quiet: quiet)
+            if !quiet { StandardError.write("pushed \(pushed.reference)\n") }
+            if let digestReferenceFile { try AtomicFile.write(Array("\(pushed.reference)\n".utf8), to: digestReferenceFile) }
         }
         print(result.image.manifestDescriptor.digest)
     }
@@ -100,7 +121,7 @@ struct BuildCommand: ParsableCommand {
         } else {
             request.contextDirectory = "."
         }
-        if let base { request.base = try ImageLocation(parsing: base, role: "--base") }
+        if let base { request.base = try ImageLocation(parsing: base, role: "--base", allowRegistry: true) }
         if let platform { request.platform = try Platform(parsing: platform) }
         if !layers.isEmpty { request.layers = try layers.map(LayerSpec.init(flag:)) }
         if let entrypoint { request.settings.entrypoint = try Self.command(entrypoint, flag: "--entrypoint") }

@@ -1,0 +1,88 @@
+import Foundation
+import ArgumentParser
+import OCI
+import Build
+import ContentStore
+import Registry
+import Diagnostics
+
+/// `gantry push REF`: the last build (or `--image oci:DIR[:TAG]`) to a registry.
+struct PushCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Push an image to a registry: the last build, or --image oci:DIR[:TAG].",
+        discussion: "Prints the pushed reference (repository@digest) on standard output.")
+
+    @Argument(help: "Destination, e.g. myreg.azurecr.io/team/app:1.0 or 127.0.0.1:5000/app:dev.")
+    var reference: String
+
+    @Option(help: "Image to push: oci:DIR[:TAG], or a name in the store (default: the last build).")
+    var image: String?
+
+    @Option(name: .customLong("tag"), help: "Also tag the pushed manifest with this tag. Repeatable.")
+    var tags: [String] = []
+
+    @Option(help: "Content store directory (default: $XDG_CACHE_HOME/gantry or ~/.cache/gantry).")
+    var store: String?
+
+    @OptionGroup var registry: RegistryOptions
+
+    @Flag(help: "Print the result as JSON (reference, digest, tags, blobs).")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "No progress output.")
+    var quiet = false
+
+    func run() throws {
+        let destination = try Reference(parsing: reference)
+        let (source, manifest) = try ImageSelector.resolve(image, store: try ContentStore(root: store ?? ContentStore.defaultRoot))
+        let result = try Self.push(manifest, from: source, to: destination, tags: tags, options: registry, quiet: quiet || json)
+        try Self.report(result, json: json)
+    }
+
+    static func push(_ manifest: Descriptor, from store: ContentStore, to destination: Reference, tags: [String],
+                     options: RegistryOptions, quiet: Bool) throws -> PushResult {
+        for tag in tags where (try? Reference(parsing: "x:\(tag)")) == nil {
+            throw Failure(.usage, "--tag '\(tag)' is not a valid tag: 1-128 of [A-Za-z0-9_.-], not starting with '.' or '-'")
+        }
+        let settings = try options.settings()
+        let session = try settings.session(for: destination.registry)
+        let pusher = ImagePusher(store: store, session: session, settings: settings.upload, observer: quiet ? nil : ProgressPrinter())
+        return try pusher.push(manifest: manifest, to: destination, extraTags: tags)
+    }
+
+    static func report(_ result: PushResult, json: Bool) throws {
+        if json {
+            print(String(decoding: try CanonicalJSON.encode(result), as: UTF8.self))
+        } else {
+            print(result.reference)
+        }
+    }
+}
+
+/// Finds the image a command means: `oci:DIR[:TAG]`, a name in the store, or the last build.
+enum ImageSelector {
+    static func resolve(_ text: String?, store: ContentStore) throws -> (ContentStore, Descriptor) {
+        guard let text else {
+            guard let last = try store.index.find(Builder.lastBuildTag) else {
+                throw Failure(.missingInput, "the store \(store.root) has no build yet; run 'gantry build' first or pass --image oci:DIR[:TAG]")
+            }
+            return (store, last)
+        }
+        if text.hasPrefix("oci:") {
+            guard case .ociLayout(let directory, let tag) = try ImageLocation(parsing: text, role: "--image") else {
+                throw Failure(.usage, "--image '\(text)' must be oci:DIR[:TAG]")
+            }
+            guard FileManager.default.fileExists(atPath: directory + "/index.json") else {
+                throw Failure(.missingInput, "--image \(text): \(directory) is not an OCI image layout (no index.json)")
+            }
+            let layout = try ContentStore(root: directory)
+            let manifests = try layout.index.read().manifests
+            return (layout, try ManifestSelection.byTag(manifests, tag: tag, location: text))
+        }
+        guard let named = try store.index.find(text) else {
+            throw Failure(.missingInput, "no image named '\(text)' in the store \(store.root); use a --tag given to 'gantry build', or oci:DIR[:TAG]")
+        }
+        return (store, named)
+    }
+}

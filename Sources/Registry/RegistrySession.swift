@@ -1,0 +1,59 @@
+import Foundation
+import HTTP
+import Diagnostics
+
+/// Everything about one registry that the threads of a push or pull share:
+/// where it is, how to authenticate, and the tokens obtained so far.
+public final class RegistrySession: @unchecked Sendable {
+    public let registry: String
+    /// `https://host` (or `http://host` for loopback and `--insecure-registry` hosts).
+    public let baseURL: String
+    let credentials: Credentials?
+    /// An Entra ID (AAD) access token to exchange for an ACR refresh token.
+    let aadAccessToken: String?
+    let aadTenant: String?
+    public let options: HTTPOptions
+    let retry: RetryPolicy
+    let tokens = TokenCache()
+    private let lock = NSLock()
+    private var challenge: AuthChallenge?
+    private var exchangedRefreshToken: String?
+
+    public init(registry: String, insecureRegistries: [String] = [], credentials: Credentials?,
+                options: HTTPOptions, retry: RetryPolicy = RetryPolicy(),
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.registry = registry
+        let host = registry.split(separator: ":").first.map(String.init) ?? registry
+        // Plain HTTP only where no one else can listen in: loopback, or hosts named explicitly.
+        let plain = ["localhost", "127.0.0.1", "[::1]"].contains(host) || host.hasPrefix("127.") || insecureRegistries.contains(registry) || insecureRegistries.contains(host)
+        baseURL = (plain ? "http://" : "https://") + (registry == "docker.io" ? "registry-1.docker.io" : registry)
+        self.credentials = credentials
+        aadAccessToken = environment["GANTRY_AZURE_ACCESS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        aadTenant = environment["GANTRY_AZURE_TENANT_ID"]
+        self.options = options
+        self.retry = retry
+    }
+
+    var knownChallenge: AuthChallenge? {
+        lock.lock(); defer { lock.unlock() }
+        return challenge
+    }
+
+    func remember(_ challenge: AuthChallenge) {
+        lock.lock(); defer { lock.unlock() }
+        self.challenge = challenge
+    }
+
+    /// The refresh token for the OAuth2 form: from the credentials, or obtained once
+    /// by exchanging an AAD access token at ACR's `/oauth2/exchange`.
+    func refreshToken(using client: RegistryClient, realm: String, service: String) throws -> String? {
+        if let token = credentials?.refreshToken { return token }
+        guard let aad = aadAccessToken else { return nil }
+        lock.lock()
+        if let exchanged = exchangedRefreshToken { lock.unlock(); return exchanged }
+        lock.unlock()
+        let exchanged = try client.exchangeAADToken(aad, tenant: aadTenant, realm: realm, service: service)
+        lock.lock(); exchangedRefreshToken = exchanged; lock.unlock()
+        return exchanged
+    }
+}
