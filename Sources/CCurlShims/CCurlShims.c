@@ -42,6 +42,11 @@ CURLcode gantry_curl_set_progress_callback(CURL *handle, gantry_curl_progress_ca
     return code != CURLE_OK ? code : curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
 }
 
+CURLcode gantry_curl_set_seek_callback(CURL *handle, gantry_curl_seek_callback callback, void *context) {
+    CURLcode code = curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, callback);
+    return code != CURLE_OK ? code : curl_easy_setopt(handle, CURLOPT_SEEKDATA, context);
+}
+
 long gantry_curl_response_code(CURL *handle) {
     long code = 0;
     curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &code);

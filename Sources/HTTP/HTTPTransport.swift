@@ -52,6 +52,9 @@ public final class HTTPTransport {
         var sinkError: Error?
         var status = 0
         var bodyFile: Int32 = -1
+        /// Where the body starts in `bodyFile`, and its length: to rewind to.
+        var bodyFileStart: Int64 = 0
+        var bodyLength: Int64 = 0
         var bodyBytes: [UInt8] = []
         var bodyOffset = 0
         var bodyRemaining: Int64 = 0
@@ -111,11 +114,15 @@ public final class HTTPTransport {
                 fileToClose = fd
                 guard lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else { throw SystemError.failure("read", path: path) }
                 exchange.bodyFile = fd
+                exchange.bodyFileStart = offset
+                exchange.bodyLength = length
                 exchange.bodyRemaining = length
                 setLong(CURLOPT_UPLOAD, 1)
                 _ = gantry_curl_set_offset(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(length))
             }
             _ = gantry_curl_set_read_callback(handle, HTTPTransport.readBody, context)
+            // curl rewinds the body when it must resend it (a kept-alive connection found dead).
+            _ = gantry_curl_set_seek_callback(handle, HTTPTransport.seekBody, context)
         }
 
         var list: UnsafeMutablePointer<curl_slist>?
@@ -208,6 +215,21 @@ public final class HTTPTransport {
         }
         exchange.bodyRemaining -= Int64(got)
         return got
+    }
+
+    private static let seekBody: gantry_curl_seek_callback = { context, offset, origin in
+        guard let context, origin == SEEK_SET else { return 2 }  // CURL_SEEKFUNC_CANTSEEK
+        let exchange = Unmanaged<Exchange>.fromOpaque(context).takeUnretainedValue()
+        if exchange.bodyFile >= 0 {
+            guard offset <= exchange.bodyLength,
+                  lseek(exchange.bodyFile, off_t(exchange.bodyFileStart + Int64(offset)), SEEK_SET) >= 0 else { return 1 }
+            exchange.bodyRemaining = exchange.bodyLength - Int64(offset)
+        } else {
+            guard offset <= exchange.bodyBytes.count else { return 1 }
+            exchange.bodyOffset = Int(offset)
+            exchange.bodyRemaining = Int64(exchange.bodyBytes.count) - Int64(offset)
+        }
+        return 0  // CURL_SEEKFUNC_OK
     }
 
     private static let reportProgress: gantry_curl_progress_callback = { context, _, downloaded, _, uploaded in

@@ -9,7 +9,7 @@ public struct RetryPolicy: Sendable {
     public var initialDelay: Double
     public var maximumDelay: Double
 
-    public init(attempts: Int = 8, initialDelay: Double = 0.25, maximumDelay: Double = 8) {
+    public init(attempts: Int = 6, initialDelay: Double = 0.25, maximumDelay: Double = 4) {
         self.attempts = attempts
         self.initialDelay = initialDelay
         self.maximumDelay = maximumDelay

@@ -148,7 +148,9 @@ struct BlobUploader {
         let next = status.header("Location").map(client.absolute) ?? location
         guard let range = status.header("Range") else { return (next, 0) }
         let end = range.split(separator: "-").last.flatMap { Int64($0) } ?? -1
-        return (next, end + 1)
+        // distribution answers "0-0" for an empty session as well as for one byte
+        // (registry/handlers/blobupload.go); chunks are never one byte, so 0-0 means empty.
+        return (next, end <= 0 ? 0 : end + 1)
     }
 
     /// A non-chunk request of the upload; transient failures restart the upload.

@@ -55,3 +55,19 @@ import Testing
         #expect(!RetryPolicy.isTransient(status: 404) && !RetryPolicy.isTransient(status: 501))
     }
 }
+
+@Suite struct RegistrySessionTests {
+    @Test(arguments: [
+        ("127.0.0.1:5000", [String](), "http://127.0.0.1:5000"),
+        ("localhost:5000", [], "http://localhost:5000"),
+        ("myreg.azurecr.io", [], "https://myreg.azurecr.io"),
+        ("docker.io", [], "https://registry-1.docker.io"),
+        ("build-host:5000", ["build-host:5000"], "http://build-host:5000"),
+        ("other:5000", ["build-host:5000"], "https://other:5000"),
+    ])
+    func plainHTTPOnlyForLoopbackOrNamedHosts(_ registry: String, _ insecure: [String], _ expected: String) {
+        let session = RegistrySession(registry: registry, insecureRegistries: insecure, credentials: nil,
+                                      options: HTTPOptions(), environment: [:])
+        #expect(session.baseURL == expected)
+    }
+}

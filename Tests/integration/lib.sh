@@ -35,7 +35,7 @@ expect_failure() {
 # json FILE EXPR: evaluates a Python expression over the JSON document `d` in FILE.
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
-inspect_digest() { skopeo inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Digest"])'; }
+inspect_digest() { skopeo inspect "$@" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Digest"])'; }
 
 # A store per test, so tests never share a cache unless they mean to.
 store() { echo "$T/store"; }
@@ -48,7 +48,7 @@ run_tests() {
     T=$(mktemp -d /tmp/gantry-it.XXXXXX)
     local start=$SECONDS
     if ( set -euo pipefail; cd "$T"; "$name" ) >"$T.log" 2>&1; then
-      passed=$((passed + 1)); echo "ok     $name ($((SECONDS - start))s)"
+      passed=$((passed + 1)); echo "ok     $name ($((SECONDS - start))s)"; grep '^    note:' "$T.log" || true
     else
       failed=$((failed + 1)); echo "FAILED $name ($((SECONDS - start))s)"; sed "s/^/    /" "$T.log" | grep -vE "^ +(r[a-z0-9]+|rflags|cs) " | head -60
     fi
@@ -57,3 +57,63 @@ run_tests() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
 }
+
+# ---- services started by tests, stopped when the test's subshell exits ----
+SERVICE_PIDS=""
+stop_services() { for pid in $SERVICE_PIDS; do kill "$pid" 2>/dev/null || true; done; for pid in $SERVICE_PIDS; do wait "$pid" 2>/dev/null || true; done; }
+trap stop_services EXIT
+HELPERS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/helpers"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_for_port() {  # PORT: until something accepts connections (10 s)
+  for _ in $(seq 1 100); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "nothing listens on 127.0.0.1:$1"
+}
+
+# start_registry NAME [AUTH_YAML]: Debian's docker-registry (distribution 2.8) with
+# its access log at $T/NAME.log; sets REG (host:port).
+start_registry() {
+  local name=$1 auth=${2:-} port; port=$(free_port)
+  mkdir -p "$T/$name-data"
+  cat > "$T/$name.yml" <<YAML
+version: 0.1
+log: {level: info, accesslog: {disabled: false}}
+storage: {filesystem: {rootdirectory: $T/$name-data}, delete: {enabled: true}}
+http: {addr: 127.0.0.1:$port}
+$auth
+YAML
+  docker-registry serve "$T/$name.yml" > "$T/$name.log" 2>&1 &
+  SERVICE_PIDS="$SERVICE_PIDS $!"
+  wait_for_port "$port"
+  REG="127.0.0.1:$port"
+}
+
+# start_token_server ARGS...: sets TOKEN_PORT, TOKEN_CERT, TOKEN_LOG.
+start_token_server() {
+  TOKEN_PORT=$(free_port); TOKEN_CERT="$T/token-cert.pem"; TOKEN_LOG="$T/tokens.log"; : > "$TOKEN_LOG"
+  python3 "$HELPERS/token_server.py" --port "$TOKEN_PORT" --cert "$TOKEN_CERT" --log "$TOKEN_LOG" "$@" > "$T/token-server.out" 2>&1 &
+  SERVICE_PIDS="$SERVICE_PIDS $!"
+  wait_for_port "$TOKEN_PORT"
+}
+
+token_auth_yaml() {
+  # realm laid out as ACR's: /oauth2/token, with /oauth2/exchange beside it
+  echo "auth: {token: {realm: 'http://127.0.0.1:$TOKEN_PORT/oauth2/token', service: gantry-test-registry, issuer: gantry-test-issuer, rootcertbundle: $TOKEN_CERT}}"
+}
+
+# start_fault_proxy UPSTREAM ARGS...: sets PROXY (host:port) and PROXY_LOG.
+start_fault_proxy() {
+  local upstream=$1; shift
+  local port; port=$(free_port); PROXY_LOG="$T/faults.log"; : > "$PROXY_LOG"
+  python3 "$HELPERS/fault_proxy.py" --port "$port" --upstream "$upstream" --log "$PROXY_LOG" "$@" > "$T/proxy.out" 2>&1 &
+  SERVICE_PIDS="$SERVICE_PIDS $!"
+  wait_for_port "$port"
+  PROXY="127.0.0.1:$port"
+}
+
+# count_requests LOG METHOD PATTERN: access-log lines of METHOD whose path matches PATTERN.
+count_requests() { grep -E "\"$2 [^ ]*$3" "$1" | wc -l | tr -d ' '; }

@@ -20,6 +20,9 @@ typedef int (*gantry_curl_progress_callback)(void *context, curl_off_t dltotal, 
                                              curl_off_t ultotal, curl_off_t ulnow);
 CURLcode gantry_curl_set_progress_callback(CURL *handle, gantry_curl_progress_callback callback, void *context);
 
+typedef int (*gantry_curl_seek_callback)(void *context, curl_off_t offset, int origin);
+CURLcode gantry_curl_set_seek_callback(CURL *handle, gantry_curl_seek_callback callback, void *context);
+
 long gantry_curl_response_code(CURL *handle);
 
 #endif

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Pushing to and pulling from a real registry (Debian's docker-registry), checked
+# with skopeo and the registry's own access log.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+make_app() {  # DIR [MiB of random data]
+  mkdir -p "$1"
+  printf 'print("hello")\n' > "$1/app.py"
+  [ "${2:-0}" -gt 0 ] && head -c $(( $2 * 1048576 )) /dev/urandom > "$1/weights.bin"
+  return 0
+}
+
+test_push_then_skopeo_sees_the_same_image() {
+  start_registry reg
+  make_app app 3
+  run_gantry build --store "$(store)" --layer app:/app --push "$REG/team/app:v1" --push-tag latest
+  assert_eq "$RC" 0 "build --push ($ERR)"
+  local digest=$OUT
+  assert_eq "$(inspect_digest --tls-verify=false "docker://$REG/team/app:v1")" "$digest" "skopeo sees the pushed tag"
+  assert_eq "$(inspect_digest --tls-verify=false "docker://$REG/team/app:latest")" "$digest" "extra tag"
+  skopeo copy -q --src-tls-verify=false "docker://$REG/team/app:v1" oci:copy:v1
+  assert_eq "$(inspect_digest oci:copy:v1)" "$digest" "copied back with the same digest"
+  # pushing the same image again uploads no blob
+  local before; before=$(wc -l < "$T/reg.log")
+  run_gantry push "$REG/team/app:v1" --store "$(store)" --json
+  assert_eq "$RC" 0 "second push ($ERR)"
+  tail -n +$((before + 1)) "$T/reg.log" > second.log
+  assert_eq "$(count_requests second.log POST /blobs/uploads)" 0 "upload sessions on the second push"
+  assert_eq "$(count_requests second.log PATCH /blobs/uploads)" 0 "PATCH on the second push"
+  assert_eq "$(count_requests second.log HEAD /blobs/)" 2 "HEAD per blob"
+  echo "$OUT" > result.json
+  assert_eq "$(json result.json 'sorted(set(b["action"] for b in d["blobs"]))')" "['present']" "--json blob actions"
+  assert_eq "$(json result.json 'd["digest"]')" "$digest"
+}
+
+test_big_layer_goes_up_in_chunks() {
+  start_registry reg
+  make_app app 100
+  run_gantry build --store "$(store)" --layer app:/models --push "$REG/models/big:1" --chunk-size 16
+  assert_eq "$RC" 0 "build --push ($ERR)"
+  local patches; patches=$(count_requests "$T/reg.log" PATCH /blobs/uploads)
+  [ "$patches" -ge 6 ] || fail "100 MB in 16 MiB chunks took $patches PATCH requests"
+  skopeo copy -q --src-tls-verify=false "docker://$REG/models/big:1" oci:copy:1
+  assert_eq "$(inspect_digest oci:copy:1)" "$OUT" "digest after a chunked upload"
+}
+
+test_base_from_registry_is_mounted_not_uploaded() {
+  start_registry reg
+  make_app base 5 && make_app app
+  run_gantry build --store "$T/base-store" --layer base:/base --env BASE=1 --push "$REG/base/python:1"
+  assert_eq "$RC" 0 "base push ($ERR)"
+  local base_layer; base_layer=$(skopeo inspect --tls-verify=false --raw "docker://$REG/base/python:1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"])')
+  run_gantry build --store "$(store)" --base "$REG/base/python:1" --layer app:/app --push "$REG/apps/web:1"
+  assert_eq "$RC" 0 "app build on a registry base ($ERR)"
+  assert_eq "$(count_requests "$T/reg.log" POST "/v2/apps/web/blobs/uploads/\\?mount=$base_layer&from=base/python")" 1 "mount request"
+  grep -E "\"POST /v2/apps/web/blobs/uploads/\?mount=$base_layer[^\"]*\" 201" "$T/reg.log" > /dev/null || fail "the mount was not answered 201"
+  assert_eq "$(count_requests "$T/reg.log" PUT "/v2/apps/web/blobs/uploads/.*digest=$base_layer")" 0 "base layer uploaded again"
+  skopeo inspect --tls-verify=false --raw "docker://$REG/apps/web:1" > manifest.json
+  assert_eq "$(json manifest.json 'd["annotations"]["org.opencontainers.image.base.name"]')" "$REG/base/python:1"
+  assert_eq "$(json manifest.json 'd["layers"][0]["digest"]')" "$base_layer" "base layer reused"
+  skopeo inspect --tls-verify=false --config "docker://$REG/apps/web:1" > config.json
+  assert_eq "$(json config.json 'd["config"]["Env"]')" "['BASE=1']" "base config inherited"
+  run_gantry inspect "$REG/apps/web:1" --store "$(store)"
+  assert_eq "$RC" 0 "inspect ($ERR)"
+  assert_contains "$OUT" "annotation: org.opencontainers.image.base.name=$REG/base/python:1"
+  assert_contains "$OUT" "layers:     2"
+}
+
+test_basic_auth_login_and_wrong_credentials() {
+  htpasswd -Bbn builder 's3cret-Pa55' > htpasswd
+  start_registry reg "auth: {htpasswd: {realm: gantry-test, path: $T/htpasswd}}"
+  make_app app
+  export DOCKER_CONFIG="$T/docker"
+  expect_failure 77 "registry $REG needs a username and password" build --store "$(store)" --layer app:/app --push "$REG/a/b:1"
+  set +e
+  ERR=$(echo 'wrong-password' | "$GANTRY" login "$REG" -u builder --password-stdin 2>&1); RC=$?
+  set -e
+  assert_eq "$RC" 77 "login with a wrong password ($ERR)"
+  assert_contains "$ERR" "registry $REG refused the credentials"
+  assert_no_file "$DOCKER_CONFIG/config.json"
+  echo 's3cret-Pa55' | "$GANTRY" login "$REG" -u builder --password-stdin > login.out 2>&1
+  assert_eq "$(json "$DOCKER_CONFIG/config.json" "d['auths']['$REG']['auth']")" "$(printf 'builder:s3cret-Pa55' | base64)"
+  assert_eq "$(stat -c %a "$DOCKER_CONFIG/config.json")" 600 "config.json mode"
+  run_gantry build --store "$(store)" --layer app:/app --push "$REG/a/b:1" --verbose
+  assert_eq "$RC" 0 "push with stored credentials ($ERR)"
+  GANTRY_REGISTRY_USERNAME=builder GANTRY_REGISTRY_PASSWORD=nope run_gantry push "$REG/a/b:2" --store "$(store)"
+  assert_eq "$RC" 77 "wrong credentials from the environment"
+  assert_contains "$ERR" "registry $REG refused the credentials"
+  for output in "$OUT" "$ERR" "$(cat login.out)"; do
+    case "$output" in *s3cret-Pa55*|*YnVpbGRlcjpzM2NyZXQtUGE1NQ*) fail "a secret appeared in the output" ;; esac
+  done
+}
+
+test_token_auth_reauthenticates_when_tokens_expire() {
+  # Tokens last 2 s but claim 300: gantry keeps using one until the registry says 401.
+  start_token_server --user ci:tok3n-Pass --ttl 2 --advertise-expires-in 300 --refresh-token refresh-R3fresh --aad-token aad-Acc3ss
+  start_registry reg "$(token_auth_yaml)"
+  make_app app 24
+  export GANTRY_REGISTRY_USERNAME=ci GANTRY_REGISTRY_PASSWORD=tok3n-Pass
+  run_gantry build --store "$(store)" --layer app:/app --push "$REG/secure/app:1" --chunk-size 1 --parallel 1 --verbose
+  assert_eq "$RC" 0 "push with short-lived tokens ($ERR)"
+  local pushed=$OUT
+  sleep 2.5
+  # the same client, a new push after its cached token died: must re-authenticate, not fail
+  run_gantry push "$REG/secure/app:2" --store "$(store)" --verbose
+  assert_eq "$RC" 0 "push after expiry ($ERR)"
+  local issued; issued=$(grep -c "issued basic" "$TOKEN_LOG")
+  [ "$issued" -ge 2 ] || fail "only $issued token(s) issued: no re-authentication happened"
+  grep -q '401' <<<"$ERR" || fail "the registry never answered 401 to a stale token"
+  for secret in tok3n-Pass refresh-R3fresh aad-Acc3ss; do
+    case "$OUT$ERR" in *"$secret"*) fail "secret $secret appeared in the output" ;; esac
+  done
+  assert_eq "$(inspect_digest --creds ci:tok3n-Pass --tls-verify=false "docker://$REG/secure/app:1")" "$pushed"
+  # an identity (refresh) token, as docker's identitytoken or `az acr login --expose-token`
+  unset GANTRY_REGISTRY_USERNAME GANTRY_REGISTRY_PASSWORD
+  GANTRY_REGISTRY_TOKEN=refresh-R3fresh run_gantry push "$REG/secure/app:3" --store "$(store)" --verbose
+  assert_eq "$RC" 0 "push with a refresh token ($ERR)"
+  grep -q "issued refresh_token" "$TOKEN_LOG" || fail "the refresh-token grant was not used"
+  # an Entra ID token exchanged for a refresh token (ACR's /oauth2/exchange)
+  GANTRY_AZURE_ACCESS_TOKEN=aad-Acc3ss run_gantry push "$REG/secure/app:4" --store "$(store)" --verbose
+  assert_eq "$RC" 0 "push with an exchanged Entra ID token ($ERR)"
+  case "$OUT$ERR" in *refresh-R3fresh*|*aad-Acc3ss*) fail "a token appeared in the output" ;; esac
+  GANTRY_REGISTRY_TOKEN=not-valid run_gantry push "$REG/secure/app:5" --store "$(store)"
+  assert_eq "$RC" 77 "an invalid refresh token ($ERR)"
+  assert_contains "$ERR" "registry $REG refused the credentials"
+}
+
+test_pushes_survive_resets_errors_and_delays() {
+  start_registry reg
+  start_fault_proxy "$REG" --seed 7 --reset 0.08 --error 0.12 --delay 0.1
+  local i digest ok=0
+  for i in $(seq 1 20); do
+    mkdir -p "app$i" && head -c 3145728 /dev/urandom > "app$i/data.bin" && echo "$i" > "app$i/n.txt"
+    run_gantry build --store "$(store)" --layer "app$i:/app" --push "$PROXY/faults/app$i:1" --chunk-size 1 --quiet
+    [ "$RC" -eq 0 ] || fail "push $i failed through the proxy: $ERR"
+    digest=$OUT
+    # checked against the registry directly, not through the proxy
+    skopeo copy -q --src-tls-verify=false "docker://$REG/faults/app$i:1" "oci:copies:app$i"
+    assert_eq "$(inspect_digest "oci:copies:app$i")" "$digest" "push $i"
+    ok=$((ok + 1))
+  done
+  assert_eq "$ok" 20 "pushes that ended with a correct image"
+  local faults; faults=$(wc -l < "$PROXY_LOG")
+  [ "$(grep -c 'fault reset PATCH' "$PROXY_LOG")" -ge 3 ] || fail "too few mid-chunk resets to mean anything ($(grep -c 'fault reset PATCH' "$PROXY_LOG"))"
+  echo "    note: $faults faults injected over 20 pushes: $(cut -d' ' -f2 "$PROXY_LOG" | sort | uniq -c | tr -s ' \n' ' ')"
+}
+
+test_missing_image_and_unreachable_registry() {
+  start_registry reg
+  expect_failure 66 "has no manifest" build --store "$(store)" --base "$REG/nothing/here:1" --layer "$T:/x"
+  local port; port=$(free_port)
+  expect_failure 69 "127.0.0.1:$port" inspect "127.0.0.1:$port/a/b:1" --store "$(store)"
+  expect_failure 64 "invalid image reference" push "UPPER/case:1" --store "$(store)"
+}
+
+run_tests
