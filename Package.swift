@@ -28,12 +28,13 @@ let package = Package(
         .target(name: "ContentStore", dependencies: ["Diagnostics", "OCI", "ByteStreams"]),
         .target(name: "HTTP", dependencies: ["Diagnostics", "ByteStreams", "CCurl", "CCurlShims"]),
         .target(name: "Registry", dependencies: ["Diagnostics", "OCI", "ByteStreams", "ContentStore", "HTTP"]),
+        .target(name: "Fetch", dependencies: ["Diagnostics", "OCI", "ByteStreams", "ContentStore", "HTTP"]),
         .target(name: "Build", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "Registry", "HTTP", "CArchive",
+            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "Registry", "HTTP", "Fetch", "CArchive",
             .product(name: "Yams", package: "Yams"),
         ], resources: []),
         .target(name: "GantryCLI", dependencies: [
-            "Diagnostics", "OCI", "Build", "ContentStore", "Layering", "CShims", "Registry", "HTTP",
+            "Diagnostics", "OCI", "Build", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gantry", dependencies: ["GantryCLI"]),
@@ -43,6 +44,7 @@ let package = Package(
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "OCI"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "OCI"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "ByteStreams"]),
     ],
     swiftLanguageModes: [.v6]
 )

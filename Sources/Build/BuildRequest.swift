@@ -2,6 +2,7 @@ import Foundation
 import OCI
 import Layering
 import Registry
+import Fetch
 import Diagnostics
 
 /// Everything one build needs, validated: the recipe merged with flags.
@@ -25,6 +26,10 @@ public struct BuildRequest: Sendable {
     /// For registry bases.
     public var registry = RegistrySettings()
     public var transferObserver: TransferObserver?
+    /// A model fetched into its own layer, between the dependencies and the app.
+    public var model: ModelSettings?
+    /// A Python dependencies layer, right above the base.
+    public var python: PythonSettings?
 
     public init() {}
 
@@ -44,6 +49,19 @@ public struct BuildRequest: Sendable {
         settings.stopSignal = recipe.stopSignal
         if let compression = recipe.compression { self.compression = try Compression(parsing: compression) }
         tag = recipe.tag
+        if let model = recipe.model {
+            var settings = ModelSettings(source: try ModelSource(parsing: model.source))
+            if let pin = model.sha256 { settings.sha256 = try ModelSettings.parsePin(pin) }
+            if let destination = model.destination { settings.destination = destination }
+            self.model = settings
+        }
+        if let python = recipe.python {
+            var settings = PythonSettings(requirements: python.requirements)
+            if let version = python.version { settings.version = version }
+            if let target = python.target { settings.target = target }
+            settings.platformTag = python.platform
+            self.python = settings
+        }
     }
 
     /// SOURCE_DATE_EPOCH from the environment (reproducible-builds.org spec).

@@ -4,6 +4,7 @@ import ByteStreams
 import ContentStore
 import Layering
 import Registry
+import Fetch
 import Diagnostics
 
 /// One line of the build report.
@@ -29,6 +30,9 @@ public struct Builder {
 
     public init(store: ContentStore) { self.store = store }
 
+    /// Called with the model once it is in the store (for the CLI to print its digest).
+    public var modelFetched: ((FetchedModel) -> Void)?
+
     public func build(_ request: BuildRequest, report: (LayerReport) -> Void) throws -> BuildResult {
         for output in request.outputs { try ImageWriter.checkWritable(output) }
         if let digestFile = request.digestFile { try ImageWriter.checkParentExists(of: digestFile, what: "--digest-file") }
@@ -41,33 +45,59 @@ public struct Builder {
 
         var built: [BuiltLayer] = []
         var reports = baseReports
-        for spec in request.layers {
-            let layerStart = Date()
-            let owner = try Ownership.parse(spec.ownership)
-            let options = FileSetOptions(destination: spec.destination, ignore: spec.ignore, uid: owner.uid,
-                                         gid: owner.gid, allowExternalSymlinks: spec.allowExternalSymlinks)
-            let fileSet = try FileSet(source: spec.source, options: options)
-            let settings = LayerSettings(compression: try spec.compression.map(Compression.init(parsing:)) ?? request.compression,
-                                         mtime: mtime, threads: request.threads)
-            let key = cache.key(for: fileSet, settings: settings)
+        var settings = request.settings
+        func add(_ fileSet: FileSet, compression: Compression, description: String, createdBy: String) throws {
+            let started = Date()
+            let layerSettings = LayerSettings(compression: compression, mtime: mtime, threads: request.threads)
+            let key = cache.key(for: fileSet, settings: layerSettings)
             var source = LayerReport.Source.cached
             let blob: LayerBlob
             if let hit = cache.lookup(key) {
                 blob = hit
             } else {
-                blob = try ingestLayer { try LayerBuilder.build(fileSet, settings: settings, into: $0) }
+                blob = try ingestLayer { try LayerBuilder.build(fileSet, settings: layerSettings, into: $0) }
                 cache.remember(blob, for: key)
                 source = .built
             }
-            let count = fileSet.entries.count
-            built.append(BuiltLayer(blob: blob, createdBy: "gantry: \(count) entr\(count == 1 ? "y" : "ies") at \(spec.destination)"))
-            let line = LayerReport(description: spec.destination, blob: blob,
-                                   seconds: Date().timeIntervalSince(layerStart), source: source)
+            built.append(BuiltLayer(blob: blob, createdBy: createdBy))
+            let line = LayerReport(description: description, blob: blob, seconds: Date().timeIntervalSince(started), source: source)
             reports.append(line)
             report(line)
         }
 
-        var settings = request.settings
+        // Least-changing first: dependencies, then the model, then the app, so an
+        // app change rebuilds and re-pushes only the top layer.
+        if let python = request.python {
+            let directory = try PythonDependencies(store: store, settings: python, platform: platform).install()
+            let fileSet = try FileSet(source: directory, options: FileSetOptions(destination: python.target))
+            try add(fileSet, compression: request.compression, description: python.target,
+                    createdBy: "gantry: python dependencies from \(PathName.lastComponent(of: python.requirements)) at \(python.target)")
+            let inherited = (base.config?.config?.env ?? []).first { $0.hasPrefix("PYTHONPATH=") }.map { String($0.dropFirst(11)) }
+            let path = [python.target, inherited].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ":")
+            if !settings.env.contains(where: { $0.name == "PYTHONPATH" }) {
+                settings.env.insert(EnvironmentVariable(name: "PYTHONPATH", value: path), at: 0)
+            }
+        }
+        if let model = request.model {
+            let fetched = try ModelFetcher(store: store).fetch(model.source, pin: model.sha256)
+            modelFetched?(fetched)
+            let fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: model.imagePath))
+            try add(fileSet, compression: request.compression, description: model.imagePath,
+                    createdBy: "gantry: model \(fetched.digest) at \(model.imagePath)")
+            settings.labels[ModelLabel.digest] = settings.labels[ModelLabel.digest] ?? fetched.digest.description
+            settings.labels[ModelLabel.source] = settings.labels[ModelLabel.source] ?? fetched.source
+        }
+        for spec in request.layers {
+            let owner = try Ownership.parse(spec.ownership)
+            let options = FileSetOptions(destination: spec.destination, ignore: spec.ignore, uid: owner.uid,
+                                         gid: owner.gid, allowExternalSymlinks: spec.allowExternalSymlinks)
+            let fileSet = try FileSet(source: spec.source, options: options)
+            let count = fileSet.entries.count
+            try add(fileSet, compression: try spec.compression.map(Compression.init(parsing:)) ?? request.compression,
+                    description: spec.destination,
+                    createdBy: "gantry: \(count) entr\(count == 1 ? "y" : "ies") at \(spec.destination)")
+        }
+
         let created = Assembler.timestamp(mtime)
         settings.labels = defaultLabels(request: request, created: created).merging(settings.labels) { $1 }
         let image = try Assembler(store: store).assemble(base: base, layers: built, settings: settings,

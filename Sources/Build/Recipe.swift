@@ -23,8 +23,25 @@ public struct Recipe: Sendable, Equatable {
     /// Default for layers that do not set their own.
     public var compression: String?
     public var tag: String?
+    public var model: RecipeModel?
+    public var python: RecipePython?
 
     public init() {}
+}
+
+/// `model:` as written in the recipe (validated into `ModelSettings` by the build).
+public struct RecipeModel: Sendable, Equatable {
+    public var source: String
+    public var sha256: String?
+    public var destination: String?
+}
+
+/// `python:` as written in the recipe.
+public struct RecipePython: Sendable, Equatable {
+    public var requirements: String
+    public var version: String?
+    public var target: String?
+    public var platform: String?
 }
 
 public struct EnvironmentVariable: Sendable, Equatable {

@@ -9,7 +9,9 @@ struct RecipeReader {
     let directory: String
 
     static let topLevelKeys = ["base", "platform", "layers", "entrypoint", "cmd", "env", "workdir", "user",
-                               "ports", "volumes", "labels", "stopSignal", "compression", "tag"]
+                               "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "python"]
+    static let modelKeys = ["source", "sha256", "destination"]
+    static let pythonKeys = ["requirements", "version", "target", "platform"]
     static let layerKeys = ["source", "destination", "ignore", "ownership", "compression", "allowExternalSymlinks"]
 
     func recipe(from node: Node) throws -> Recipe {
@@ -37,6 +39,8 @@ struct RecipeReader {
             case "stopSignal": recipe.stopSignal = try string(value, field: name)
             case "compression": recipe.compression = try string(value, field: name)
             case "tag": recipe.tag = try string(value, field: name)
+            case "model": recipe.model = try model(value)
+            case "python": recipe.python = try python(value)
             default: throw unknownKey(name, at: key, known: Self.topLevelKeys)
             }
         }
@@ -64,6 +68,31 @@ struct RecipeReader {
         spec.source = source.hasPrefix("/") ? source : directory + "/" + source
         spec.destination = destination
         return spec
+    }
+
+    func model(_ node: Node) throws -> RecipeModel {
+        var fields: [String: String] = [:]
+        for (key, value) in try mapping(node, field: "model") {
+            let name = try string(key, field: "key")
+            guard Self.modelKeys.contains(name) else { throw unknownKey(name, at: key, known: Self.modelKeys) }
+            fields[name] = try string(value, field: "model.\(name)")
+        }
+        guard var source = fields["source"] else { throw error(at: node, "model needs 'source' (https://…, az://…, s3://… or a path)") }
+        // A relative local path is relative to the recipe, like layer sources.
+        if !source.contains("://") && !source.hasPrefix("/") { source = directory + "/" + source }
+        return RecipeModel(source: source, sha256: fields["sha256"], destination: fields["destination"])
+    }
+
+    func python(_ node: Node) throws -> RecipePython {
+        var fields: [String: String] = [:]
+        for (key, value) in try mapping(node, field: "python") {
+            let name = try string(key, field: "key")
+            guard Self.pythonKeys.contains(name) else { throw unknownKey(name, at: key, known: Self.pythonKeys) }
+            fields[name] = try string(value, field: "python.\(name)")
+        }
+        guard let requirements = fields["requirements"] else { throw error(at: node, "python needs 'requirements' (a requirements.txt)") }
+        return RecipePython(requirements: requirements.hasPrefix("/") ? requirements : directory + "/" + requirements,
+                            version: fields["version"], target: fields["target"], platform: fields["platform"])
     }
 
     // MARK: typed accessors

@@ -5,6 +5,7 @@ import OCI
 import Build
 import ContentStore
 import Layering
+import Fetch
 import Diagnostics
 
 /// `gantry build`: recipe + flags → image in the store, and any `--output`s.
@@ -65,6 +66,21 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Write the manifest digest to this file (for CI).")
     var digestFile: String?
 
+    @Option(help: "Model to put in its own layer: https://…, az://ACCOUNT/CONTAINER/BLOB, s3://BUCKET/KEY or a path.")
+    var model: String?
+
+    @Option(help: "Expected sha256 of the model (hex or sha256:hex).")
+    var modelSha256: String?
+
+    @Option(help: "Path of the model in the image (default /models/<file name>).")
+    var modelDestination: String?
+
+    @Option(help: "requirements.txt to install into a Python dependencies layer.")
+    var requirements: String?
+
+    @Option(help: "The base image's Python version for the dependencies layer (default 3.11).")
+    var pythonVersion: String?
+
     @Option(help: "Content store directory (default: $XDG_CACHE_HOME/gantry or ~/.cache/gantry).")
     var store: String?
 
@@ -95,7 +111,11 @@ struct BuildCommand: ParsableCommand {
         request.registry = try registry.settings()
         request.transferObserver = quiet ? nil : ProgressPrinter()
         let store = try ContentStore(root: self.store ?? ContentStore.defaultRoot)
-        let result = try Builder(store: store).build(request) { line in
+        var builder = Builder(store: store)
+        builder.modelFetched = { model in
+            if !quiet { StandardError.write("model  \(model.source) \(model.digest) \(model.reused ? "(unchanged)" : "(downloaded)")\n") }
+        }
+        let result = try builder.build(request) { line in
             if !quiet { StandardError.write(BuildOutput.line(for: line)) }
         }
         if !quiet {
@@ -137,6 +157,19 @@ struct BuildCommand: ParsableCommand {
         if let stopSignal { request.settings.stopSignal = stopSignal }
         if let compression { request.compression = try Compression(parsing: compression) }
         if let tag { request.tag = tag }
+        if let model {
+            request.model = ModelSettings(source: try ModelSource(parsing: model))
+        }
+        if let modelSha256 {
+            guard request.model != nil else { throw Failure(.usage, "--model-sha256 needs a model (--model or 'model:' in gantry.yaml)") }
+            request.model?.sha256 = try ModelSettings.parsePin(modelSha256)
+        }
+        if let modelDestination { request.model?.destination = modelDestination }
+        if let requirements { request.python = PythonSettings(requirements: requirements) }
+        if let pythonVersion {
+            guard request.python != nil else { throw Failure(.usage, "--python-version needs --requirements or 'python:' in gantry.yaml") }
+            request.python?.version = pythonVersion
+        }
         request.outputs = try outputs.map { try ImageLocation(parsing: $0, role: "--output") }
         request.digestFile = digestFile
         if let threads, threads < 1 { throw Failure(.usage, "--threads must be at least 1") }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import ByteStreams
 import OCI
 import ContentStore
 import Diagnostics

@@ -163,11 +163,7 @@ public final class RegistryClient {
         return refresh
     }
 
-    static func formEncode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
-    }
+    static func formEncode(_ text: String) -> String { PercentEncoding.unreserved(text) }
 
     // MARK: errors
 

@@ -3,8 +3,8 @@ import Foundation
 /// Runs `work` for every item on up to `width` dedicated threads (blocking curl
 /// transfers must stay off Swift's cooperative pool) and rethrows the first error
 /// after all threads have stopped.
-enum ParallelWork {
-    static func run<Item: Sendable>(_ items: [Item], width: Int, _ work: @escaping @Sendable (Item) throws -> Void) throws {
+public enum ParallelWork {
+    public static func run<Item: Sendable>(_ items: [Item], width: Int, _ work: @escaping @Sendable (Item) throws -> Void) throws {
         let state = ParallelWorkState()
         let group = DispatchGroup()
         for _ in 0..<max(1, min(width, items.count)) {

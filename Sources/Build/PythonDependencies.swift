@@ -1,0 +1,87 @@
+import Foundation
+import OCI
+import ByteStreams
+import ContentStore
+import Diagnostics
+
+/// `python:` in gantry.yaml: install requirements.txt for the image's platform
+/// with the build host's pip, so the base image needs no pip and no compiler.
+public struct PythonSettings: Sendable, Equatable {
+    public var requirements: String
+    /// The base image's Python, `major.minor`.
+    public var version: String = "3.11"
+    /// Where the packages go in the image; PYTHONPATH points there.
+    public var target: String = "/opt/gantry/python"
+    /// pip platform tag; default manylinux_2_28 for the image's architecture
+    /// (pip also accepts older manylinux wheels under it).
+    public var platformTag: String?
+
+    public init(requirements: String) { self.requirements = requirements }
+}
+
+/// Runs `pip install --target` for the target platform (`--platform`,
+/// `--python-version`, `--implementation cp`, `--only-binary=:all:`), cached in
+/// `<store>/cache/python/<key>` where the key hashes the requirements, platform
+/// and Python version: unchanged requirements never run pip again.
+struct PythonDependencies {
+    let store: ContentStore
+    let settings: PythonSettings
+    let platform: Platform
+
+    static let cacheVersion = "gantry-python-v1"
+
+    var platformTag: String {
+        if let tag = settings.platformTag { return tag }
+        let arch = ["amd64": "x86_64", "arm64": "aarch64", "ppc64le": "ppc64le", "s390x": "s390x"][platform.architecture] ?? platform.architecture
+        return "manylinux_2_28_\(arch)"
+    }
+
+    /// The directory holding the installed packages (made on first use).
+    func install() throws -> String {
+        let requirementsPath = settings.requirements
+        guard FileManager.default.fileExists(atPath: requirementsPath) else {
+            throw Failure(.missingInput, "python requirements \(requirementsPath) does not exist; check 'python.requirements' in gantry.yaml")
+        }
+        let requirements = try FileReader.readSmallFile(requirementsPath)
+        let keyText = "\(Self.cacheVersion)\n\(platformTag)\n\(settings.version)\ncp\n" + String(decoding: requirements, as: UTF8.self)
+        let key = SHA256Hasher.hash(Array(keyText.utf8)).hex
+        let directory = "\(store.root)/cache/python/\(key)"
+        if FileManager.default.fileExists(atPath: directory) { return directory }
+
+        try FileManager.default.createDirectory(atPath: store.root + "/cache/python", withIntermediateDirectories: true)
+        let temp = "\(directory).tmp-\(getpid())"
+        try? FileManager.default.removeItem(atPath: temp)
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let arguments = ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile", "--no-input",
+                         "--target", temp, "--platform", platformTag, "--python-version", settings.version,
+                         "--implementation", "cp", "--only-binary=:all:", "-r", requirementsPath]
+        let (status, errors) = try run("python3", arguments)
+        guard status == 0 else {
+            let reason = errors.split(separator: "\n").last(where: { $0.contains("ERROR") }).map(String.init)
+                ?? errors.split(separator: "\n").last.map(String.init) ?? "pip exited with \(status)"
+            throw Failure(.invalidInput, "python requirements \(requirementsPath) cannot be installed for \(platform) (\(platformTag), Python \(settings.version)): \(reason.trimmingCharacters(in: .whitespaces))")
+        }
+        // Console scripts carry the build host's interpreter path in their shebang:
+        // not reproducible, and wrong in the image. Run tools as `python3 -m name`.
+        try? FileManager.default.removeItem(atPath: temp + "/bin")
+        guard rename(temp, directory) == 0 || FileManager.default.fileExists(atPath: directory) else {
+            throw SystemError.failure("store python packages in", path: directory)
+        }
+        return directory
+    }
+
+    private func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            throw Failure(.missingInput, "cannot run python3 for the dependencies layer: \(error); install Python 3 with pip on the build machine")
+        }
+        let data = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

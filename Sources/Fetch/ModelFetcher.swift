@@ -1,0 +1,102 @@
+import Foundation
+import HTTP
+import OCI
+import ByteStreams
+import ContentStore
+import Diagnostics
+
+/// A model file now in the store.
+public struct FetchedModel: Sendable {
+    public var digest: Digest
+    public var size: Int64
+    /// The source, safe to print (secrets redacted).
+    public var source: String
+    /// True when nothing was downloaded: the store already had this version.
+    public var reused: Bool
+    /// Where the file is: the store's blob of that digest.
+    public var path: String
+}
+
+/// Brings a model into the content store, addressed by its SHA-256:
+/// - with a `sha256:` pin already in the store: nothing to do, no network;
+/// - otherwise the source is asked for its current version (ETag/Last-Modified,
+///   size) and an unchanged version is reused, so "the latest model" is always what
+///   ships yet an unchanged one is never downloaded twice;
+/// - a download uses parallel ranged GETs when the source supports ranges, resumes
+///   a dropped transfer from the bytes it has, and is verified against the pin
+///   before it may enter the store. A failure leaves nothing behind.
+public struct ModelFetcher {
+    public let store: ContentStore
+    public var environment: [String: String]
+    public var http = HTTPOptions()
+    public var parallelParts = 4
+    public var partSize: Int64 = 16 << 20
+
+    public init(store: ContentStore, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.store = store
+        self.environment = environment
+    }
+
+    public func fetch(_ source: ModelSource, pin: Digest?) throws -> FetchedModel {
+        if case .local(let path) = source { return try fetchLocal(path, source: source, pin: pin) }
+        if let pin, store.contains(pin) {
+            return FetchedModel(digest: pin, size: try size(of: store.blobPath(pin)), source: source.description,
+                                reused: true, path: store.blobPath(pin))
+        }
+        let endpoint = try RemoteEndpoint(source: source, environment: environment)
+        let transport = try HTTPTransport(options: http)
+        let version = try endpoint.probe(transport)
+        let cache = ModelCache(store: store)
+        if let known = cache.lookup(source: source.description), known.matches(version), store.contains(known.digest),
+           pin == nil || pin == known.digest {
+            return FetchedModel(digest: known.digest, size: known.size, source: source.description, reused: true,
+                                path: store.blobPath(known.digest))
+        }
+        let temp = "\(store.root)/ingest/model-\(getpid())-\(UUID().uuidString.prefix(8)).part"
+        defer { unlink(temp) }
+        let digest: Digest
+        if version.acceptsRanges, let size = version.size, size > partSize {
+            try RangedDownload(endpoint: endpoint, options: http, path: temp, size: size, partSize: partSize,
+                               width: parallelParts).run()
+            digest = Digest(sha256: try FileReader.digest(of: temp).sha256)
+        } else {
+            digest = try StreamDownload(endpoint: endpoint, transport: transport, path: temp, expectedSize: version.size,
+                                        resumable: version.acceptsRanges).run()
+        }
+        let size = try self.size(of: temp)
+        if let pin, pin != digest {
+            throw Failure(.invalidInput, "model from \(source) has \(digest), but the recipe pins \(pin); it was not used (update the pin if the new model is intended)")
+        }
+        try store.adopt(file: temp, expected: Descriptor(mediaType: "application/octet-stream", digest: digest, size: size))
+        cache.remember(source: source.description, version: version, digest: digest, size: size)
+        return FetchedModel(digest: digest, size: size, source: source.description, reused: false, path: store.blobPath(digest))
+    }
+
+    private func fetchLocal(_ path: String, source: ModelSource, pin: Digest?) throws -> FetchedModel {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw Failure(.missingInput, "model source \(path) does not exist; check the path")
+        }
+        let (sha, size) = try FileReader.digest(of: path)
+        let digest = Digest(sha256: sha)
+        if let pin, pin != digest {
+            throw Failure(.invalidInput, "model \(path) has \(digest), but the recipe pins \(pin); it was not used")
+        }
+        let reused = store.contains(digest)
+        try store.ingest(file: path, expected: Descriptor(mediaType: "application/octet-stream", digest: digest, size: size))
+        return FetchedModel(digest: digest, size: size, source: path, reused: reused, path: store.blobPath(digest))
+    }
+
+    private func size(of path: String) throws -> Int64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw SystemError.failure("read", path: path) }
+        return Int64(info.st_size)
+    }
+}
+
+/// What a source says about the object's current version.
+struct RemoteVersion: Codable, Sendable {
+    var size: Int64?
+    var etag: String?
+    var lastModified: String?
+    var acceptsRanges: Bool
+}
