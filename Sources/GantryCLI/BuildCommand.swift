@@ -18,7 +18,7 @@ struct BuildCommand: ParsableCommand {
         SOURCE_DATE_EPOCH sets every file's mtime and the image's 'created' time (default 0).
         """)
 
-    @Option(name: [.short, .customLong("file")], help: "Recipe file (default: ./gantry.yaml when it exists).")
+    @Option(name: [.customShort("f"), .customLong("file")], help: "Recipe file (default: ./gantry.yaml when it exists).")
     var recipeFile: String?
 
     @Option(help: "Base image: scratch, oci:DIR[:TAG], oci-archive:FILE or rootfs:FILE.tar.")

@@ -117,3 +117,39 @@ start_fault_proxy() {
 
 # count_requests LOG METHOD PATTERN: access-log lines of METHOD whose path matches PATTERN.
 count_requests() { grep -E "\"$2 [^ ]*$3" "$1" | wc -l | tr -d ' '; }
+
+# start_blob_server ROOT ARGS...: the blob-storage-like endpoint; sets BLOB_PORT, BLOB_LOG.
+start_blob_server() {
+  local root=$1; shift
+  BLOB_PORT=$(free_port); BLOB_LOG="$T/blob.log"; : > "$BLOB_LOG"
+  python3 "$HELPERS/blob_server.py" --port "$BLOB_PORT" --root "$root" --log "$BLOB_LOG" "$@" > "$T/blob-server.out" 2>&1 &
+  SERVICE_PIDS="$SERVICE_PIDS $!"
+  wait_for_port "$BLOB_PORT"
+}
+
+# run_image REF NAME: pulls REF with skopeo, unpacks it with umoci and starts it
+# with runc on the host's network, the app listening on a free port; sets APP_PORT.
+CONTAINERS=""
+stop_containers() { for c in $CONTAINERS; do runc kill "$c" KILL 2>/dev/null || true; sleep 0.3; runc delete -f "$c" 2>/dev/null || true; done; }
+trap 'stop_containers; stop_services' EXIT
+run_image() {
+  local ref=$1 name=$2
+  skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$T/pulled-$name:x"
+  umoci unpack --image "$T/pulled-$name:x" "$T/bundle-$name" > /dev/null
+  APP_PORT=$(free_port)
+  python3 - "$T/bundle-$name/config.json" "$APP_PORT" <<'PY'
+import json, sys
+path, port = sys.argv[1], sys.argv[2]
+config = json.load(open(path))
+config["process"]["terminal"] = False
+config["process"]["env"] = [e for e in config["process"]["env"] if not e.startswith("PORT=")] + [f"PORT={port}"]
+config["linux"]["namespaces"] = [n for n in config["linux"]["namespaces"] if n["type"] != "network"]
+json.dump(config, open(path, "w"))
+PY
+  local container="gantry-test-$name-$$"
+  runc run --detach --bundle "$T/bundle-$name" "$container" > "$T/app-$name.log" 2>&1 < /dev/null
+  CONTAINERS="$CONTAINERS $container"
+  for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://127.0.0.1:$APP_PORT/" 2>/dev/null && return 0; sleep 0.1; done
+  cat "$T/app-$name.log" >&2
+  fail "the app from $ref did not answer on port $APP_PORT"
+}
