@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (scripts/setup installs the -dev packages).
@@ -29,12 +30,15 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["Diagnostics", "ByteStreams", "CCurl", "CCurlShims"]),
         .target(name: "Registry", dependencies: ["Diagnostics", "OCI", "ByteStreams", "ContentStore", "HTTP"]),
         .target(name: "Fetch", dependencies: ["Diagnostics", "OCI", "ByteStreams", "ContentStore", "HTTP"]),
+        .target(name: "Deploy", dependencies: [
+            "Diagnostics", "OCI", "ByteStreams", .product(name: "Mustache", package: "swift-mustache"),
+        ]),
         .target(name: "Build", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "Registry", "HTTP", "Fetch", "CArchive",
+            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "Registry", "HTTP", "Fetch", "Deploy", "CArchive",
             .product(name: "Yams", package: "Yams"),
         ], resources: []),
         .target(name: "GantryCLI", dependencies: [
-            "Diagnostics", "OCI", "Build", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch",
+            "Diagnostics", "OCI", "Build", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gantry", dependencies: ["GantryCLI"]),

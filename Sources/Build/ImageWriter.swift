@@ -9,7 +9,7 @@ import Diagnostics
 /// archive or a docker-archive. Archives are written to a temp file and renamed,
 /// and a new layout directory is removed again on failure: an error leaves no
 /// half-written output.
-struct ImageWriter {
+public struct ImageWriter {
     let store: ContentStore
     let image: AssembledImage
 
@@ -38,7 +38,8 @@ struct ImageWriter {
         try checkParentExists(of: path, what: "output \(location)")
     }
 
-    static func checkParentExists(of path: String, what: String) throws {
+    /// Fails unless the directory that would hold `path` exists.
+    public static func checkParentExists(of path: String, what: String) throws {
         let parent = PathName.parent(of: path)
         var isDirectory: ObjCBool = false
         guard (FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) else {

@@ -25,8 +25,17 @@ public struct Recipe: Sendable, Equatable {
     public var tag: String?
     public var model: RecipeModel?
     public var python: RecipePython?
+    /// `deploy:` flattened to dotted keys (`autoscale.maxReplicas`, `env.NAME`), with their lines.
+    public var deploy: [RecipeSetting] = []
 
     public init() {}
+}
+
+/// One `key: value` of a nested section, with where it was written.
+public struct RecipeSetting: Sendable, Equatable {
+    public var key: String
+    public var value: String
+    public var location: String
 }
 
 /// `model:` as written in the recipe (validated into `ModelSettings` by the build).

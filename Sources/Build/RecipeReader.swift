@@ -9,7 +9,7 @@ struct RecipeReader {
     let directory: String
 
     static let topLevelKeys = ["base", "platform", "layers", "entrypoint", "cmd", "env", "workdir", "user",
-                               "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "python"]
+                               "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "python", "deploy"]
     static let modelKeys = ["source", "sha256", "destination"]
     static let pythonKeys = ["requirements", "version", "target", "platform"]
     static let layerKeys = ["source", "destination", "ignore", "ownership", "compression", "allowExternalSymlinks"]
@@ -41,6 +41,7 @@ struct RecipeReader {
             case "tag": recipe.tag = try string(value, field: name)
             case "model": recipe.model = try model(value)
             case "python": recipe.python = try python(value)
+            case "deploy": recipe.deploy = try flatten(value, prefix: "")
             default: throw unknownKey(name, at: key, known: Self.topLevelKeys)
             }
         }
@@ -93,6 +94,20 @@ struct RecipeReader {
         guard let requirements = fields["requirements"] else { throw error(at: node, "python needs 'requirements' (a requirements.txt)") }
         return RecipePython(requirements: requirements.hasPrefix("/") ? requirements : directory + "/" + requirements,
                             version: fields["version"], target: fields["target"], platform: fields["platform"])
+    }
+
+    /// A nested mapping as dotted keys; the deploy module checks names and values.
+    func flatten(_ node: Node, prefix: String) throws -> [RecipeSetting] {
+        var settings: [RecipeSetting] = []
+        for (key, value) in try mapping(node, field: prefix.isEmpty ? "deploy" : "deploy.\(prefix.dropLast())") {
+            let name = prefix + (try string(key, field: "key"))
+            if case .mapping = value {
+                settings += try flatten(value, prefix: name + ".")
+            } else {
+                settings.append(RecipeSetting(key: name, value: try string(value, field: "deploy.\(name)"), location: line(key)))
+            }
+        }
+        return settings
     }
 
     // MARK: typed accessors

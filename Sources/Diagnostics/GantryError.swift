@@ -19,6 +19,8 @@ public enum FailureKind: Sendable {
     case unavailable
     /// Credentials were missing or refused.
     case authentication
+    /// Something did not finish in the time allowed (a rollout).
+    case timeout
 
     public var exitCode: Int32 {
         switch self {
@@ -30,6 +32,7 @@ public enum FailureKind: Sendable {
         case .internalFailure: return 70  // EX_SOFTWARE
         case .unavailable: return 69      // EX_UNAVAILABLE
         case .authentication: return 77   // EX_NOPERM
+        case .timeout: return 75          // EX_TEMPFAIL
         }
     }
 }

@@ -8,7 +8,8 @@ public struct GantryCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "gantry",
         abstract: "Build, ship and deploy OCI images for AI web apps without a container daemon.",
-        subcommands: [BuildCommand.self, PushCommand.self, InspectCommand.self, LoginCommand.self, ModelCommand.self, InitCommand.self])
+        subcommands: [BuildCommand.self, PushCommand.self, DeployCommand.self, ResolveCommand.self, InspectCommand.self,
+                      LoginCommand.self, ModelCommand.self, InitCommand.self])
 
     public init() {}
 

@@ -40,7 +40,7 @@ struct FetchModelCommand: ParsableCommand {
     func run() throws {
         let modelSource = try ModelSource(parsing: source)
         let pin = try sha256.map(ModelSettings.parsePin)
-        if let output { try checkParent(output) }
+        if let output { try ImageWriter.checkParentExists(of: output, what: "--output") }
         let store = try ContentStore(root: self.store ?? ContentStore.defaultRoot)
         let started = Date()
         let model = try ModelFetcher(store: store).fetch(modelSource, pin: pin)
@@ -50,13 +50,5 @@ struct FetchModelCommand: ParsableCommand {
         let how = model.reused ? "unchanged, from the store" : String(format: "downloaded in %.1fs", Date().timeIntervalSince(started))
         StandardError.write("model  \(model.source)  \(ByteCount.format(model.size))  \(how)\n")
         print(model.digest)
-    }
-
-    private func checkParent(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        let parent = PathName.parent(of: path)
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw Failure(.cannotCreateOutput, "--output: directory \(parent) does not exist; create it first")
-        }
     }
 }

@@ -41,6 +41,13 @@ public struct ImagePuller {
         return (bytes, try store.read(manifest.config.digest), descriptor.digest)
     }
 
+    /// The digest a tag points at now (an index's own digest for a multi-platform image).
+    public func resolveDigest(_ reference: Reference) throws -> Digest {
+        if let digest = reference.digest { return digest }
+        let client = try RegistryClient(session: session)
+        return try fetchManifest(client, reference.repository, reference.tag ?? "latest", expected: nil).0.digest
+    }
+
     public func pull(_ reference: Reference, platform: Platform) throws -> PulledImage {
         let client = try RegistryClient(session: session)
         let (descriptor, bytes) = try resolveManifest(client, reference, platform: platform)

@@ -77,8 +77,22 @@ public struct ImagePusher {
             }
             if target != descriptor.digest.description { tags.append(target) }
         }
-        return PushResult(reference: "\(reference.name)@\(descriptor.digest)", digest: descriptor.digest, tags: tags,
-                          blobs: outcomes.items.sorted { $0.digest < $1.digest })
+        let result = PushResult(reference: "\(reference.name)@\(descriptor.digest)", digest: descriptor.digest, tags: tags,
+                                blobs: outcomes.items.sorted { $0.digest < $1.digest })
+        // `gantry deploy` without a reference deploys what was pushed last.
+        try? FileManager.default.createDirectory(atPath: store.root + "/cache", withIntermediateDirectories: true)
+        try? AtomicFile.write(try CanonicalJSON.encode(result), to: ImagePusher.lastPushPath(store))
+        return result
+    }
+}
+
+extension ImagePusher {
+    static func lastPushPath(_ store: ContentStore) -> String { store.root + "/cache/last-push.json" }
+
+    /// The result of the last push from this store, if any.
+    public static func lastPush(in store: ContentStore) -> PushResult? {
+        guard let bytes = try? FileReader.readSmallFile(lastPushPath(store)) else { return nil }
+        return try? JSONDecoder().decode(PushResult.self, from: Data(bytes))
     }
 }
 

@@ -47,7 +47,8 @@ run_tests() {
     [ -n "${ONLY:-}" ] && [[ "$name" != *"$ONLY"* ]] && continue
     T=$(mktemp -d /tmp/gantry-it.XXXXXX)
     local start=$SECONDS
-    if ( set -euo pipefail; cd "$T"; "$name" ) >"$T.log" 2>&1; then
+    # EXIT traps are not inherited by subshells: each test stops its own services and containers.
+    if ( set -euo pipefail; trap 'stop_containers; stop_services' EXIT; cd "$T"; "$name" ) >"$T.log" 2>&1; then
       passed=$((passed + 1)); echo "ok     $name ($((SECONDS - start))s)"; grep '^    note:' "$T.log" || true
     else
       failed=$((failed + 1)); echo "FAILED $name ($((SECONDS - start))s)"; sed "s/^/    /" "$T.log" | grep -vE "^ +(r[a-z0-9]+|rflags|cs) " | head -60
@@ -61,7 +62,6 @@ run_tests() {
 # ---- services started by tests, stopped when the test's subshell exits ----
 SERVICE_PIDS=""
 stop_services() { for pid in $SERVICE_PIDS; do kill "$pid" 2>/dev/null || true; done; for pid in $SERVICE_PIDS; do wait "$pid" 2>/dev/null || true; done; }
-trap stop_services EXIT
 HELPERS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/helpers"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -131,7 +131,6 @@ start_blob_server() {
 # with runc on the host's network, the app listening on a free port; sets APP_PORT.
 CONTAINERS=""
 stop_containers() { for c in $CONTAINERS; do runc kill "$c" KILL 2>/dev/null || true; sleep 0.3; runc delete -f "$c" 2>/dev/null || true; done; }
-trap 'stop_containers; stop_services' EXIT
 run_image() {
   local ref=$1 name=$2
   skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$T/pulled-$name:x"

@@ -1,0 +1,151 @@
+import Foundation
+import Diagnostics
+
+/// Runs the user's kubectl: it already speaks every cluster's auth plugins
+/// (AKS uses kubelogin). gantry renders and pins; kubectl applies; gantry waits.
+public struct Kubectl: Sendable {
+    public let executable: String
+    public let kubeconfig: String?
+    public let context: String?
+
+    /// Finds kubectl (`--kubectl`, else on PATH); a missing one is a clear error.
+    public init(path: String?, kubeconfig: String?, context: String?) throws {
+        self.kubeconfig = kubeconfig
+        self.context = context
+        if let path {
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw Failure(.unavailable, "kubectl not found at \(path); check --kubectl")
+            }
+            executable = path
+            return
+        }
+        let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        guard let found = searchPath.split(separator: ":").map({ "\($0)/kubectl" })
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw Failure(.unavailable, "kubectl not found on PATH; install it (see kubernetes.io/docs/tasks/tools) or pass --kubectl PATH")
+        }
+        executable = found
+        if let kubeconfig, !FileManager.default.fileExists(atPath: kubeconfig) {
+            throw Failure(.missingInput, "kubeconfig \(kubeconfig) does not exist; check --kubeconfig")
+        }
+    }
+
+    var globalArguments: [String] {
+        (kubeconfig.map { ["--kubeconfig", $0] } ?? []) + (context.map { ["--context", $0] } ?? [])
+    }
+
+    /// `kubectl apply --server-side --field-manager=gantry -f -`, manifests on stdin
+    /// (never on the command line or disk: a pull secret may be among them).
+    public func apply(_ manifests: String) throws -> String {
+        let result = try run(["apply", "--server-side", "--field-manager=gantry", "--force-conflicts", "-f", "-"], input: manifests)
+        guard result.status == 0 else {
+            throw Failure(result.unreachable ? .unavailable : .invalidInput,
+                          "kubectl apply failed: \(result.lastErrorLine)\(result.unreachable ? "; check --kubeconfig/--context and that the cluster is up" : "")")
+        }
+        return result.output
+    }
+
+    /// `kubectl rollout status`, its progress lines passed on as they come.
+    public func waitForRollout(deployment: String, namespace: String, timeoutSeconds: Int, progress: @escaping @Sendable (String) -> Void) throws {
+        let result = try run(["rollout", "status", "deployment/\(deployment)", "--namespace", namespace, "--timeout", "\(timeoutSeconds)s"],
+                             input: nil, lines: progress)
+        guard result.status == 0 else {
+            if result.errors.contains("timed out") || result.errors.contains("exceeded its progress deadline") {
+                throw Failure(.timeout, "deployment/\(deployment) in \(namespace) did not roll out within \(timeoutSeconds)s; the failing pods' events are above")
+            }
+            throw Failure(result.unreachable ? .unavailable : .invalidInput, "kubectl rollout status failed: \(result.lastErrorLine)")
+        }
+    }
+
+    /// The deployment's pods and their recent events, for a failed rollout (best effort).
+    public func diagnostics(deployment: String, namespace: String) -> String {
+        let selector = "app.kubernetes.io/name=\(deployment)"
+        let podColumns = "NAME:.metadata.name,PHASE:.status.phase,WAITING:.status.containerStatuses[*].state.waiting.reason,RESTARTS:.status.containerStatuses[*].restartCount"
+        let eventColumns = "LAST:.lastTimestamp,TYPE:.type,REASON:.reason,POD:.involvedObject.name,MESSAGE:.message"
+        let pods = (try? run(["get", "pods", "--namespace", namespace, "--selector", selector, "-o", "custom-columns=\(podColumns)"], input: nil))?.output ?? ""
+        let events = (try? run(["get", "events", "--namespace", namespace, "--field-selector", "involvedObject.kind=Pod",
+                                "--sort-by=.lastTimestamp", "-o", "custom-columns=\(eventColumns)"], input: nil))?.output ?? ""
+        return "pods:\n\(pods)\nevents:\n\(events)"
+    }
+
+    struct Result {
+        var status: Int32
+        var output: String
+        var errors: String
+
+        var lastErrorLine: String {
+            errors.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }).map(String.init)
+                ?? "exit status \(status)"
+        }
+
+        var unreachable: Bool {
+            ["Unable to connect to the server", "connection refused", "no such host", "i/o timeout", "dial tcp"]
+                .contains { errors.contains($0) }
+        }
+    }
+
+    func run(_ arguments: [String], input: String?, lines: (@Sendable (String) -> Void)? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = globalArguments + arguments
+        let output = Pipe(), errors = Pipe(), stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+        do { try process.run() } catch {
+            throw Failure(.unavailable, "cannot run \(executable): \(error)")
+        }
+        if let input {
+            // A writer thread: a large manifest must not deadlock against kubectl's output.
+            let handle = stdin.fileHandleForWriting
+            let data = Data(input.utf8)
+            Thread.detachNewThread {
+                handle.write(data)
+                try? handle.close()
+            }
+        }
+        let collectedErrors = ErrorCollector()
+        let errorReader = Thread {
+            collectedErrors.set(errors.fileHandleForReading.readDataToEndOfFile())
+        }
+        errorReader.start()
+        var collected = Data()
+        let reader = output.fileHandleForReading
+        var pending = Data()
+        while true {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            collected.append(chunk)
+            if let lines {
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: 10) {
+                    lines(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                    pending.removeSubrange(pending.startIndex...newline)
+                }
+            }
+        }
+        process.waitUntilExit()
+        let errorText = collectedErrors.wait()
+        return Result(status: process.terminationStatus, output: String(decoding: collected, as: UTF8.self), errors: errorText)
+    }
+}
+
+/// Standard error read on another thread, handed over when it is complete.
+final class ErrorCollector: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var text: String?
+
+    func set(_ data: Data) {
+        condition.lock()
+        text = String(decoding: data, as: UTF8.self)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func wait() -> String {
+        condition.lock()
+        defer { condition.unlock() }
+        while text == nil { condition.wait() }
+        return text ?? ""
+    }
+}
