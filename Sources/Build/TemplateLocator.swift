@@ -10,7 +10,9 @@ public enum TemplateLocator {
         if let configured = ProcessInfo.processInfo.environment["GANTRY_TEMPLATES"], !configured.isEmpty {
             return configured
         }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        // argv[0] is just "gantry" when started through PATH; the kernel knows the real file.
+        let selfPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable = URL(fileURLWithPath: selfPath).resolvingSymlinksInPath()
         var directory = executable.deletingLastPathComponent()
         let installed = directory.deletingLastPathComponent().appendingPathComponent("share/gantry/templates").path
         if fileManager.fileExists(atPath: installed) { return installed }

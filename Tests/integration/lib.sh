@@ -152,3 +152,27 @@ PY
   cat "$T/app-$name.log" >&2
   fail "the app from $ref did not answer on port $APP_PORT"
 }
+
+# start_kube_api [--rollout ready|stuck]: the fake API server; writes $T/kubeconfig, sets KUBE_LOG.
+start_kube_api() {
+  local port; port=$(free_port); KUBE_LOG="$T/kube.log"; : > "$KUBE_LOG"
+  python3 "$HELPERS/kube_api.py" --port "$port" --log "$KUBE_LOG" "$@" > "$T/kube.out" 2>&1 &
+  SERVICE_PIDS="$SERVICE_PIDS $!"
+  wait_for_port "$port"
+  cat > "$T/kubeconfig" <<YAML
+apiVersion: v1
+kind: Config
+clusters: [{name: test, cluster: {server: "http://127.0.0.1:$port"}}]
+users: [{name: test, user: {token: not-a-real-token}}]
+contexts: [{name: test, context: {cluster: test, user: test, namespace: default}}]
+current-context: test
+YAML
+}
+
+# kube_requests METHOD PATH_SUBSTRING: the recorded requests as JSON lines.
+kube_requests() { python3 -c "
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d['method'] == sys.argv[2] and sys.argv[3] in d['path']:
+        print(line.strip())" "$KUBE_LOG" "$1" "$2"; }
