@@ -100,7 +100,8 @@ public struct Kubectl: Sendable {
             let handle = stdin.fileHandleForWriting
             let data = Data(input.utf8)
             Thread.detachNewThread {
-                handle.write(data)
+                // kubectl may exit without reading it all; its exit status tells why.
+                try? handle.write(contentsOf: data)
                 try? handle.close()
             }
         }

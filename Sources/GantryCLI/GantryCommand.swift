@@ -20,6 +20,9 @@ public struct GantryCommand: ParsableCommand {
         // a fresh mmap (and a page fault per 4 KiB) for every block: a third less
         // system time on a multi-GB layer.
         gantry_reuse_large_allocations()
+        // A peer that goes away (kubectl exiting early, a dropped socket) must give an
+        // error from write(), not kill gantry with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()
