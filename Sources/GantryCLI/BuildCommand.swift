@@ -48,6 +48,9 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .customLong("port"), help: "Port to expose: 8080 or 8080/tcp; repeatable.")
     var ports: [String] = []
 
+    @Option(name: .customLong("volume"), help: "A path to declare as a volume; repeatable.")
+    var volumes: [String] = []
+
     @Option(name: .customLong("label"), help: "KEY=value; repeatable; wins over the recipe's.")
     var labels: [String] = []
 
@@ -150,6 +153,7 @@ struct BuildCommand: ParsableCommand {
         if let workdir { request.settings.workdir = workdir }
         if let user { request.settings.user = user }
         request.settings.ports += ports
+        request.settings.volumes += volumes
         for label in labels {
             let variable = try EnvironmentVariable(parsing: label, source: "--label")
             request.settings.labels[variable.name] = variable.value

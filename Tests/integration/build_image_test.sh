@@ -157,4 +157,18 @@ test_init_writes_a_recipe_that_builds() {
   expect_failure 73 "already exists" init
 }
 
+test_concurrent_builds_share_one_store_safely() {
+  local i pids=""
+  for i in 1 2 3 4; do
+    mkdir -p "app$i" && head -c 2097152 /dev/urandom > "app$i/data.bin"
+    ( "$GANTRY" build --quiet --store "$(store)" --layer "app$i:/app" --tag "image$i" > "digest$i" 2> "err$i" ) &
+    pids="$pids $!"
+  done
+  for pid in $pids; do wait "$pid" || fail "a concurrent build failed: $(cat err*)"; done
+  for i in 1 2 3 4; do
+    assert_eq "$(inspect_digest "oci:$(store):image$i")" "$(cat "digest$i")" "image$i in the shared store"
+  done
+  assert_eq "$(find "$(store)/ingest" -type f | wc -l)" 0 "temp files left by concurrent builds"
+}
+
 run_tests

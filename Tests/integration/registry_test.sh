@@ -92,6 +92,31 @@ test_basic_auth_login_and_wrong_credentials() {
   done
 }
 
+test_credential_helper_from_docker_config() {
+  htpasswd -Bbn helper-user 'h3lper-Pass' > htpasswd
+  start_registry reg "auth: {htpasswd: {realm: gantry-test, path: $T/htpasswd}}"
+  make_app app
+  mkdir -p bin docker
+  # docker-credential-<name> protocol: `get`, server URL on stdin, JSON on stdout
+  cat > bin/docker-credential-gantrytest <<SH
+#!/bin/sh
+[ "\$1" = get ] || exit 1
+read server
+[ "\$server" = "$REG" ] || { echo "credentials not found in native keychain"; exit 1; }
+printf '{"ServerURL":"%s","Username":"helper-user","Secret":"h3lper-Pass"}' "\$server"
+SH
+  chmod +x bin/docker-credential-gantrytest
+  printf '{"credHelpers": {"%s": "gantrytest"}}' "$REG" > docker/config.json
+  DOCKER_CONFIG="$T/docker" PATH="$T/bin:$PATH" run_gantry build --store "$(store)" --layer app:/app --push "$REG/helper/app:1"
+  assert_eq "$RC" 0 "push with a credential helper ($ERR)"
+  case "$OUT$ERR" in *h3lper-Pass*) fail "the helper's secret appeared in the output" ;; esac
+  # a helper that has nothing for this registry means anonymous, which this registry refuses
+  printf '{"credsStore": "gantrytest"}' > docker/config.json
+  sed -i "s|$REG|nowhere.invalid|" bin/docker-credential-gantrytest
+  DOCKER_CONFIG="$T/docker" PATH="$T/bin:$PATH" run_gantry push "$REG/helper/app:2" --store "$(store)"
+  assert_eq "$RC" 77 "no credentials from the store ($ERR)"
+}
+
 test_token_auth_reauthenticates_when_tokens_expire() {
   # Tokens last 2 s but claim 300: gantry keeps using one until the registry says 401.
   start_token_server --user ci:tok3n-Pass --ttl 2 --advertise-expires-in 300 --refresh-token refresh-R3fresh --aad-token aad-Acc3ss
