@@ -97,7 +97,8 @@ public final class GzipSink: ByteSink {
     }
 
     /// The level a block is deflated at. `auto` deflates a 16 KiB sample at level 1
-    /// and stores the block (level 0) when that saves under 5 %.
+    /// and stores the block (level 0) when that saves under 15 %: float32 weights
+    /// save ~7 % for ~25 MB/s of CPU a core, far slower than sending the bytes.
     static func level(for input: [UInt8], compression: Compression) -> Int32 {
         switch compression {
         case .gzip(let level): return level
@@ -106,7 +107,7 @@ public final class GzipSink: ByteSink {
             let sample = Array(input.prefix(16 << 10))
             guard sample.count >= 4096 else { return level }
             let compressed = deflateRaw(sample, dictionary: [], level: 1, last: true)
-            return Double(compressed.count) > Double(sample.count) * 0.95 ? 0 : level
+            return Double(compressed.count) > Double(sample.count) * 0.85 ? 0 : level
         }
     }
 
