@@ -66,12 +66,16 @@ struct BlobUploader {
             let url = client.url("/v2/\(repository)/blobs/uploads/?mount=\(blob.digest)&from=\(mountFrom)")
             let response = try client.send(HTTPRequest(method: "POST", url: url), scope: scope + " repository:\(mountFrom):pull")
             if response.status == 201 { return .mounted(from: mountFrom) }
-            // 202: not mounted, but here is an upload session to use instead (Harbor, Docker Hub).
-            guard response.status == 202, let next = response.header("Location") else {
+            if response.status == 202, let next = response.header("Location") {
+                // Not mounted, but here is an upload session to use instead (Harbor, Docker Hub).
+                location = client.absolute(next)
+                minimumChunk = Int64(response.header("OCI-Chunk-Min-Length") ?? "") ?? 0
+            } else if response.status == 401 || response.status == 403 {
+                // No pull right on the base's repository: upload the blob instead.
+                (location, minimumChunk) = try startSession()
+            } else {
                 throw client.failure(response, "mount of \(blob.digest.short) into \(repository)")
             }
-            location = client.absolute(next)
-            minimumChunk = Int64(response.header("OCI-Chunk-Min-Length") ?? "") ?? 0
         } else {
             (location, minimumChunk) = try startSession()
         }

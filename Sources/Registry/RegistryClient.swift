@@ -115,7 +115,9 @@ public final class RegistryClient {
             throw Failure(.authentication, "registry \(session.registry) sent a Bearer challenge without a realm")
         }
         let service = challenge.service ?? session.registry
-        let scopes = [scope] + (challenge.scope.map { [$0] } ?? []).filter { $0 != scope }
+        // One scope parameter per scope (a mount needs push on one repository and pull on another).
+        var scopes = scope.split(separator: " ").map(String.init)
+        if let extra = challenge.scope, !scopes.contains(extra) { scopes.append(extra) }
         let response: HTTPResponse
         if let refresh = try session.refreshToken(using: self, realm: realm, service: service) {
             var form = "grant_type=refresh_token&service=\(Self.formEncode(service))&client_id=gantry&refresh_token=\(Self.formEncode(refresh))"

@@ -151,6 +151,19 @@ test_token_auth_reauthenticates_when_tokens_expire() {
   assert_contains "$ERR" "registry $REG refused the credentials"
 }
 
+test_mount_under_token_auth_asks_for_both_repositories() {
+  start_token_server --user ci:tok3n-Pass
+  start_registry reg "$(token_auth_yaml)"
+  export GANTRY_REGISTRY_USERNAME=ci GANTRY_REGISTRY_PASSWORD=tok3n-Pass
+  make_app base 2 && make_app app
+  run_gantry build --store "$T/base-store" --layer base:/base --push "$REG/base/python:1"
+  assert_eq "$RC" 0 "base push ($ERR)"
+  run_gantry build --store "$(store)" --base "$REG/base/python:1" --layer app:/app --push "$REG/apps/web:1"
+  assert_eq "$RC" 0 "app push ($ERR)"
+  grep -E '"POST /v2/apps/web/blobs/uploads/\?mount=[^"]*" 201' "$T/reg.log" > /dev/null || fail "the base layer was not mounted under token auth"
+  grep -q "repository:apps/web:pull,push repository:base/python:pull" "$TOKEN_LOG" || fail "the token did not cover both repositories: $(cat "$TOKEN_LOG")"
+}
+
 test_pushes_survive_resets_errors_and_delays() {
   start_registry reg
   start_fault_proxy "$REG" --seed 7 --reset 0.08 --error 0.12 --delay 0.1
