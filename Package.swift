@@ -48,7 +48,9 @@ let package = Package(
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "OCI"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "OCI"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP"]),
-        .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "ByteStreams"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "ByteStreams", "OCI"]),
+        .testTarget(name: "DeployTests", dependencies: ["Deploy"]),
+        .testTarget(name: "GantryCLITests", dependencies: ["GantryCLI", "OCI"]),
     ],
     swiftLanguageModes: [.v6]
 )

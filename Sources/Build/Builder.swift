@@ -43,35 +43,12 @@ public struct Builder {
         baseReports.forEach(report)
         let platform = request.platform ?? base.config?.platform ?? Platform.host
 
-        var built: [BuiltLayer] = []
-        var reports = baseReports
-        var settings = request.settings
-        func add(_ fileSet: FileSet, compression: Compression, description: String, createdBy: String) throws {
-            let started = Date()
-            let layerSettings = LayerSettings(compression: compression, mtime: mtime, threads: request.threads)
-            let key = cache.key(for: fileSet, settings: layerSettings)
-            var source = LayerReport.Source.cached
-            let blob: LayerBlob
-            if let hit = cache.lookup(key) {
-                blob = hit
-            } else {
-                blob = try ingestLayer { try LayerBuilder.build(fileSet, settings: layerSettings, into: $0) }
-                cache.remember(blob, for: key)
-                source = .built
-            }
-            built.append(BuiltLayer(blob: blob, createdBy: createdBy))
-            let line = LayerReport(description: description, blob: blob, seconds: Date().timeIntervalSince(started), source: source)
-            reports.append(line)
-            report(line)
-        }
-
         // Least-changing first: dependencies, then the model, then the app, so an
         // app change rebuilds and re-pushes only the top layer.
+        var settings = request.settings
+        var planned: [PlannedLayer] = []
         if let python = request.python {
-            let directory = try PythonDependencies(store: store, settings: python, platform: platform).install()
-            let fileSet = try FileSet(source: directory, options: FileSetOptions(destination: python.target))
-            try add(fileSet, compression: request.compression, description: python.target,
-                    createdBy: "gantry: python dependencies from \(PathName.lastComponent(of: python.requirements)) at \(python.target)")
+            planned.append(try pythonLayer(python, platform: platform, compression: request.compression))
             let inherited = (base.config?.config?.env ?? []).first { $0.hasPrefix("PYTHONPATH=") }.map { String($0.dropFirst(11)) }
             let path = [python.target, inherited].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ":")
             if !settings.env.contains(where: { $0.name == "PYTHONPATH" }) {
@@ -79,23 +56,20 @@ public struct Builder {
             }
         }
         if let model = request.model {
-            let fetched = try ModelFetcher(store: store).fetch(model.source, pin: model.sha256)
-            modelFetched?(fetched)
-            let fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: model.imagePath))
-            try add(fileSet, compression: request.compression, description: model.imagePath,
-                    createdBy: "gantry: model \(fetched.digest) at \(model.imagePath)")
+            let (layer, fetched) = try modelLayer(model, compression: request.compression)
+            planned.append(layer)
             settings.labels[ModelLabel.digest] = settings.labels[ModelLabel.digest] ?? fetched.digest.description
             settings.labels[ModelLabel.source] = settings.labels[ModelLabel.source] ?? fetched.source
         }
-        for spec in request.layers {
-            let owner = try Ownership.parse(spec.ownership)
-            let options = FileSetOptions(destination: spec.destination, ignore: spec.ignore, uid: owner.uid,
-                                         gid: owner.gid, allowExternalSymlinks: spec.allowExternalSymlinks)
-            let fileSet = try FileSet(source: spec.source, options: options)
-            let count = fileSet.entries.count
-            try add(fileSet, compression: try spec.compression.map(Compression.init(parsing:)) ?? request.compression,
-                    description: spec.destination,
-                    createdBy: "gantry: \(count) entr\(count == 1 ? "y" : "ies") at \(spec.destination)")
+        planned += try request.layers.map { try appLayer($0, compression: request.compression) }
+
+        var built: [BuiltLayer] = []
+        var reports = baseReports
+        for layer in planned {
+            let (blob, line) = try build(layer, mtime: mtime, threads: request.threads, cache: cache)
+            built.append(BuiltLayer(blob: blob, createdBy: layer.createdBy))
+            reports.append(line)
+            report(line)
         }
 
         let created = Assembler.timestamp(mtime)
@@ -109,6 +83,54 @@ public struct Builder {
             try AtomicFile.write(Array("\(image.manifestDescriptor.digest)\n".utf8), to: digestFile)
         }
         return BuildResult(image: image, layers: reports)
+    }
+
+    /// A layer to build: its files, how to compress them, and how to describe it.
+    struct PlannedLayer {
+        var fileSet: FileSet
+        var compression: Compression
+        var description: String
+        var createdBy: String
+    }
+
+    /// Builds one layer, or takes it from the cache when its inputs are unchanged.
+    private func build(_ layer: PlannedLayer, mtime: Int64, threads: Int, cache: LayerCache) throws -> (LayerBlob, LayerReport) {
+        let started = Date()
+        let settings = LayerSettings(compression: layer.compression, mtime: mtime, threads: threads)
+        let key = cache.key(for: layer.fileSet, settings: settings)
+        if let hit = cache.lookup(key) {
+            return (hit, LayerReport(description: layer.description, blob: hit, seconds: Date().timeIntervalSince(started), source: .cached))
+        }
+        let blob = try ingestLayer { try LayerBuilder.build(layer.fileSet, settings: settings, into: $0) }
+        cache.remember(blob, for: key)
+        return (blob, LayerReport(description: layer.description, blob: blob, seconds: Date().timeIntervalSince(started), source: .built))
+    }
+
+    private func pythonLayer(_ python: PythonSettings, platform: Platform, compression: Compression) throws -> PlannedLayer {
+        let directory = try PythonDependencies(store: store, settings: python, platform: platform).install()
+        return PlannedLayer(fileSet: try FileSet(source: directory, options: FileSetOptions(destination: python.target)),
+                            compression: compression, description: python.target,
+                            createdBy: "gantry: python dependencies from \(PathName.lastComponent(of: python.requirements)) at \(python.target)")
+    }
+
+    private func modelLayer(_ model: ModelSettings, compression: Compression) throws -> (PlannedLayer, FetchedModel) {
+        let fetched = try ModelFetcher(store: store).fetch(model.source, pin: model.sha256)
+        modelFetched?(fetched)
+        let layer = PlannedLayer(fileSet: try FileSet(source: fetched.path, options: FileSetOptions(destination: model.imagePath)),
+                                 compression: compression, description: model.imagePath,
+                                 createdBy: "gantry: model \(fetched.digest) at \(model.imagePath)")
+        return (layer, fetched)
+    }
+
+    private func appLayer(_ spec: LayerSpec, compression: Compression) throws -> PlannedLayer {
+        let owner = try Ownership.parse(spec.ownership)
+        let options = FileSetOptions(destination: spec.destination, ignore: spec.ignore, uid: owner.uid,
+                                     gid: owner.gid, allowExternalSymlinks: spec.allowExternalSymlinks)
+        let fileSet = try FileSet(source: spec.source, options: options)
+        let count = fileSet.entries.count
+        return PlannedLayer(fileSet: fileSet, compression: try spec.compression.map(Compression.init(parsing:)) ?? compression,
+                            description: spec.destination,
+                            createdBy: "gantry: \(count) entr\(count == 1 ? "y" : "ies") at \(spec.destination)")
     }
 
     /// Streams a blob into the store: temp file, then renamed to its digest; on

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import HTTP
+import OCI
 @testable import Fetch
 
 @Suite struct S3SignerTests {
@@ -40,5 +41,26 @@ import HTTP
         let source = try ModelSource(parsing: "https://a.blob.core.windows.net/c/m.bin?sv=2022-11-02&sp=r&sig=SECRET%2Bx")
         #expect(!source.description.contains("SECRET"))
         #expect(source.fileName == "m.bin")
+    }
+}
+
+@Suite struct ModelCacheTests {
+    static let digest = try! OCI.Digest("sha256:" + String(repeating: "a", count: 64))
+
+    @Test func sameETagAndSizeMeansUnchanged() {
+        let record = ModelCache.Record(version: RemoteVersion(size: 10, etag: "\"v1\"", lastModified: "Mon", acceptsRanges: true),
+                                       digest: Self.digest, size: 10)
+        #expect(record.matches(RemoteVersion(size: 10, etag: "\"v1\"", lastModified: "Tue", acceptsRanges: true)))
+        #expect(!record.matches(RemoteVersion(size: 10, etag: "\"v2\"", lastModified: "Mon", acceptsRanges: true)))
+        #expect(!record.matches(RemoteVersion(size: 11, etag: "\"v1\"", lastModified: "Mon", acceptsRanges: true)))
+    }
+
+    @Test func withoutAnyVersionInformationItDownloadsAgain() {
+        let record = ModelCache.Record(version: RemoteVersion(size: 10, etag: nil, lastModified: nil, acceptsRanges: false),
+                                       digest: Self.digest, size: 10)
+        #expect(!record.matches(RemoteVersion(size: 10, etag: nil, lastModified: nil, acceptsRanges: false)))
+        let dated = ModelCache.Record(version: RemoteVersion(size: 10, etag: nil, lastModified: "Mon", acceptsRanges: false),
+                                      digest: Self.digest, size: 10)
+        #expect(dated.matches(RemoteVersion(size: nil, etag: nil, lastModified: "Mon", acceptsRanges: false)))
     }
 }
