@@ -146,13 +146,7 @@ struct Walker {
 
     mutating func walk(relative: String) throws {
         let directory = relative.isEmpty ? root : root + "/" + relative
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
-            throw Failure(.missingInput, "cannot read directory \(directory): check that it exists and is readable")
-        }
-        for name in names.sorted() {
+        for name in try Walker.names(in: directory).sorted() {
             let childRelative = relative.isEmpty ? name : relative + "/" + name
             let childPath = root + "/" + childRelative
             var info = stat()
@@ -195,6 +189,28 @@ struct Walker {
             Warnings.emit("skipping \(path): sockets, FIFOs and device files are not stored in layers")
             return nil
         }
+    }
+
+    /// The entries of a directory from readdir, refusing names that are not UTF-8
+    /// (Foundation would silently replace their bytes and then not find the file).
+    static func names(in directory: String) throws -> [String] {
+        guard let handle = opendir(directory) else { throw SystemError.failure("read directory", path: directory) }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name: String? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let bytes = raw.prefix { $0 != 0 }
+                return String(validating: bytes, as: UTF8.self)
+            }
+            guard let name else {
+                let shown = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    raw.prefix { $0 != 0 }.map { $0 < 0x80 ? String(UnicodeScalar($0)) : String(format: "\\x%02x", $0) }.joined()
+                }
+                throw Failure(.invalidInput, "\(directory)/\(shown): the file name is not valid UTF-8; rename it (e.g. convmv -f latin1 -t utf8) or move it out of the layer source")
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 
     func readLink(_ path: String) throws -> String {

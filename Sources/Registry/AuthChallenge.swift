@@ -1,3 +1,5 @@
+import Foundation
+
 /// A `WWW-Authenticate` challenge (RFC 7235; distribution docs/spec/auth/token.md):
 /// `Bearer realm="https://auth.example/token",service="registry",scope="repository:a:pull"`.
 struct AuthChallenge: Equatable {
@@ -48,5 +50,3 @@ struct AuthChallenge: Equatable {
         return result
     }
 }
-
-import Foundation

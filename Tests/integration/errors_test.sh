@@ -41,6 +41,12 @@ test_symlink_escaping_the_source() {
   assert_eq "$RC" 0 "allowed explicitly ($ERR)"
 }
 
+test_file_name_that_is_not_utf8() {
+  mkdir app && python3 -c "open(b'app/caf\xe9.txt', 'wb').write(b'x')"
+  expect_failure 65 'app/caf\xe9.txt: the file name is not valid UTF-8' build --store "$(store)" --layer app:/app --output oci:out
+  assert_no_file out
+}
+
 test_invalid_references() {
   mkdir app && echo x > app/a
   expect_failure 64 "invalid image reference 'Bad/Name:1'" build --store "$(store)" --layer app:/app --output docker-archive:img.tar:Bad/Name:1
