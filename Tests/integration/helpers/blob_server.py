@@ -15,7 +15,7 @@ N body bytes, to exercise resumed downloads. Requests are logged to --log as
 "METHOD PATH RANGE STATUS" (never a header value).
 """
 import argparse, email.utils, hashlib, os, socket, struct, threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from httpbase import QuietHandler, serve
 from urllib.parse import unquote, urlparse
 
 
@@ -44,12 +44,7 @@ def main():
     lock = threading.Lock()
     state = {"drops": args.drops}
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *a):
-            pass
-
+    class Handler(QuietHandler):
         def note(self, status):
             with lock, open(args.log, "a") as log:
                 log.write(f"{self.command} {urlparse(self.path).path} {self.headers.get('Range') or self.headers.get('x-ms-range') or '-'} {status}\n")
@@ -127,10 +122,7 @@ def main():
 
         do_GET = do_HEAD = handle_blob
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    print("ready", flush=True)
-    server.serve_forever()
+    serve(Handler, args.port)
 
 
 if __name__ == "__main__":

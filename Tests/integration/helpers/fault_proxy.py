@@ -9,7 +9,7 @@ back at the proxy). Bounded: after --max-faults faults it only forwards.
 Counts of what it did go to --log as "fault <kind> <method> <path>" lines.
 """
 import argparse, http.client, random, socket, struct, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from httpbase import QuietHandler, serve
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-connection"}
 
@@ -50,11 +50,7 @@ def main():
         with lock, open(args.log, "a") as log:
             log.write(f"fault {kind} {method} {path.split('?')[0]}\n")
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *a):
-            pass
+    class Handler(QuietHandler):
 
         def handle_any(self):
             length = int(self.headers.get("Content-Length", "0") or 0)
@@ -70,15 +66,8 @@ def main():
             body = self.rfile.read(length) if length else b""
             if kind in ("500", "503", "429"):
                 note(kind, self.command, self.path)
-                payload = b'{"errors":[{"code":"UNAVAILABLE","message":"injected fault"}]}'
-                self.send_response(int(kind))
-                if kind == "429":
-                    self.send_header("Retry-After", str(rng.choice([0, 1])))
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if self.command != "HEAD":  # a body after HEAD would corrupt the next response
-                    self.wfile.write(payload)
+                headers = [("Retry-After", str(rng.choice([0, 1])))] if kind == "429" else []
+                self.send_json(int(kind), {"errors": [{"code": "UNAVAILABLE", "message": "injected fault"}]}, headers)
                 return
             if kind == "delay":
                 note(kind, self.command, self.path)
@@ -100,10 +89,7 @@ def main():
 
         do_GET = do_HEAD = do_PUT = do_PATCH = do_POST = do_DELETE = handle_any
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    print("ready", flush=True)
-    server.serve_forever()
+    serve(Handler, args.port)
 
 
 if __name__ == "__main__":

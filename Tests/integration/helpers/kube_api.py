@@ -10,7 +10,7 @@ content_type, body}. --rollout ready: the Deployment reports itself rolled out;
 --rollout stuck: it never becomes available (rollout status must time out).
 """
 import argparse, json, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from httpbase import QuietHandler, serve
 from urllib.parse import parse_qs, urlparse
 
 RESOURCES = {
@@ -61,19 +61,8 @@ def main():
     lock = threading.Lock()
     objects = {}
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *a):
-            pass
-
-        def send(self, status, body):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    class Handler(QuietHandler):
+        send = QuietHandler.send_json
 
         def record(self, body=b""):
             url = urlparse(self.path)
@@ -177,10 +166,7 @@ def main():
 
         do_POST = do_PUT = do_PATCH
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    print("ready", flush=True)
-    server.serve_forever()
+    serve(Handler, args.port)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ a client caching by expires_in meets a 401 mid-push and must re-authenticate.
 Every issued token is counted in --log as one line "issued <grant> <scope>" (no secrets).
 """
 import argparse, base64, datetime, hashlib, json, os, sys, threading, time, uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from httpbase import QuietHandler, serve
 from urllib.parse import parse_qs, urlparse
 
 from cryptography import x509
@@ -70,19 +70,8 @@ class Issuer:
 def make_handler(issuer, args):
     users = dict(u.split(":", 1) for u in args.user)
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *a):
-            pass
-
-        def reply(self, status, body):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    class Handler(QuietHandler):
+        reply = QuietHandler.send_json
 
         def grant(self, subject, scopes, kind):
             token = issuer.token(subject, scopes, kind)
@@ -140,9 +129,7 @@ def main():
     parser.add_argument("--log", default=os.devnull)
     args = parser.parse_args()
     issuer = Issuer(args)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(issuer, args))
-    print("ready", flush=True)
-    server.serve_forever()
+    serve(make_handler(issuer, args), args.port)
 
 
 if __name__ == "__main__":
