@@ -135,6 +135,9 @@ test_ci_templates_commands_run_against_local_services() {
   run_gantry build --store "$T/base-store" --base "rootfs:$base" --push "$REG/base/python:3.11" --quiet
   assert_eq "$RC" 0 "base push ($ERR)"
   cp "$T/kubeconfig" agent-temp/kubeconfig
+  # installed as the templates' install step does: binary + templates under a prefix
+  "$REPO_ROOT/scripts/install" "$T/prefix" > install.log 2>&1 || fail "scripts/install failed: $(tail -3 install.log)"
+  ldd "$T/prefix/bin/gantry" | grep -q libswiftCore && fail "the installed binary still needs the Swift toolchain's runtime"
   # what the CI agent checks out: the paths in the templates are relative to it
   mkdir checkout && cp -r "$REPO_ROOT/fixtures" checkout/
   for template in azure-pipelines.yml github-actions.yml; do
@@ -154,11 +157,11 @@ PY
     [ "$(grep -c '^gantry ' "$template.sh")" -eq 3 ] || fail "$template: expected fetch, build+push and deploy lines: $(cat "$template.sh")"
     (
       cd "$T/checkout"
-      export PATH="$(dirname "$GANTRY"):$PATH" GANTRY_STORE="$T/ci-store-$template" MODEL_SOURCE=az://gantrydemo/models/classifier.json \
+      export PATH="$T/prefix/bin:$PATH" GANTRY_STORE="$T/ci-store-$template" MODEL_SOURCE=az://gantrydemo/models/classifier.json \
         AZURE_STORAGE_BLOB_ENDPOINT="http://127.0.0.1:$BLOB_PORT/gantrydemo" AZURE_STORAGE_ACCOUNT=gantrydemo AZURE_STORAGE_KEY="$key" \
         BASE_IMAGE="$REG/base/python:3.11" REGISTRY="$REG" GANTRY_REGISTRY="$REG" IMAGE_TAG="ci-1" NAMESPACE=default \
         KUBECONFIG="$T/kubeconfig" GANTRY_REGISTRY_USERNAME=ci GANTRY_REGISTRY_PASSWORD=ci-Pass
-      [ "$(basename "$GANTRY")" = gantry ] || fail "GANTRY must be a binary named gantry"
+      [ "$(command -v gantry)" = "$T/prefix/bin/gantry" ] || fail "the installed gantry is not the one on PATH"
       bash -euo pipefail "$T/$template.sh" > "$T/$template.out" 2>&1
     ) || fail "$template's gantry commands failed: $(tail -5 "$T/$template.out")"
     kube_requests PATCH /deployments/flask-app | tail -1 > "$template.deploy.json"
