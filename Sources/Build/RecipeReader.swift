@@ -72,12 +72,7 @@ struct RecipeReader {
     }
 
     func model(_ node: Node) throws -> RecipeModel {
-        var fields: [String: String] = [:]
-        for (key, value) in try mapping(node, field: "model") {
-            let name = try string(key, field: "key")
-            guard Self.modelKeys.contains(name) else { throw unknownKey(name, at: key, known: Self.modelKeys) }
-            fields[name] = try string(value, field: "model.\(name)")
-        }
+        let fields = try scalarFields(node, section: "model", known: Self.modelKeys)
         guard var source = fields["source"] else { throw error(at: node, "model needs 'source' (https://…, az://…, s3://… or a path)") }
         // A relative local path is relative to the recipe, like layer sources.
         if !source.contains("://") && !source.hasPrefix("/") { source = directory + "/" + source }
@@ -85,15 +80,21 @@ struct RecipeReader {
     }
 
     func python(_ node: Node) throws -> RecipePython {
-        var fields: [String: String] = [:]
-        for (key, value) in try mapping(node, field: "python") {
-            let name = try string(key, field: "key")
-            guard Self.pythonKeys.contains(name) else { throw unknownKey(name, at: key, known: Self.pythonKeys) }
-            fields[name] = try string(value, field: "python.\(name)")
-        }
+        let fields = try scalarFields(node, section: "python", known: Self.pythonKeys)
         guard let requirements = fields["requirements"] else { throw error(at: node, "python needs 'requirements' (a requirements.txt)") }
         return RecipePython(requirements: requirements.hasPrefix("/") ? requirements : directory + "/" + requirements,
                             version: fields["version"], target: fields["target"], platform: fields["platform"])
+    }
+
+    /// A section of single values whose keys must be among `known`.
+    func scalarFields(_ node: Node, section: String, known: [String]) throws -> [String: String] {
+        var fields: [String: String] = [:]
+        for (key, value) in try mapping(node, field: section) {
+            let name = try string(key, field: "key")
+            guard known.contains(name) else { throw unknownKey(name, at: key, known: known) }
+            fields[name] = try string(value, field: "\(section).\(name)")
+        }
+        return fields
     }
 
     /// A nested mapping as dotted keys; the deploy module checks names and values.
