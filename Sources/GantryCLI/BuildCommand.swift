@@ -84,8 +84,7 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "The base image's Python version for the dependencies layer (default 3.11).")
     var pythonVersion: String?
 
-    @Option(help: "Content store directory (default: $XDG_CACHE_HOME/gantry or ~/.cache/gantry).")
-    var store: String?
+    @OptionGroup var store: StoreOptions
 
     @Option(help: "Compression threads (default: the number of cores). The bytes do not depend on it.")
     var threads: Int?
@@ -113,7 +112,7 @@ struct BuildCommand: ParsableCommand {
         let destination = try push.map(Reference.init(parsing:))
         request.registry = try registry.settings()
         request.transferObserver = quiet ? nil : ProgressPrinter()
-        let store = try ContentStore(root: self.store ?? ContentStore.defaultRoot)
+        let store = try self.store.open()
         var builder = Builder(store: store)
         builder.modelFetched = { model in
             if !quiet { StandardError.write("model  \(model.source) \(model.digest) \(model.reused ? "(unchanged)" : "(downloaded)")\n") }

@@ -6,7 +6,6 @@ import ContentStore
 import Registry
 import Deploy
 import Diagnostics
-import ByteStreams
 
 /// `gantry deploy [REF]`: render templates/k8s with the image pinned by digest,
 /// apply them with kubectl, and wait for the rollout.
@@ -62,14 +61,13 @@ struct DeployCommand: ParsableCommand {
     @Option(name: .customLong("create-pull-secret"), help: "Create (or update) this docker-registry secret from gantry's registry credentials and use it.")
     var pullSecret: String?
 
-    @Option(help: "Content store directory (default: $XDG_CACHE_HOME/gantry or ~/.cache/gantry).")
-    var store: String?
+    @OptionGroup var store: StoreOptions
 
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
         var deploy = try loadSettings()
-        let store = try ContentStore(root: self.store ?? ContentStore.defaultRoot)
+        let store = try self.store.open()
         let reference = try imageReference(store: store)
         let registrySettings = try registry.settings()
         let session = try registrySettings.session(for: reference.registry)

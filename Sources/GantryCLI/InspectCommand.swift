@@ -21,14 +21,13 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "Platform to pick from a multi-platform image (default: this machine's).")
     var platform: String?
 
-    @Option(help: "Content store directory (default: $XDG_CACHE_HOME/gantry or ~/.cache/gantry).")
-    var store: String?
+    @OptionGroup var store: StoreOptions
 
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
         let wanted = try platform.map(Platform.init(parsing:)) ?? Platform.host
-        let store = try ContentStore(root: self.store ?? ContentStore.defaultRoot)
+        let store = try self.store.open()
         let manifestBytes: [UInt8], configBytes: [UInt8], digest: Digest
         if let image, !image.hasPrefix("oci:") {
             let reference = try Reference(parsing: image)

@@ -34,14 +34,13 @@ struct FetchModelCommand: ParsableCommand {
     @Option(help: "Also copy the model to this file.")
     var output: String?
 
-    @Option(help: "Content store directory (default: $XDG_CACHE_HOME/gantry or ~/.cache/gantry).")
-    var store: String?
+    @OptionGroup var store: StoreOptions
 
     func run() throws {
         let modelSource = try ModelSource(parsing: source)
         let pin = try sha256.map(ModelSettings.parsePin)
         if let output { try ImageWriter.checkParentExists(of: output, what: "--output") }
-        let store = try ContentStore(root: self.store ?? ContentStore.defaultRoot)
+        let store = try self.store.open()
         let started = Date()
         let model = try ModelFetcher(store: store).fetch(modelSource, pin: pin)
         if let output {

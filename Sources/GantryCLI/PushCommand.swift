@@ -22,8 +22,7 @@ struct PushCommand: ParsableCommand {
     @Option(name: .customLong("tag"), help: "Also tag the pushed manifest with this tag. Repeatable.")
     var tags: [String] = []
 
-    @Option(help: "Content store directory (default: $XDG_CACHE_HOME/gantry or ~/.cache/gantry).")
-    var store: String?
+    @OptionGroup var store: StoreOptions
 
     @OptionGroup var registry: RegistryOptions
 
@@ -35,7 +34,7 @@ struct PushCommand: ParsableCommand {
 
     func run() throws {
         let destination = try Reference(parsing: reference)
-        let (source, manifest) = try ImageSelector.resolve(image, store: try ContentStore(root: store ?? ContentStore.defaultRoot))
+        let (source, manifest) = try ImageSelector.resolve(image, store: try store.open())
         let result = try Self.push(manifest, from: source, to: destination, tags: tags, options: registry, quiet: quiet || json)
         try Self.report(result, json: json)
     }

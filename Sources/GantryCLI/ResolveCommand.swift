@@ -16,8 +16,7 @@ struct ResolveCommand: ParsableCommand {
     @Option(name: [.customShort("f"), .customLong("file")], help: "YAML file to resolve ('-' for standard input).")
     var file: String
 
-    @Option(help: "Content store directory (default: $XDG_CACHE_HOME/gantry or ~/.cache/gantry).")
-    var store: String?
+    @OptionGroup var store: StoreOptions
 
     @OptionGroup var registry: RegistryOptions
 
@@ -32,7 +31,7 @@ struct ResolveCommand: ParsableCommand {
             text = String(decoding: try FileReader.readSmallFile(file), as: UTF8.self)
         }
         let settings = try registry.settings()
-        let store = try ContentStore(root: self.store ?? ContentStore.defaultRoot)
+        let store = try self.store.open()
         var resolved: [String: String] = [:]
         let lines = try text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { number, line -> String in
             guard let match = ImageLine(String(line)) else { return String(line) }
