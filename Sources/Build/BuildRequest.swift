@@ -67,10 +67,25 @@ public struct BuildRequest: Sendable {
     /// SOURCE_DATE_EPOCH from the environment (reproducible-builds.org spec).
     public static func sourceDateEpoch(from environment: [String: String]) throws -> Int64? {
         guard let text = environment["SOURCE_DATE_EPOCH"], !text.isEmpty else { return nil }
-        guard let value = Int64(text), value >= 0 else {
-            throw Failure(.usage, "SOURCE_DATE_EPOCH='\(text)' is not a non-negative whole number of seconds")
+        return try InputRules.sourceDateEpoch(text)
+    }
+
+    /// Checks every value before any work (flags included; the recipe's were checked
+    /// with their lines when it was read), so a typo never costs a build.
+    public func validate() throws {
+        for layer in layers {
+            _ = try InputRules.destination(layer.destination, what: "layer destination")
+            if let ownership = layer.ownership { _ = try InputRules.ownership(ownership) }
+            if let compression = layer.compression { _ = try InputRules.compression(compression) }
         }
-        return value
+        for port in settings.ports { _ = try InputRules.port(port) }
+        for volume in settings.volumes { _ = try InputRules.volume(volume) }
+        for variable in settings.env { _ = try InputRules.environmentName(variable.name) }
+        if let workdir = settings.workdir { _ = try InputRules.workdir(workdir) }
+        if let user = settings.user { _ = try InputRules.user(user) }
+        if let model { _ = try InputRules.destination(model.destination, what: "model destination") }
+        if let python { _ = try InputRules.destination(python.target, what: "python target") }
+        _ = try InputRules.threads(threads)
     }
 }
 

@@ -34,6 +34,7 @@ public struct Builder {
     public var modelFetched: ((FetchedModel) -> Void)?
 
     public func build(_ request: BuildRequest, report: (LayerReport) -> Void) throws -> BuildResult {
+        try request.validate()
         for output in request.outputs { try ImageWriter.checkWritable(output) }
         if let digestFile = request.digestFile { try ImageWriter.checkParentExists(of: digestFile, what: "--digest-file") }
 
@@ -91,6 +92,8 @@ public struct Builder {
         var compression: Compression
         var description: String
         var createdBy: String
+        /// A store blob the layer's files come from (the model), verified before it is read.
+        var storeBlob: Descriptor? = nil
     }
 
     /// Builds one layer, or takes it from the cache when its inputs are unchanged.
@@ -101,6 +104,8 @@ public struct Builder {
         if let hit = cache.lookup(key) {
             return (hit, LayerReport(description: layer.description, blob: hit, seconds: Date().timeIntervalSince(started), source: .cached))
         }
+        // A model reused from the store is read for this layer: check it first.
+        if let blob = layer.storeBlob { try store.verify(blob) }
         let blob = try ingestLayer { try LayerBuilder.build(layer.fileSet, settings: settings, into: $0) }
         cache.remember(blob, for: key)
         return (blob, LayerReport(description: layer.description, blob: blob, seconds: Date().timeIntervalSince(started), source: .built))
@@ -118,7 +123,8 @@ public struct Builder {
         modelFetched?(fetched)
         let layer = PlannedLayer(fileSet: try FileSet(source: fetched.path, options: FileSetOptions(destination: model.imagePath)),
                                  compression: compression, description: model.imagePath,
-                                 createdBy: "gantry: model \(fetched.digest) at \(model.imagePath)")
+                                 createdBy: "gantry: model \(fetched.digest) at \(model.imagePath)",
+                                 storeBlob: Descriptor(mediaType: "application/octet-stream", digest: fetched.digest, size: fetched.size))
         return (layer, fetched)
     }
 

@@ -36,6 +36,32 @@ public struct ImageWriter {
             throw Failure(.usage, "cannot write an image to \(location); use oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE[:REPO:TAG], or --push REF for a registry")
         }
         try checkParentExists(of: path, what: "output \(location)")
+        let parent = PathName.parent(of: path)
+        guard access(parent, W_OK | X_OK) == 0 else {
+            throw Failure(.cannotCreateOutput, "output \(location): directory \(parent) is not writable; choose another place")
+        }
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        switch location {
+        case .ociLayout(let directory, _):
+            guard exists else { return }
+            guard isDirectory.boolValue else {
+                throw Failure(.cannotCreateOutput, "output \(location): \(directory) is a file, not a directory; remove it or choose another path")
+            }
+            // Adding to an existing layout is fine; filling someone's unrelated directory is not.
+            let isLayout = FileManager.default.fileExists(atPath: directory + "/oci-layout")
+            let isEmpty = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).isEmpty
+            guard isLayout || isEmpty else {
+                throw Failure(.cannotCreateOutput, "output \(location): \(directory) is a non-empty directory that is not an OCI layout; choose an empty or new directory")
+            }
+            guard access(directory, W_OK | X_OK) == 0 else {
+                throw Failure(.cannotCreateOutput, "output \(location): directory \(directory) is not writable; choose another place")
+            }
+        default:
+            if exists && isDirectory.boolValue {
+                throw Failure(.cannotCreateOutput, "output \(location): \(path) is a directory; name a file for the archive")
+            }
+        }
     }
 
     /// Fails unless the directory that would hold `path` exists.
@@ -58,12 +84,14 @@ public struct ImageWriter {
             let layout = try ContentStore(root: directory)
             for blob in blobs where !layout.contains(blob.digest) {
                 let source = store.blobPath(blob.digest)
-                // A hard link costs nothing on the same file system; blobs never change.
+                // A hard link costs nothing on the same file system (blobs never change),
+                // but must not pass on a damaged blob: hash it unless this process just did.
+                try store.verify(blob)
                 if link(source, layout.blobPath(blob.digest)) != 0 {
                     guard errno == EXDEV || errno == EPERM || errno == EMLINK else {
                         throw SystemError.failure("write", path: layout.blobPath(blob.digest))
                     }
-                    try layout.ingest(file: source, expected: blob)
+                    try layout.ingest(from: store, blob)
                 }
             }
             try layout.index.update { index in
@@ -109,7 +137,7 @@ public struct ImageWriter {
             for blob in blobs where written.insert(blob.digest).inserted {
                 try tar.writeHeader(path: "blobs/sha256/\(blob.digest.encoded)", type: .regular, size: blob.size,
                                     mode: 0o644, uid: 0, gid: 0, mtime: 0)
-                try FileReader.forEachChunk(of: store.blobPath(blob.digest)) { try tar.writeData($0) }
+                try store.readVerified(blob) { try tar.writeData($0) }
             }
             try tar.finish()
         }

@@ -34,7 +34,10 @@ struct LayerCache {
     func lookup(_ key: String) -> LayerBlob? {
         guard enabled, let bytes = try? FileReader.readSmallFile(path(key)),
               let blob = try? JSONDecoder().decode(LayerBlob.self, from: Data(bytes)),
-              store.contains(blob.descriptor.digest) else { return nil }
+              // Cheap checks only (existence and size); every later read of the blob hashes it.
+              store.size(of: blob.descriptor.digest) == blob.descriptor.size else { return nil }
+        // Its modification time is when it was last used: what `gantry store prune --older-than` reads.
+        utimes(path(key), nil)
         return blob
     }
 

@@ -13,7 +13,7 @@ public struct ModelSettings: Sendable, Equatable {
 
     /// `sha256:<hex>` or bare hex.
     public static func parsePin(_ text: String) throws -> Digest {
-        try Digest(text.hasPrefix("sha256:") ? text : "sha256:" + text)
+        try InputRules.modelPin(text)
     }
 
     var imagePath: String {

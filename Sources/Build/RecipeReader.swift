@@ -20,24 +20,27 @@ struct RecipeReader {
             let name = try string(key, field: "key")
             switch name {
             case "base": recipe.base = try string(value, field: name)
-            case "platform": recipe.platform = try string(value, field: name)
+            case "platform": recipe.platform = try checked(value) { try InputRules.platform(try string(value, field: name)) }
             case "layers": recipe.layers = try sequence(value, field: name).enumerated().map { try layer($1, number: $0 + 1) }
             case "entrypoint": recipe.entrypoint = try command(value, field: name)
             case "cmd": recipe.cmd = try command(value, field: name)
             case "env":
-                recipe.env = try mapping(value, field: name).map {
-                    EnvironmentVariable(name: try string($0.0, field: "env name"), value: try string($0.1, field: "env value"))
+                recipe.env = try mapping(value, field: name).map { key, value in
+                    EnvironmentVariable(name: try checked(key) { try InputRules.environmentName(try string(key, field: "env name")) },
+                                        value: try string(value, field: "env value"))
                 }
-            case "workdir": recipe.workdir = try string(value, field: name)
-            case "user": recipe.user = try string(value, field: name)
-            case "ports": recipe.ports = try sequence(value, field: name).map { try string($0, field: "port") }
-            case "volumes": recipe.volumes = try sequence(value, field: name).map { try string($0, field: "volume") }
+            case "workdir": recipe.workdir = try checked(value) { try InputRules.workdir(try string(value, field: name)) }
+            case "user": recipe.user = try checked(value) { try InputRules.user(try string(value, field: name)) }
+            case "ports":
+                recipe.ports = try sequence(value, field: name).map { port in try checked(port) { try InputRules.port(try string(port, field: "port")) } }
+            case "volumes":
+                recipe.volumes = try sequence(value, field: name).map { volume in try checked(volume) { try InputRules.volume(try string(volume, field: "volume")) } }
             case "labels":
                 for (labelKey, labelValue) in try mapping(value, field: name) {
                     recipe.labels[try string(labelKey, field: "label name")] = try string(labelValue, field: "label value")
                 }
             case "stopSignal": recipe.stopSignal = try string(value, field: name)
-            case "compression": recipe.compression = try string(value, field: name)
+            case "compression": recipe.compression = try checked(value) { try InputRules.compression(try string(value, field: name)).description }
             case "tag": recipe.tag = try string(value, field: name)
             case "model": recipe.model = try model(value)
             case "python": recipe.python = try python(value)
@@ -56,10 +59,10 @@ struct RecipeReader {
             let name = try string(key, field: "key")
             switch name {
             case "source": source = try string(value, field: name)
-            case "destination": destination = try string(value, field: name)
+            case "destination": destination = try checked(value) { try InputRules.destination(try string(value, field: name), what: "layer destination") }
             case "ignore": spec.ignore = try sequence(value, field: name).map { try string($0, field: "ignore pattern") }
-            case "ownership": spec.ownership = try string(value, field: name)
-            case "compression": spec.compression = try string(value, field: name)
+            case "ownership": spec.ownership = try checked(value) { try InputRules.ownership(try string(value, field: name)) }
+            case "compression": spec.compression = try checked(value) { try InputRules.compression(try string(value, field: name)).description }
             case "allowExternalSymlinks": spec.allowExternalSymlinks = try bool(value, field: name)
             default: throw unknownKey(name, at: key, known: Self.layerKeys)
             }
@@ -76,14 +79,17 @@ struct RecipeReader {
         guard var source = fields["source"] else { throw error(at: node, "model needs 'source' (https://…, az://…, s3://… or a path)") }
         // A relative local path is relative to the recipe, like layer sources.
         if !source.contains("://") && !source.hasPrefix("/") { source = directory + "/" + source }
-        return RecipeModel(source: source, sha256: fields["sha256"], destination: fields["destination"])
+        let pin = try fields["sha256"].map { pin in try checked(node) { try InputRules.modelPin(pin).description } }
+        let destination = try fields["destination"].map { text in try checked(node) { try InputRules.destination(text, what: "model destination") } }
+        return RecipeModel(source: source, sha256: pin, destination: destination)
     }
 
     func python(_ node: Node) throws -> RecipePython {
         let fields = try scalarFields(node, section: "python", known: Self.pythonKeys)
         guard let requirements = fields["requirements"] else { throw error(at: node, "python needs 'requirements' (a requirements.txt)") }
+        let target = try fields["target"].map { text in try checked(node) { try InputRules.destination(text, what: "python target") } }
         return RecipePython(requirements: requirements.hasPrefix("/") ? requirements : directory + "/" + requirements,
-                            version: fields["version"], target: fields["target"], platform: fields["platform"])
+                            version: fields["version"], target: target, platform: fields["platform"])
     }
 
     /// A section of single values whose keys must be among `known`.
@@ -115,6 +121,15 @@ struct RecipeReader {
 
     func mapping(_ node: Node, field: String) throws -> [(Node, Node)] {
         guard case .mapping(let mapping) = node else { throw typeError(node, field: field, expected: "a mapping (key: value lines)") }
+        // YAML forbids duplicate keys, but Yams keeps both: the second would silently win.
+        var seen: [String: Node] = [:]
+        for key in mapping.keys {
+            guard case .scalar(let scalar) = key else { continue }
+            if let first = seen[scalar.string] {
+                throw error(at: key, "duplicate key '\(scalar.string)' in '\(field)' (first at \(line(first))); keep one")
+            }
+            seen[scalar.string] = key
+        }
         return mapping.map { ($0.key, $0.value) }
     }
 
@@ -125,6 +140,10 @@ struct RecipeReader {
 
     func string(_ node: Node, field: String) throws -> String {
         guard case .scalar(let scalar) = node else { throw typeError(node, field: field, expected: "a single value") }
+        // `key:` with nothing after it, `~` or `null` is YAML null, not the text "null".
+        if scalar.style == .plain && node.null != nil {
+            throw error(at: node, "'\(field)' has no value (YAML null); write one, quoted if it is the word null")
+        }
         return scalar.string
     }
 
@@ -138,7 +157,7 @@ struct RecipeReader {
 
     /// A list of words (exec form), or one string run by /bin/sh -c (shell form, as in a Dockerfile).
     func command(_ node: Node, field: String) throws -> [String] {
-        if case .scalar(let scalar) = node { return ["/bin/sh", "-c", scalar.string] }
+        if case .scalar = node { return ["/bin/sh", "-c", try string(node, field: field)] }
         return try sequence(node, field: field).map { try string($0, field: field) }
     }
 
@@ -146,6 +165,15 @@ struct RecipeReader {
 
     func line(_ node: Node) -> String {
         node.mark.map { "\(source):\($0.line)" } ?? source
+    }
+
+    /// Runs a value check, placing its error at the value's line; every such error is a usage error (64).
+    func checked<T>(_ node: Node, _ check: () throws -> T) throws -> T {
+        do {
+            return try check()
+        } catch let failure as Failure where !failure.message.hasPrefix(source) {
+            throw error(at: node, failure.message)
+        }
     }
 
     func error(at node: Node, _ message: String) -> Failure {

@@ -20,3 +20,11 @@ void gantry_reuse_large_allocations(void) {
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
 #endif
 }
+
+#ifndef GANTRY_REVISION
+#define GANTRY_REVISION "unknown"
+#endif
+
+const char *gantry_revision(void) {
+    return GANTRY_REVISION;
+}

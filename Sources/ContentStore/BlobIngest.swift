@@ -32,6 +32,7 @@ public final class BlobIngest: ByteSink {
             try file.close()
             let target = store.blobPath(digest)
             guard rename(tempPath, target) == 0 else { throw SystemError.failure("store blob", path: target) }
+            store.markVerified(digest)
         } catch {
             unlink(tempPath)
             throw error

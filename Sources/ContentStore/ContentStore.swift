@@ -70,9 +70,11 @@ public struct ContentStore: Sendable {
             throw Failure(.missingInput, "blob \(digest) is not in the store \(root)")
         }
         let bytes = try FileReader.readSmallFile(path)
-        guard Digest(sha256: SHA256Hasher.hash(bytes)) == digest else {
-            throw Failure(.invalidInput, "blob \(path) does not match its digest; delete it and build again")
+        let actual = Digest(sha256: SHA256Hasher.hash(bytes))
+        guard actual == digest else {
+            throw damaged(digest, found: "\(bytes.count) bytes hashing to \(actual.short)")
         }
+        markVerified(digest)
         return bytes
     }
 
@@ -89,6 +91,15 @@ public struct ContentStore: Sendable {
         try ingest.commit(digest: actual)
     }
 
+    /// Copies a blob of another store into this one, verifying it as it is read
+    /// (a damaged source blob is quarantined there, and nothing is committed here).
+    public func ingest(from source: ContentStore, _ blob: Descriptor) throws {
+        if contains(blob.digest) { return }
+        let ingest = try beginIngest()
+        try source.readVerified(blob) { try ingest.write($0) }
+        try ingest.commit(digest: blob.digest)
+    }
+
     /// Moves a file on the store's file system into the store after verifying it,
     /// saving a copy (used for blobs unpacked from an archive into `ingest/`).
     public func adopt(file path: String, expected: Descriptor) throws {
@@ -98,6 +109,7 @@ public struct ContentStore: Sendable {
             throw Failure(.invalidInput, "\(path) does not match its descriptor (expected \(expected.digest), \(expected.size) bytes; got \(actual), \(size) bytes)")
         }
         guard rename(path, blobPath(actual)) == 0 else { throw SystemError.failure("store blob", path: blobPath(actual)) }
+        markVerified(actual)
     }
 
     public var index: IndexFile { IndexFile(path: root + "/index.json") }

@@ -175,8 +175,7 @@ struct BuildCommand: ParsableCommand {
         }
         request.outputs = try outputs.map { try ImageLocation(parsing: $0, role: "--output") }
         request.digestFile = digestFile
-        if let threads, threads < 1 { throw Failure(.usage, "--threads must be at least 1") }
-        request.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        request.threads = try threads.map(InputRules.threads) ?? min(ProcessInfo.processInfo.activeProcessorCount, InputRules.threadRange.upperBound)
         request.useCache = !noCache
         request.sourceDateEpoch = try BuildRequest.sourceDateEpoch(from: ProcessInfo.processInfo.environment)
         return request

@@ -8,6 +8,7 @@ public struct GantryCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "gantry",
         abstract: "Build, ship and deploy OCI images for AI web apps without a container daemon.",
+        version: VersionText.full,
         subcommands: [BuildCommand.self, PushCommand.self, DeployCommand.self, ResolveCommand.self, InspectCommand.self,
                       LoginCommand.self, ModelCommand.self, InitCommand.self])
 
@@ -23,8 +24,19 @@ public struct GantryCommand: ParsableCommand {
         // A peer that goes away (kubectl exiting early, a dropped socket) must give an
         // error from write(), not kill gantry with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
+        var command: ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            // --help and --version end parsing with success; anything else is a usage
+            // error, shown in gantry's own one-line form with exit 64 like every other.
+            if exitCode(for: error) == .success { exit(withError: error) }
+            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            let cleaned = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+            StandardError.write("gantry: error: \(cleaned); see 'gantry help'\n")
+            Foundation.exit(FailureKind.usage.exitCode)
+        }
+        do {
             try command.run()
             Foundation.exit(0)
         } catch let error as GantryError {

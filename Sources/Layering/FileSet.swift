@@ -58,15 +58,13 @@ public struct FileSet: Sendable {
     public init(source: String, options: FileSetOptions) throws {
         self.source = source
         self.options = options
-        guard options.destination.hasPrefix("/") else {
-            throw Failure(.usage, "layer destination '\(options.destination)' must be an absolute path in the image, like /app")
-        }
+        let checkedDestination = try ImagePath.normalizeDestination(options.destination, what: "layer destination")
         var info = stat()
         guard stat(source, &info) == 0 else {
             throw Failure(.missingInput, "layer source \(source) does not exist or cannot be read: \(String(cString: strerror(errno)))")
         }
         var collected: [FileEntry] = []
-        let destination = FileSet.normalize(options.destination)
+        let destination = FileSet.normalize(checkedDestination)
         let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
         let targetPath: String
         if isDirectory {
@@ -154,7 +152,16 @@ struct Walker {
             let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
             if rules.excludes(childRelative) {
                 // An excluded directory is skipped whole unless a '!' rule could re-include part of it.
-                if isDirectory && rules.hasExceptions { try walk(relative: childRelative) }
+                if isDirectory && rules.hasExceptions {
+                    let before = entries.count
+                    try walk(relative: childRelative)
+                    // Something below was re-included: its parent directory must be in the
+                    // layer too, owned like the rest, or a runtime creates it root-owned.
+                    if entries.count > before, let directory = try entry(for: childPath, relative: childRelative,
+                                                                          imagePath: FileSet.join(targetRoot, childRelative), info: info) {
+                        entries.append(directory)
+                    }
+                }
                 continue
             }
             let imagePath = FileSet.join(targetRoot, childRelative)

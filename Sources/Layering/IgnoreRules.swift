@@ -20,7 +20,10 @@ public struct IgnoreRules: Sendable {
 
     public init(patterns lines: [String], source: String = "ignore rules") throws {
         for (number, raw) in lines.enumerated() {
-            var line = raw.trimmingCharacters(in: .whitespaces)
+            // Docker trims white space, which takes the CR of CRLF files with it
+            // (moby/patternmatcher ignorefile.ReadAll); a UTF-8 BOM opens some files.
+            let unmarked = number == 0 && raw.unicodeScalars.first == "\u{FEFF}" ? String(raw.unicodeScalars.dropFirst()) : raw
+            var line = unmarked.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             var negated = false
             if line.hasPrefix("!") {
@@ -40,20 +43,19 @@ public struct IgnoreRules: Sendable {
 
     /// Default patterns, then `.gantryignore` or else `.dockerignore` from `directory`, then `extra`.
     public static func load(directory: String, extra: [String]) throws -> IgnoreRules {
-        var lines = defaultPatterns
-        var source = "ignore rules"
+        var rules = try IgnoreRules(patterns: defaultPatterns)
         for name in [".gantryignore", ".dockerignore"] {
             let path = directory + "/" + name
             if FileManager.default.fileExists(atPath: path) {
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                     throw Failure(.missingInput, "cannot read \(path) as UTF-8 text")
                 }
-                lines += text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-                source = path
+                // "\r\n" is one Character in Swift: split on any line ending, as Docker's scanner does.
+                let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+                rules.patterns += try IgnoreRules(patterns: lines, source: path).patterns
                 break
             }
         }
-        var rules = try IgnoreRules(patterns: lines, source: source)
         rules.patterns += try IgnoreRules(patterns: extra, source: "ignore list").patterns
         return rules
     }

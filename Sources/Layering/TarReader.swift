@@ -35,6 +35,12 @@ public final class TarReader {
         guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
             throw Failure(.invalidInput, "\(role) \(path) is not a readable tar: \(errorText)")
         }
+        // Names from someone else's tar are checked before anything is done with them.
+        let name = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
+        try ImagePath.checkEntryName(name, role: "\(role) \(path)")
+        if let target = archive_entry_hardlink(entry) {
+            try ImagePath.checkEntryName(String(cString: target), role: "\(role) \(path), hard link \(name)")
+        }
         return entry
     }
 

@@ -53,6 +53,9 @@ public final class TarWriter {
     /// Writes one header. For a regular file, follow with `writeData` for exactly `size` bytes.
     public func writeHeader(path: String, type: EntryType, size: Int64, mode: UInt32,
                             uid: UInt32, gid: UInt32, mtime: Int64) throws {
+        // The last line of defence: whatever built `path`, no entry leaves the layer.
+        try ImagePath.checkEntryName(path, role: "layer")
+        if case .hardlink(let target) = type { try ImagePath.checkEntryName(target, role: "layer hard link \(path)") }
         let entry = archive_entry_new()
         defer { archive_entry_free(entry) }
         archive_entry_set_pathname(entry, path)
@@ -81,6 +84,12 @@ public final class TarWriter {
 
     /// Writes a header libarchive already filled in (used to copy a rootfs tarball).
     public func writeHeader(_ entry: OpaquePointer?) throws {
+        guard let entry else { throw Failure(.internalFailure, "tar header without an entry") }
+        let name = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
+        try ImagePath.checkEntryName(name, role: "layer")
+        if let target = archive_entry_hardlink(entry) {
+            try ImagePath.checkEntryName(String(cString: target), role: "layer hard link \(name)")
+        }
         let status = archive_write_header(archive, entry)
         if status == ARCHIVE_WARN { return }
         guard status == ARCHIVE_OK else { throw failure("write a tar header") }

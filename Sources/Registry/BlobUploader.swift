@@ -30,7 +30,8 @@ struct BlobUploader {
 
     var scope: String { RegistryClient.scope(repository, push: true) }
 
-    func upload(_ blob: Descriptor, file: String, mountFrom: String?) throws -> TransferOutcome {
+    /// `verify` runs once the registry is known to lack the blob, before any byte of it is sent.
+    func upload(_ blob: Descriptor, file: String, mountFrom: String?, verify: () throws -> Void = {}) throws -> TransferOutcome {
         if try exists(blob) { return .present }
         var lastError: Error?
         // Whole-upload attempts: each starts over from HEAD, so an upload that went
@@ -41,7 +42,7 @@ struct BlobUploader {
                 Thread.sleep(forTimeInterval: client.session.retry.delay(afterAttempt: attempt, retryAfter: nil))
             }
             do {
-                return try uploadOnce(blob, file: file, mountFrom: attempt == 0 ? mountFrom : nil)
+                return try uploadOnce(blob, file: file, mountFrom: attempt == 0 ? mountFrom : nil, verify: verify)
             } catch let error as UploadInterrupted {
                 lastError = error.underlying
             }
@@ -59,7 +60,7 @@ struct BlobUploader {
         throw client.failure(response, "blob \(blob.digest.short) in \(repository)")
     }
 
-    private func uploadOnce(_ blob: Descriptor, file: String, mountFrom: String?) throws -> TransferOutcome {
+    private func uploadOnce(_ blob: Descriptor, file: String, mountFrom: String?, verify: () throws -> Void) throws -> TransferOutcome {
         var location: String
         var minimumChunk: Int64 = 0
         if let mountFrom, mountFrom != repository {
@@ -79,6 +80,12 @@ struct BlobUploader {
         } else {
             (location, minimumChunk) = try startSession()
         }
+        do {
+            try verify()
+        } catch {
+            cancel(location)
+            throw error
+        }
         if settings.monolithicOnly || blob.size <= settings.monolithicLimit {
             let response = try send(HTTPRequest(method: "PUT", url: withDigest(location, blob.digest),
                                                 body: .file(path: file, offset: 0, length: blob.size)), blob: blob)
@@ -87,6 +94,12 @@ struct BlobUploader {
             return .uploaded(requests: 1)
         }
         return try uploadChunked(blob, file: file, location: location, minimumChunk: minimumChunk)
+    }
+
+    /// Tells the registry to drop an upload session gantry gives up on (distribution
+    /// spec: DELETE on the upload URL), so abandoned sessions do not pile up there.
+    func cancel(_ location: String) {
+        _ = try? client.send(HTTPRequest(method: "DELETE", url: location), scope: scope, retrying: false)
     }
 
     private func startSession() throws -> (String, Int64) {

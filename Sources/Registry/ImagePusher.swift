@@ -57,7 +57,10 @@ public struct ImagePusher {
             let uploader = BlobUploader(client: client, repository: repository, settings: settings, observer: observer)
             observer?.started(blob, label: "push")
             let isConfig = blob.digest == manifest.config.digest
-            let outcome = try uploader.upload(blob, file: store.blobPath(blob.digest), mountFrom: isConfig ? nil : mountFrom)
+            // A damaged blob in the store must stop the push before the registry sees it.
+            let outcome = try uploader.upload(blob, file: store.blobPath(blob.digest), mountFrom: isConfig ? nil : mountFrom) {
+                try store.verify(blob)
+            }
             observer?.finished(blob, outcome: outcome)
             outcomes.append(PushResult.BlobResult(digest: blob.digest, size: blob.size, action: outcome.action))
         }

@@ -1,0 +1,98 @@
+import Foundation
+import OCI
+import Layering
+import Diagnostics
+
+/// Checks for every value a recipe or a flag may carry, run before any work.
+/// RecipeReader calls them with the value's node, so errors there gain
+/// `gantry.yaml:LINE:`; flags get the same checks through `BuildRequest.validate`.
+/// Every error is a usage error (exit 64).
+public enum InputRules {
+    /// `/app`, `/app/` (into), normalized; refused when it would leave `/`.
+    static func destination(_ text: String, what: String = "destination") throws -> String {
+        try ImagePath.normalizeDestination(text, what: what)
+    }
+
+    static func port(_ text: String) throws -> String {
+        try ImageSettings.normalizePort(text)
+    }
+
+    static func workdir(_ text: String) throws -> String {
+        _ = try ImagePath.normalizeDestination(text, what: "workdir")
+        return text
+    }
+
+    /// `name`, `uid` or `uid:gid` (image-spec config.md "User"; names need the image's
+    /// /etc/passwd, so a group must be numeric where a uid is given).
+    static func user(_ text: String) throws -> String {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        let isNumber = { (part: Substring) in !part.isEmpty && part.count <= 10 && part.allSatisfy(\.isASCII) && UInt32(part) != nil }
+        let isName = { (part: Substring) in
+            !part.isEmpty && !part.hasPrefix("-") && part.count <= 32
+                && part.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+        }
+        let valid = parts.count == 1 ? (isNumber(parts[0]) || isName(parts[0])) : parts.count == 2 && isNumber(parts[0]) && isNumber(parts[1])
+        guard valid else {
+            throw Failure(.usage, "user '\(text)' must be a name (e.g. app), a uid (1000) or uid:gid (1000:1000)")
+        }
+        return text
+    }
+
+    static func environmentName(_ name: String) throws -> String {
+        guard !name.isEmpty, !name.contains("="), !name.utf8.contains(0), !name.contains(where: \.isWhitespace) else {
+            throw Failure(.usage, "environment variable name '\(name)' must be non-empty, without '=' or spaces")
+        }
+        return name
+    }
+
+    static func compression(_ text: String) throws -> Compression {
+        try Compression(parsing: text)
+    }
+
+    /// `sha256:<64 hex>` or bare hex; upper-case hex is folded to lower case (what
+    /// sha256sum on some systems and Azure's portal print).
+    public static func modelPin(_ text: String) throws -> Digest {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let hex = (trimmed.lowercased().hasPrefix("sha256:") ? String(trimmed.dropFirst(7)) : trimmed).lowercased()
+        guard hex.utf8.count == 64, let digest = try? Digest("sha256:" + hex) else {
+            throw Failure(.usage, "model pin '\(text)' is not a SHA-256 digest; expected sha256:<64 hex digits> (e.g. from 'sha256sum MODEL')")
+        }
+        return digest
+    }
+
+    /// The latest second RFC 3339 can write (9999-12-31T23:59:59Z): skopeo and umoci
+    /// cannot parse a `created` time with a five-digit year.
+    static let latestEpoch: Int64 = 253_402_300_799
+
+    public static func sourceDateEpoch(_ text: String) throws -> Int64 {
+        guard let value = Int64(text), (0...latestEpoch).contains(value) else {
+            throw Failure(.usage, "SOURCE_DATE_EPOCH='\(text)' must be whole seconds from 0 to \(latestEpoch) (9999-12-31T23:59:59Z)")
+        }
+        return value
+    }
+
+    public static let threadRange = 1...256
+
+    public static func threads(_ value: Int) throws -> Int {
+        guard threadRange.contains(value) else {
+            throw Failure(.usage, "--threads \(value) is out of range; use \(threadRange.lowerBound) to \(threadRange.upperBound)")
+        }
+        return value
+    }
+
+    static func ownership(_ text: String) throws -> String {
+        _ = try Ownership.parse(text)
+        return text
+    }
+
+    static func platform(_ text: String) throws -> String {
+        _ = try Platform(parsing: text)
+        return text
+    }
+
+    /// A volume is an absolute path in the image.
+    static func volume(_ text: String) throws -> String {
+        _ = try ImagePath.normalizeDestination(text, what: "volume")
+        return text
+    }
+}
