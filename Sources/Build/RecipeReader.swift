@@ -32,7 +32,9 @@ struct RecipeReader {
             case "workdir": recipe.workdir = try checked(value) { try InputRules.workdir(try string(value, field: name)) }
             case "user": recipe.user = try checked(value) { try InputRules.user(try string(value, field: name)) }
             case "ports":
-                recipe.ports = try sequence(value, field: name).map { port in try checked(port) { try InputRules.port(try string(port, field: "port")) } }
+                recipe.ports = try sequence(value, field: name).map { port in
+                    try checked(port) { let text = try string(port, field: "port"); _ = try InputRules.port(text); return text }
+                }
             case "volumes":
                 recipe.volumes = try sequence(value, field: name).map { volume in try checked(volume) { try InputRules.volume(try string(volume, field: "volume")) } }
             case "labels":

@@ -7,7 +7,15 @@ struct StoreOptions: ParsableArguments {
     var directory: String?
 
     /// Opens (creating if needed) the store.
+    /// Opens (creating if needed) the store, holding its shared lock until the
+    /// process ends, so `gantry store prune` waits instead of deleting under us.
     func open() throws -> ContentStore {
+        let store = try openUnlocked()
+        try store.holdSharedLock()
+        return store
+    }
+
+    func openUnlocked() throws -> ContentStore {
         try ContentStore(root: directory ?? ContentStore.defaultRoot)
     }
 }

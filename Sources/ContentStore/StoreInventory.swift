@@ -1,0 +1,192 @@
+import Foundation
+import OCI
+import ByteStreams
+import Diagnostics
+
+/// What a store holds, read from disk without changing anything: blobs, tags,
+/// cache records, and what crashed or damaged work left behind. `gantry store ls`
+/// prints it; `StorePrunePlan` decides from it what may go.
+public struct StoreInventory: Sendable {
+    public struct Blob: Sendable {
+        public var digest: Digest
+        public var size: Int64
+        public var modified: Date
+    }
+
+    public struct Tag: Sendable {
+        public var name: String
+        public var descriptor: Descriptor
+        /// The tag's manifest (or index) and everything it names that is in the store.
+        public var closure: Set<Digest>
+        /// Blobs the manifests name that the store does not have.
+        public var missing: Set<Digest>
+    }
+
+    /// A cache record (`cache/<kind>/<name>.json`, naming blobs) or a cached
+    /// directory (`cache/python/<key>/`). Its mtime is its last use.
+    public struct CacheEntry: Sendable {
+        public var kind: String
+        public var path: String
+        public var size: Int64
+        public var modified: Date
+        public var digests: Set<Digest>
+        public var isDirectory: Bool
+    }
+
+    /// A file no live process owns: an abandoned ingest temp file, a quarantined blob,
+    /// a stray temp file of an atomic write.
+    public struct Leftover: Sendable {
+        public enum Kind: String, Sendable { case ingest, quarantine, temporary }
+        public var kind: Kind
+        public var path: String
+        public var size: Int64
+    }
+
+    public var blobs: [Digest: Blob] = [:]
+    public var tags: [Tag] = []
+    public var caches: [CacheEntry] = []
+    public var leftovers: [Leftover] = []
+    /// Ingest files of processes still running (never touched).
+    public var inProgress: Int64 = 0
+
+    public init(store: ContentStore) throws {
+        let blobDirectory = store.root + "/blobs/sha256"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: blobDirectory)) ?? [] {
+            guard let digest = try? Digest("sha256:" + name), let info = Self.stat(blobDirectory + "/" + name) else { continue }
+            blobs[digest] = Blob(digest: digest, size: Int64(info.st_size), modified: Self.date(info.st_mtim))
+        }
+        for descriptor in try store.index.read().manifests {
+            let name = descriptor.annotations?[AnnotationKey.refName] ?? descriptor.digest.description
+            var closure = Set<Digest>(), missing = Set<Digest>()
+            Self.walk(descriptor, store: store, closure: &closure, missing: &missing)
+            tags.append(Tag(name: name, descriptor: descriptor, closure: closure, missing: missing))
+        }
+        caches = Self.cacheEntries(store: store)
+        leftovers = Self.leftovers(store: store, inProgress: &inProgress)
+    }
+
+    /// Blobs reachable from any tag.
+    public var tagged: Set<Digest> { tags.reduce(into: Set<Digest>()) { $0.formUnion($1.closure) } }
+
+    public var blobBytes: Int64 { blobs.values.reduce(0) { $0 + $1.size } }
+
+    /// Everything the store occupies that this inventory counts.
+    public var totalBytes: Int64 {
+        blobBytes + caches.filter(\.isDirectory).reduce(0) { $0 + $1.size } + leftovers.reduce(0) { $0 + $1.size } + inProgress
+    }
+
+    // MARK: reading
+
+    /// Follows a manifest or index to every blob it names (lenient: a damaged or
+    /// foreign document just ends the walk there; `gantry store check` reports it).
+    static func walk(_ descriptor: Descriptor, store: ContentStore, closure: inout Set<Digest>, missing: inout Set<Digest>) {
+        guard store.contains(descriptor.digest) else { missing.insert(descriptor.digest); return }
+        guard closure.insert(descriptor.digest).inserted else { return }
+        guard MediaType.isIndex(descriptor.mediaType) || MediaType.isManifest(descriptor.mediaType),
+              let bytes = try? FileReader.readSmallFile(store.blobPath(descriptor.digest)) else { return }
+        if MediaType.isIndex(descriptor.mediaType) {
+            guard let index = try? CanonicalJSON.decode(Index.self, from: bytes, source: descriptor.digest.description) else { return }
+            for child in index.manifests { walk(child, store: store, closure: &closure, missing: &missing) }
+        } else {
+            guard let manifest = try? CanonicalJSON.decode(Manifest.self, from: bytes, source: descriptor.digest.description) else { return }
+            for blob in [manifest.config] + manifest.layers {
+                if store.contains(blob.digest) { closure.insert(blob.digest) } else { missing.insert(blob.digest) }
+            }
+        }
+    }
+
+    static func cacheEntries(store: ContentStore) -> [CacheEntry] {
+        let cacheRoot = store.root + "/cache"
+        var entries: [CacheEntry] = []
+        for kind in ((try? FileManager.default.contentsOfDirectory(atPath: cacheRoot)) ?? []).sorted() {
+            let directory = cacheRoot + "/" + kind
+            guard let info = stat(directory), info.st_mode & S_IFMT == S_IFDIR else { continue }
+            for name in ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted() where !name.hasPrefix(".") {
+                let path = directory + "/" + name
+                guard let entry = stat(path) else { continue }
+                if entry.st_mode & S_IFMT == S_IFDIR {
+                    entries.append(CacheEntry(kind: kind, path: path, size: diskUsage(path), modified: date(entry.st_mtim),
+                                              digests: [], isDirectory: true))
+                } else if name.hasSuffix(".json") {
+                    let digests = (try? FileReader.readSmallFile(path, limit: 1 << 20))
+                        .flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0)) }
+                        .map(digestsNamed) ?? []
+                    entries.append(CacheEntry(kind: kind, path: path, size: Int64(entry.st_size), modified: date(entry.st_mtim),
+                                              digests: digests, isDirectory: false))
+                }
+            }
+        }
+        return entries
+    }
+
+    /// Every `sha256:<hex>` string anywhere in a record: whatever the record's shape,
+    /// a blob it names is in use.
+    static func digestsNamed(_ value: JSONValue) -> Set<Digest> {
+        switch value {
+        case .string(let text): return (try? Digest(text)).map { [$0] } ?? []
+        case .array(let items): return items.reduce(into: Set<Digest>()) { $0.formUnion(digestsNamed($1)) }
+        case .object(let fields): return fields.values.reduce(into: Set<Digest>()) { $0.formUnion(digestsNamed($1)) }
+        default: return []
+        }
+    }
+
+    static func leftovers(store: ContentStore, inProgress: inout Int64) -> [Leftover] {
+        var found: [Leftover] = []
+        let ingest = store.root + "/ingest"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: ingest)) ?? [] {
+            let path = ingest + "/" + name
+            let size = diskUsage(path)
+            if let pid = ownerProcess(of: name), processIsRunning(pid) { inProgress += size; continue }
+            found.append(Leftover(kind: .ingest, path: path, size: size))
+        }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: store.quarantineDirectory)) ?? [] {
+            let path = store.quarantineDirectory + "/" + name
+            found.append(Leftover(kind: .quarantine, path: path, size: diskUsage(path)))
+        }
+        // AtomicFile's hidden temp files (`.NAME.PID-XXXX.tmp`) beside index.json and in cache/*.
+        let cacheKinds = ((try? FileManager.default.contentsOfDirectory(atPath: store.root + "/cache")) ?? []).map { store.root + "/cache/" + $0 }
+        for directory in [store.root, store.root + "/cache"] + cacheKinds {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+                let parts = name.split(separator: ".")
+                let pid = parts.count >= 3 ? Int32(parts[parts.count - 2].split(separator: "-").first ?? "") : nil
+                if let pid, processIsRunning(pid) { continue }
+                let path = directory + "/" + name
+                found.append(Leftover(kind: .temporary, path: path, size: diskUsage(path)))
+            }
+        }
+        return found
+    }
+
+    /// The process that owns an ingest file: `PID-UUID.tmp`, `model-PID-X.part`, `archive-PID-X/`.
+    static func ownerProcess(of name: String) -> Int32? {
+        var rest = Substring(name)
+        for prefix in ["model-", "archive-"] where rest.hasPrefix(prefix) { rest = rest.dropFirst(prefix.count) }
+        return Int32(rest.prefix { $0.isNumber })
+    }
+
+    static func processIsRunning(_ pid: Int32) -> Bool {
+        pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+    }
+
+    static func stat(_ path: String) -> stat? {
+        var info = Glibc.stat()
+        return lstat(path, &info) == 0 ? info : nil
+    }
+
+    static func date(_ time: timespec) -> Date {
+        Date(timeIntervalSince1970: Double(time.tv_sec) + Double(time.tv_nsec) / 1e9)
+    }
+
+    /// Bytes of a file, or of everything below a directory (symlinks not followed).
+    static func diskUsage(_ path: String) -> Int64 {
+        guard let info = stat(path) else { return 0 }
+        guard info.st_mode & S_IFMT == S_IFDIR else { return Int64(info.st_size) }
+        var total: Int64 = 0
+        if let enumerator = FileManager.default.enumerator(atPath: path) {
+            while let relative = enumerator.nextObject() as? String {
+                if let child = stat(path + "/" + relative), child.st_mode & S_IFMT == S_IFREG { total += Int64(child.st_size) }
+            }
+        }
+        return total
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import Synchronization
+import Diagnostics
+
+/// `<store>/store.lock`: every gantry process that uses a store holds a shared
+/// flock on it for as long as it runs; `gantry store prune` takes it exclusively,
+/// so it never deletes a blob that a running build has written but not yet tagged.
+/// The kernel drops the lock when a process exits, however it exits (kill -9 too).
+extension ContentStore {
+    private static let heldLocks = Mutex<[String: Int32]>([:])
+
+    var lockPath: String { root + "/store.lock" }
+
+    /// Takes the shared lock for the rest of this process (idempotent).
+    public func holdSharedLock() throws {
+        let path = lockPath
+        try Self.heldLocks.withLock { held in
+            if held[path] != nil { return }
+            let descriptor = try ContentStore.openLock(path)
+            while flock(descriptor, LOCK_SH) != 0 {
+                guard errno == EINTR else { close(descriptor); throw SystemError.failure("lock", path: path) }
+            }
+            held[path] = descriptor
+        }
+    }
+
+    /// Runs `body` holding the store exclusively. When other gantry processes use the
+    /// store, `waiting` is called once, then this waits for them to finish.
+    public func withExclusiveLock<T>(waiting: () -> Void, _ body: () throws -> T) throws -> T {
+        let path = lockPath
+        let descriptor = try ContentStore.openLock(path)
+        defer { close(descriptor) }
+        if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK else { throw SystemError.failure("lock", path: path) }
+            waiting()
+            while flock(descriptor, LOCK_EX) != 0 {
+                guard errno == EINTR else { throw SystemError.failure("lock", path: path) }
+            }
+        }
+        defer { flock(descriptor, LOCK_UN) }
+        return try body()
+    }
+
+    private static func openLock(_ path: String) throws -> Int32 {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw SystemError.failure("create", path: path) }
+        return descriptor
+    }
+}
