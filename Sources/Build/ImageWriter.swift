@@ -121,7 +121,12 @@ public struct ImageWriter {
             }
             try document("oci-layout", Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
             var descriptor = image.manifestDescriptor
-            if let tag = reference?.tag { descriptor.annotations = [AnnotationKey.refName: tag] }
+            if let reference, let tag = reference.tag {
+                // The full name, as `docker save` writes it: podman reads this OCI side of a
+                // docker-archive first, and a bare tag there loads as `localhost/<tag>:latest`.
+                let fullName = "\(reference.name):\(tag)"
+                descriptor.annotations = [AnnotationKey.refName: fullName, AnnotationKey.containerdImageName: fullName]
+            }
             try document("index.json", try CanonicalJSON.encode(Index(manifests: [descriptor])))
             if includeDockerManifest {
                 try document("manifest.json", try CanonicalJSON.encode([dockerManifest(reference)]))

@@ -31,6 +31,28 @@ final class OffsetFileSink: ByteSink {
     }
 }
 
+/// A server that says `Accept-Ranges: bytes` yet answers a ranged GET with the
+/// whole object (200): the download falls back to one plain GET.
+struct RangesIgnored: Error {}
+
+/// Lets through at most the bytes of one part: a 200 with the whole object in
+/// answer to a ranged GET is stopped after one part's worth, not written past it.
+final class PartSink: ByteSink {
+    private let next: OffsetFileSink
+    private var remaining: Int64
+
+    init(next: OffsetFileSink, remaining: Int64) {
+        self.next = next
+        self.remaining = remaining
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard Int64(bytes.count) <= remaining else { throw RangesIgnored() }
+        remaining -= Int64(bytes.count)
+        try next.write(bytes)
+    }
+}
+
 /// Parallel ranged GETs: fixed-size parts, `width` at a time, each resumed from
 /// the bytes it already has when its connection drops.
 struct RangedDownload {
@@ -61,12 +83,13 @@ struct RangedDownload {
         while sink.offset <= part.1 {
             let range = "bytes=\(sink.offset)-\(part.1)"
             do {
-                let response = try transport.perform(try endpoint.request("GET", range: range), destination: .sink(sink))
+                let partSink = PartSink(next: sink, remaining: part.1 - sink.offset + 1)
+                let response = try transport.perform(try endpoint.request("GET", range: range), destination: .sink(partSink))
                 if response.status == 206 { continue }  // loop ends when the part is complete
                 if RetryPolicy.isTransient(status: response.status) {
                     failures += 1
                 } else if response.status == 200 {
-                    throw Failure(.unavailable, "model source \(endpoint.source) ignored a Range request; cannot download it in parts")
+                    throw RangesIgnored()
                 } else {
                     throw endpoint.failure(response)
                 }

@@ -56,9 +56,14 @@ public struct ModelFetcher {
         defer { unlink(temp) }
         let digest: Digest
         if version.acceptsRanges, let size = version.size, size > partSize {
-            try RangedDownload(endpoint: endpoint, options: http, path: temp, size: size, partSize: partSize,
-                               width: parallelParts).run()
-            digest = Digest(sha256: try FileReader.digest(of: temp).sha256)
+            do {
+                try RangedDownload(endpoint: endpoint, options: http, path: temp, size: size, partSize: partSize,
+                                   width: parallelParts).run()
+                digest = Digest(sha256: try FileReader.digest(of: temp).sha256)
+            } catch is RangesIgnored {
+                digest = try StreamDownload(endpoint: endpoint, transport: transport, path: temp, expectedSize: version.size,
+                                            resumable: false).run()
+            }
         } else {
             digest = try StreamDownload(endpoint: endpoint, transport: transport, path: temp, expectedSize: version.size,
                                         resumable: version.acceptsRanges).run()

@@ -21,6 +21,8 @@ public struct Descriptor: Hashable, Sendable, Codable {
 /// Well-known annotation keys (annotations.md).
 public enum AnnotationKey {
     public static let refName = "org.opencontainers.image.ref.name"
+    /// containerd's (and `docker save`'s) full image name in an archive's index.json.
+    public static let containerdImageName = "io.containerd.image.name"
     public static let created = "org.opencontainers.image.created"
     public static let source = "org.opencontainers.image.source"
     public static let revision = "org.opencontainers.image.revision"

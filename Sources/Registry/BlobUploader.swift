@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import ContentStore
 import OCI
 import Diagnostics
 
@@ -27,12 +28,30 @@ struct BlobUploader {
     let repository: String
     let settings: UploadSettings
     let observer: TransferObserver?
+    /// Where chunked sessions are recorded so a later process can continue them.
+    var journal: UploadJournal? = nil
 
     var scope: String { RegistryClient.scope(repository, push: true) }
 
     /// `verify` runs once the registry is known to lack the blob, before any byte of it is sent.
     func upload(_ blob: Descriptor, file: String, mountFrom: String?, verify: () throws -> Void = {}) throws -> TransferOutcome {
-        if try exists(blob) { return .present }
+        if try exists(blob) {
+            journal?.remove(blob.digest)
+            return .present
+        }
+        do {
+            let outcome = try uploadWithRetries(blob, file: file, mountFrom: mountFrom, verify: verify)
+            journal?.remove(blob.digest)
+            return outcome
+        } catch {
+            // Giving up: tell the registry to drop the session rather than leave it behind.
+            if let record = journal?.load(blob.digest) { cancel(record.location) }
+            journal?.remove(blob.digest)
+            throw error
+        }
+    }
+
+    private func uploadWithRetries(_ blob: Descriptor, file: String, mountFrom: String?, verify: () throws -> Void) throws -> TransferOutcome {
         var lastError: Error?
         // Whole-upload attempts: each starts over from HEAD, so an upload that went
         // through before the connection dropped is not sent again.
@@ -45,9 +64,24 @@ struct BlobUploader {
                 return try uploadOnce(blob, file: file, mountFrom: attempt == 0 ? mountFrom : nil, verify: verify)
             } catch let error as UploadInterrupted {
                 lastError = error.underlying
+                if let record = journal?.load(blob.digest) { cancel(record.location) }
+                journal?.remove(blob.digest)
             }
         }
         throw lastError ?? Failure(.unavailable, "registry \(client.session.registry): upload of \(blob.digest.short) kept failing")
+    }
+
+    /// A session an earlier, interrupted push left, and where it stands; nil when
+    /// there is none or the registry no longer knows it.
+    private func recordedSession(_ blob: Descriptor) -> (location: String, offset: Int64)? {
+        guard let record = journal?.load(blob.digest) else { return nil }
+        do {
+            let (location, offset) = try resume(record.location, blob, after: Failure(.unavailable, "recorded session"))
+            return (location, offset)
+        } catch {
+            journal?.remove(blob.digest)
+            return nil
+        }
     }
 
     /// A failure worth starting the upload over for.
@@ -61,6 +95,11 @@ struct BlobUploader {
     }
 
     private func uploadOnce(_ blob: Descriptor, file: String, mountFrom: String?, verify: () throws -> Void) throws -> TransferOutcome {
+        let chunked = !settings.monolithicOnly && blob.size > settings.monolithicLimit
+        if chunked, let (location, offset) = recordedSession(blob) {
+            try verify()
+            return try uploadChunked(blob, file: file, location: location, minimumChunk: 0, from: offset)
+        }
         var location: String
         var minimumChunk: Int64 = 0
         if let mountFrom, mountFrom != repository {
@@ -86,14 +125,15 @@ struct BlobUploader {
             cancel(location)
             throw error
         }
-        if settings.monolithicOnly || blob.size <= settings.monolithicLimit {
+        if !chunked {
             let response = try send(HTTPRequest(method: "PUT", url: withDigest(location, blob.digest),
                                                 body: .file(path: file, offset: 0, length: blob.size)), blob: blob)
             try verifyCreated(response, blob)
             observer?.advanced(blob, bytes: blob.size)
             return .uploaded(requests: 1)
         }
-        return try uploadChunked(blob, file: file, location: location, minimumChunk: minimumChunk)
+        journal?.save(blob.digest, location: location, offset: 0)
+        return try uploadChunked(blob, file: file, location: location, minimumChunk: minimumChunk, from: 0)
     }
 
     /// Tells the registry to drop an upload session gantry gives up on (distribution
@@ -110,10 +150,12 @@ struct BlobUploader {
         return (client.absolute(location), Int64(response.header("OCI-Chunk-Min-Length") ?? "") ?? 0)
     }
 
-    private func uploadChunked(_ blob: Descriptor, file: String, location start: String, minimumChunk: Int64) throws -> TransferOutcome {
+    private func uploadChunked(_ blob: Descriptor, file: String, location start: String, minimumChunk: Int64,
+                               from startOffset: Int64) throws -> TransferOutcome {
         var location = start
         // Tracked here: ECR's Range header can stick at the first chunk (aws/containers-roadmap#2831).
-        var offset: Int64 = 0
+        var offset: Int64 = startOffset
+        if startOffset > 0 { observer?.advanced(blob, bytes: startOffset) }
         var requests = 0
         let chunk = max(settings.chunkSize, minimumChunk)
         while offset < blob.size {
@@ -136,6 +178,7 @@ struct BlobUploader {
             if response.status == 202, let next = response.header("Location") {
                 location = client.absolute(next)
                 offset += length
+                journal?.save(blob.digest, location: location, offset: offset)
                 continue
             }
             if RetryPolicy.isTransient(status: response.status) || response.status == 416 {

@@ -54,7 +54,8 @@ public struct ImagePusher {
         let store = self.store, session = self.session, settings = self.settings, observer = self.observer
         try ParallelWork.run(blobs, width: settings.parallelBlobs) { blob in
             let client = try RegistryClient(session: session)
-            let uploader = BlobUploader(client: client, repository: repository, settings: settings, observer: observer)
+            var uploader = BlobUploader(client: client, repository: repository, settings: settings, observer: observer)
+            uploader.journal = UploadJournal(store: store, registry: session.registry, repository: repository)
             observer?.started(blob, label: "push")
             let isConfig = blob.digest == manifest.config.digest
             // A damaged blob in the store must stop the push before the registry sees it.

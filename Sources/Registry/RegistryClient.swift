@@ -57,7 +57,15 @@ public final class RegistryClient {
         var request = first
         let originalHost = Self.host(of: first.url)
         for _ in 0..<5 {
-            let response = try transport.perform(request, destination: destination, progress: progress)
+            let response: HTTPResponse
+            do {
+                response = try transport.perform(request, destination: destination, progress: progress)
+            } catch let error as TransportError {
+                if error.isTLSHandshakeFailure && request.url.hasPrefix("https://") {
+                    throw Failure(.unavailable, "registry \(session.registry): the TLS handshake failed (\(error.message)); if it serves plain HTTP, pass --insecure-registry \(session.registry)")
+                }
+                throw error.named("registry \(session.registry)")
+            }
             guard [301, 302, 303, 307, 308].contains(response.status), let location = response.header("Location") else {
                 return response
             }
@@ -122,7 +130,7 @@ public final class RegistryClient {
         if let refresh = try session.refreshToken(using: self, realm: realm, service: service) {
             var form = "grant_type=refresh_token&service=\(Self.formEncode(service))&client_id=gantry&refresh_token=\(Self.formEncode(refresh))"
             for scope in scopes { form += "&scope=\(Self.formEncode(scope))" }
-            response = try session.retry.run {
+            response = try tokenService(realm) {
                 try transport.perform(HTTPRequest(method: "POST", url: realm,
                                                   headers: [("Content-Type", "application/x-www-form-urlencoded")],
                                                   body: .bytes(Array(form.utf8))))
@@ -132,10 +140,11 @@ public final class RegistryClient {
             for scope in scopes { url += "&scope=\(Self.formEncode(scope))" }
             var headers: [(String, String)] = []
             if let basic = session.credentials?.basicAuthorization { headers.append(("Authorization", basic)) }
-            response = try session.retry.run { try transport.perform(HTTPRequest(method: "GET", url: url, headers: headers)) }
+            response = try tokenService(realm) { try transport.perform(HTTPRequest(method: "GET", url: url, headers: headers)) }
         }
         guard response.isSuccess else {
             if response.status == 401 || response.status == 403 {
+                guard hasCredentials else { throw noCredentials(for: "a token") }
                 throw Failure(.authentication, "registry \(session.registry) refused the credentials (token service answered \(response.status)); check 'gantry login \(session.registry)' or GANTRY_REGISTRY_USERNAME/GANTRY_REGISTRY_PASSWORD")
             }
             throw Failure(.unavailable, "registry \(session.registry): token service \(Redactor.url(realm)) answered \(response.status)")
@@ -153,7 +162,7 @@ public final class RegistryClient {
         let base = realm.range(of: "/oauth2/").map { String(realm[..<$0.lowerBound]) } ?? session.baseURL
         var form = "grant_type=access_token&service=\(Self.formEncode(service))&access_token=\(Self.formEncode(token))"
         if let tenant { form += "&tenant=\(Self.formEncode(tenant))" }
-        let response = try session.retry.run {
+        let response = try tokenService(base + "/oauth2/exchange") {
             try transport.perform(HTTPRequest(method: "POST", url: base + "/oauth2/exchange",
                                               headers: [("Content-Type", "application/x-www-form-urlencoded")],
                                               body: .bytes(Array(form.utf8))))
@@ -167,23 +176,56 @@ public final class RegistryClient {
 
     static func formEncode(_ text: String) -> String { PercentEncoding.unreserved(text) }
 
+    /// One request to the token service, not retried here: it runs inside the
+    /// registry request's own retry loop (one budget, not one inside another), and
+    /// when it cannot be reached the error names the token service, not the registry.
+    private func tokenService(_ url: String, _ request: () throws -> HTTPResponse) throws -> HTTPResponse {
+        do {
+            return try request()
+        } catch let error as TransportError {
+            throw error.named("token service of registry \(session.registry)")
+        }
+    }
+
+    private var hasCredentials: Bool { session.credentials != nil || session.aadAccessToken != nil }
+
+    private func noCredentials(for what: String) -> Failure {
+        Failure(.authentication, "registry \(session.registry) requires authentication for \(what) and gantry found no credentials for it; run 'gantry login \(session.registry)', or set GANTRY_REGISTRY_USERNAME/GANTRY_REGISTRY_PASSWORD or GANTRY_REGISTRY_TOKEN")
+    }
+
     // MARK: errors
 
-    /// One line for an unexpected answer, with the registry's own error code (spec "Error Codes").
+    /// One line for an unexpected answer, with the registry's own error code,
+    /// message and detail (distribution spec "Error Codes"), and the exit code
+    /// that fits: a refusal is not an outage.
     public func failure(_ response: HTTPResponse, _ what: String) -> Failure {
-        struct Errors: Decodable { struct Item: Decodable { var code: String?; var message: String? }; var errors: [Item]? }
-        let detail = (try? JSONDecoder().decode(Errors.self, from: Data(response.body)))?.errors?.first
-        let reason = detail.map { "\($0.code ?? "")\($0.message.map { ": \($0)" } ?? "")" } ?? response.bodyText.prefix(200).description
-        let suffix = reason.isEmpty ? "" : " (\(reason.replacingOccurrences(of: "\n", with: " ")))"
-        switch response.status {
-        case 401:
-            return Failure(.authentication, "registry \(session.registry) refused the credentials for \(what): 401\(suffix); run 'gantry login \(session.registry)'")
-        case 403:
-            return Failure(.authentication, "registry \(session.registry) denied \(what): 403\(suffix); the credentials lack push/pull rights")
-        case 404:
-            return Failure(.missingInput, "registry \(session.registry) has no \(what): 404\(suffix)")
-        default:
-            return Failure(.unavailable, "registry \(session.registry) answered \(response.status) to \(what)\(suffix)")
+        let error = RegistryErrorBody(response.body)
+        let shown = error.map { " \($0.description)" } ?? (response.bodyText.isEmpty ? "" : " (\(response.bodyText.prefix(200).replacingOccurrences(of: "\n", with: " ")))")
+        let code = error?.code ?? ""
+        let registry = session.registry
+        if response.status == 401 || code == "UNAUTHORIZED" {
+            guard hasCredentials else { return noCredentials(for: what) }
+            return Failure(.authentication, "registry \(registry) refused the credentials for \(what): \(response.status)\(shown); run 'gantry login \(registry)'")
         }
+        if response.status == 403 || code == "DENIED" {
+            return Failure(.authentication, "registry \(registry) denied \(what): \(response.status)\(shown); the credentials lack push/pull rights on it")
+        }
+        switch code {
+        case "NAME_INVALID", "TAG_INVALID":
+            return Failure(.usage, "registry \(registry) refused the name for \(what): \(response.status)\(shown); check the repository and tag")
+        case "NAME_UNKNOWN", "MANIFEST_UNKNOWN", "BLOB_UNKNOWN":
+            return Failure(.missingInput, "registry \(registry) has no \(what): \(response.status)\(shown)")
+        default: break
+        }
+        if response.status == 404 {
+            return Failure(.missingInput, "registry \(registry) has no \(what): 404\(shown)")
+        }
+        if response.status == 413 {
+            return Failure(.invalidInput, "registry \(registry) refused \(what) as too large: 413\(shown); try a smaller --chunk-size")
+        }
+        if (400..<500).contains(response.status) && !RetryPolicy.isTransient(status: response.status) {
+            return Failure(.invalidInput, "registry \(registry) refused \(what): \(response.status)\(shown)")
+        }
+        return Failure(.unavailable, "registry \(registry) answered \(response.status) to \(what)\(shown); try again later")
     }
 }
