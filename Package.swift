@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LayeringTests", dependencies: ["Layering", "ByteStreams", "OCI", "CArchive"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "OCI"]),
-        .testTarget(name: "BuildTests", dependencies: ["Build", "OCI"]),
+        .testTarget(name: "BuildTests", dependencies: ["Build", "OCI", "Layering", "Diagnostics"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "ByteStreams", "OCI"]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy"]),

@@ -126,8 +126,14 @@ struct BlobUploader {
             throw error
         }
         if !chunked {
-            let response = try send(HTTPRequest(method: "PUT", url: withDigest(location, blob.digest),
+            let response: HTTPResponse
+            do {
+                response = try send(HTTPRequest(method: "PUT", url: withDigest(location, blob.digest),
                                                 body: .file(path: file, offset: 0, length: blob.size)), blob: blob)
+            } catch {
+                cancel(location)  // the next attempt opens a new session; this one would linger
+                throw error
+            }
             try verifyCreated(response, blob)
             observer?.advanced(blob, bytes: blob.size)
             return .uploaded(requests: 1)
@@ -139,7 +145,7 @@ struct BlobUploader {
     /// Tells the registry to drop an upload session gantry gives up on (distribution
     /// spec: DELETE on the upload URL), so abandoned sessions do not pile up there.
     func cancel(_ location: String) {
-        _ = try? client.send(HTTPRequest(method: "DELETE", url: location), scope: scope, retrying: false)
+        _ = try? client.send(HTTPRequest(method: "DELETE", url: location), scope: scope)
     }
 
     private func startSession() throws -> (String, Int64) {

@@ -5,6 +5,12 @@
 GANTRY=${GANTRY:?set GANTRY to the gantry binary}
 
 fail() { echo "    assertion failed: $*" >&2; exit 1; }
+note() { echo "    note: $*"; }
+
+# The independent OCI layout checker (image-spec schemas, digests, diff_ids, tar
+# path safety) from the steering repository's shared/ beside this checkout.
+ORACLE="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/tools/oci_check.py"
+[ -f "$ORACLE" ] || { echo "missing $ORACLE (shared/ beside the checkout)" >&2; exit 1; }
 
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected '$2', got '$1'"; }
 assert_ne() { [ "$1" != "$2" ] || fail "${3:-values should differ}: both '$1'"; }
@@ -96,6 +102,7 @@ YAML
 start_token_server() {
   TOKEN_PORT=$(free_port); TOKEN_CERT="$T/token-cert.pem"; TOKEN_LOG="$T/tokens.log"; : > "$TOKEN_LOG"
   python3 "$HELPERS/token_server.py" --port "$TOKEN_PORT" --cert "$TOKEN_CERT" --log "$TOKEN_LOG" "$@" > "$T/token-server.out" 2>&1 &
+  TOKEN_PID=$!
   SERVICE_PIDS="$SERVICE_PIDS $!"
   wait_for_port "$TOKEN_PORT"
 }

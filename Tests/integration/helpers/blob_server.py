@@ -39,6 +39,8 @@ def main():
     parser.add_argument("--drop-after", type=int, default=0)
     parser.add_argument("--drops", type=int, default=0, help="how many responses to cut; -1: all")
     parser.add_argument("--no-ranges", action="store_true", help="answer every GET whole, like a plain file server")
+    parser.add_argument("--advertise-ranges", action="store_true",
+                        help="with --no-ranges: still send Accept-Ranges, as some servers do while ignoring Range")
     parser.add_argument("--log", default=os.devnull)
     args = parser.parse_args()
     lock = threading.Lock()
@@ -91,7 +93,7 @@ def main():
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", email.utils.formatdate(stat.st_mtime, usegmt=True))
-            if not args.no_ranges:
+            if not args.no_ranges or args.advertise_ranges:
                 self.send_header("Accept-Ranges", "bytes")
             self.send_header("x-ms-blob-type", "BlockBlob")
             if status == 206:

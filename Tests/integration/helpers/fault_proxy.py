@@ -24,6 +24,7 @@ def main():
     parser.add_argument("--delay", type=float, default=0.15)
     parser.add_argument("--max-faults", type=int, default=100000)
     parser.add_argument("--log", default="/dev/null")
+    parser.add_argument("--throttle", type=float, default=0, help="read request bodies at this many MB/s (a slow link)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     lock = threading.Lock()
@@ -50,6 +51,19 @@ def main():
         with lock, open(args.log, "a") as log:
             log.write(f"fault {kind} {method} {path.split('?')[0]}\n")
 
+    def read_body(stream, length):
+        if not args.throttle:
+            return stream.read(length) if length else b""
+        parts, got = [], 0
+        while got < length:
+            part = stream.read(min(256 << 10, length - got))
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+            time.sleep(len(part) / (args.throttle * 1e6))
+        return b"".join(parts)
+
     class Handler(QuietHandler):
 
         def handle_any(self):
@@ -63,7 +77,12 @@ def main():
                 self.connection.close()
                 self.close_connection = True
                 return
-            body = self.rfile.read(length) if length else b""
+            body = read_body(self.rfile, length)
+            if len(body) < length:
+                # The client went away mid-body: nothing of it reaches the registry,
+                # as when a connection to a remote registry dies with bytes in flight.
+                self.close_connection = True
+                return
             if kind in ("500", "503", "429"):
                 note(kind, self.command, self.path)
                 headers = [("Retry-After", str(rng.choice([0, 1])))] if kind == "429" else []
