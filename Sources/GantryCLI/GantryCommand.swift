@@ -33,7 +33,7 @@ public struct GantryCommand: ParsableCommand {
             if exitCode(for: error) == .success { exit(withError: error) }
             let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
             let cleaned = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
-            StandardError.write("gantry: error: \(cleaned); see 'gantry help'\n")
+            StandardError.write("gantry: error: \(cleaned) (see 'gantry help')\n")
             Foundation.exit(FailureKind.usage.exitCode)
         }
         do {

@@ -45,10 +45,15 @@ struct BlobUploader {
             return outcome
         } catch {
             // Giving up: tell the registry to drop the session rather than leave it behind.
-            if let record = journal?.load(blob.digest) { cancel(record.location) }
-            journal?.remove(blob.digest)
+            abandonRecordedSession(blob)
             throw error
         }
+    }
+
+    /// Cancels the session recorded for `blob`, if any, and forgets it.
+    private func abandonRecordedSession(_ blob: Descriptor) {
+        if let record = journal?.load(blob.digest) { cancel(record.location) }
+        journal?.remove(blob.digest)
     }
 
     private func uploadWithRetries(_ blob: Descriptor, file: String, mountFrom: String?, verify: () throws -> Void) throws -> TransferOutcome {
@@ -64,8 +69,7 @@ struct BlobUploader {
                 return try uploadOnce(blob, file: file, mountFrom: attempt == 0 ? mountFrom : nil, verify: verify)
             } catch let error as UploadInterrupted {
                 lastError = error.underlying
-                if let record = journal?.load(blob.digest) { cancel(record.location) }
-                journal?.remove(blob.digest)
+                abandonRecordedSession(blob)  // the next attempt opens a fresh session
             }
         }
         throw lastError ?? Failure(.unavailable, "registry \(client.session.registry): upload of \(blob.digest.short) kept failing")

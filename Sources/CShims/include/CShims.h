@@ -12,7 +12,7 @@ int gantry_start_writeback(int fd, off_t offset, off_t length);
 /// them, instead of mmap + page faults for each one. No-op elsewhere.
 void gantry_reuse_large_allocations(void);
 
-/// The git revision gantry was built from: scripts/install and scripts/test pass
+/// The git revision gantry was built from: scripts/install passes
 /// -Xcc -DGANTRY_REVISION="…"; other builds say "unknown".
 const char *gantry_revision(void);
 #endif
