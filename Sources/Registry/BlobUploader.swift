@@ -148,8 +148,9 @@ struct BlobUploader {
 
     /// Tells the registry to drop an upload session gantry gives up on (distribution
     /// spec: DELETE on the upload URL), so abandoned sessions do not pile up there.
+    /// One try: when the registry is what failed, retrying would only delay the error.
     func cancel(_ location: String) {
-        _ = try? client.send(HTTPRequest(method: "DELETE", url: location), scope: scope)
+        _ = try? client.send(HTTPRequest(method: "DELETE", url: location), scope: scope, retrying: false)
     }
 
     private func startSession() throws -> (String, Int64) {
