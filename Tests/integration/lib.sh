@@ -93,6 +93,7 @@ http: {addr: 127.0.0.1:$port}
 $auth
 YAML
   docker-registry serve "$T/$name.yml" > "$T/$name.log" 2>&1 &
+  REG_PID=$!
   SERVICE_PIDS="$SERVICE_PIDS $!"
   wait_for_port "$port"
   REG="127.0.0.1:$port"

@@ -85,6 +85,12 @@ test_damaged_blob_never_reaches_the_registry() {
   assert_eq "$(count_requests "$T/reg.log" PUT "/blobs/uploads/.*digest=sha256:$layer")" 0 "upload of the damaged blob committed"
   assert_eq "$(count_requests "$T/reg.log" PUT /manifests/)" 0 "manifest PUTs"
   assert_ne "$(curl -s -o /dev/null -w '%{http_code}' "http://$REG/v2/team/app/blobs/sha256:$layer")" 200 "registry has the damaged blob"
+  # every session opened was either completed (the config) or cancelled, none left behind
+  local opened committed
+  opened=$(grep -cE '"POST /v2/team/app/blobs/uploads/ HTTP/1.1" 202' "$T/reg.log" || true)
+  committed=$(grep -cE '"PUT /v2/team/app/blobs/uploads/[^ ]* HTTP/1.1" 201' "$T/reg.log" || true)
+  [ "$opened" -gt "$committed" ] || fail "no upload session was opened for the damaged blob"
+  assert_eq "$(count_requests "$T/reg.log" DELETE /blobs/uploads/)" "$((opened - committed))" "sessions cancelled with DELETE"
 }
 
 test_store_check_ls_prune() {
@@ -106,8 +112,8 @@ test_store_check_ls_prune() {
   run_gantry store ls --store "$(store)" --json
   echo "$OUT" > ls.json
   assert_eq "$(json ls.json 'len(d["images"])')" 2 "images in --json"
-  # a damaged blob: check finds it, quarantines it, exits 65
-  local victim; victim=$(ls -S "$(store)/blobs/sha256" | head -1)
+  # a damaged blob (the last build's layer): check finds it, quarantines it, exits 65
+  local victim; victim=$(skopeo inspect --raw "oci:$(store):gantry:last-build" | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"].split(":")[1])')
   flip_byte "$(store)/blobs/sha256/$victim"
   run_gantry store check --store "$(store)"
   assert_eq "$RC" 65 "check of a damaged store ($OUT)"
@@ -187,18 +193,18 @@ test_push_resumes_after_kill_9() {
 
 test_given_up_push_leaves_no_record() {
   start_registry reg
-  mkdir model && head -c $((40 * 1048576)) /dev/urandom > model/weights.bin
+  start_fault_proxy "$REG" --reset 0 --error 0 --delay 0 --throttle 64
+  mkdir model && head -c $((100 * 1048576)) /dev/urandom > model/weights.bin
   run_gantry build --store "$(store)" --layer model:/models
-  # a registry that keeps failing: gantry gives up, cancels what it opened, keeps no record
-  start_fault_proxy "$REG" --reset 0.3 --error 0.6 --delay 0 --seed 3
-  run_gantry push "$PROXY/models/big:1" --store "$(store)" --chunk-size 8
-  assert_eq "$RC" 69 "push through a failing proxy ($ERR)"
-  assert_eq "$(ls "$(store)/uploads" 2>/dev/null | wc -l | tr -d ' ')" 0 "upload records of a given-up push"
-  local opened cancelled
-  opened=$(grep -cE '"POST /v2/models/big/blobs/uploads/ HTTP/1.1" 202' "$T/reg.log" || true)
-  cancelled=$(count_requests "$T/reg.log" DELETE /blobs/uploads/)
-  note "sessions opened: $opened, cancelled with DELETE: $cancelled"
-  [ "$opened" -eq 0 ] || [ "$cancelled" -ge 1 ] || fail "no opened session was cancelled"
+  "$GANTRY" push "$PROXY/models/big:1" --store "$(store)" --chunk-size 8 -q > push.out 2> push.err &
+  local pusher=$!
+  # the registry goes away once a chunk has been recorded: gantry gives up, keeps no record
+  for _ in $(seq 1 1000); do ls "$(store)"/uploads/*.json > /dev/null 2>&1 && break; sleep 0.01; done
+  ls "$(store)"/uploads/*.json > /dev/null 2>&1 || fail "no upload record appeared"
+  kill "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
+  local rc=0; wait "$pusher" || rc=$?
+  assert_eq "$rc" 69 "push to a registry that went away ($(cat push.err))"
+  assert_eq "$(ls "$(store)/uploads" | wc -l | tr -d ' ')" 0 "upload records of a given-up push"
 }
 
 # ---- 4. inputs checked before work ----
@@ -321,7 +327,7 @@ test_unreachable_token_service_is_named_and_fails_fast() {
   assert_eq "$RC" 69 "unreachable token service ($ERR)"
   assert_contains "$ERR" "token service of registry $REG"
   note "unreachable token service failed after ${took}s"
-  [ "$took" -le 15 ] || fail "took ${took}s: retries are nested"
+  [ "$took" -le 20 ] || fail "took ${took}s: retries are nested (one budget is ~8-12 s)"
 }
 
 test_plain_http_registry_under_a_name_hints_insecure_registry() {
