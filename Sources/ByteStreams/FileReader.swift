@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Diagnostics
 
 /// Reads a file in fixed-size chunks: memory stays at one buffer whatever the size.

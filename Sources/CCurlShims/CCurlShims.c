@@ -12,10 +12,6 @@ CURLcode gantry_curl_set_string(CURL *handle, CURLoption option, const char *val
     return curl_easy_setopt(handle, option, value);
 }
 
-CURLcode gantry_curl_set_pointer(CURL *handle, CURLoption option, void *value) {
-    return curl_easy_setopt(handle, option, value);
-}
-
 CURLcode gantry_curl_set_list(CURL *handle, CURLoption option, struct curl_slist *value) {
     return curl_easy_setopt(handle, option, value);
 }

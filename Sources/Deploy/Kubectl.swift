@@ -17,14 +17,15 @@ public struct Kubectl: Sendable {
                 throw Failure(.unavailable, "kubectl not found at \(path); check --kubectl")
             }
             executable = path
-            return
+        } else {
+            let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+            guard let found = searchPath.split(separator: ":").map({ "\($0)/kubectl" })
+                .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+                throw Failure(.unavailable, "kubectl not found on PATH; install it (see kubernetes.io/docs/tasks/tools) or pass --kubectl PATH")
+            }
+            executable = found
         }
-        let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        guard let found = searchPath.split(separator: ":").map({ "\($0)/kubectl" })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw Failure(.unavailable, "kubectl not found on PATH; install it (see kubernetes.io/docs/tasks/tools) or pass --kubectl PATH")
-        }
-        executable = found
+        // Checked whichever kubectl runs: kubectl's own message for a missing file is less clear.
         if let kubeconfig, !FileManager.default.fileExists(atPath: kubeconfig) {
             throw Failure(.missingInput, "kubeconfig \(kubeconfig) does not exist; check --kubeconfig")
         }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Warnings go to standard error as they happen; they never stop a build.
 public enum Warnings {

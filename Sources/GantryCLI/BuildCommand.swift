@@ -2,7 +2,7 @@ import Foundation
 import ByteStreams
 import ArgumentParser
 import OCI
-import Build
+import ImageBuild
 import ContentStore
 import Layering
 import Fetch

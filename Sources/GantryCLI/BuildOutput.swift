@@ -1,6 +1,6 @@
 import Foundation
 import OCI
-import Build
+import ImageBuild
 
 /// The human-readable lines `gantry build` prints.
 enum BuildOutput {

@@ -1,7 +1,7 @@
 import Foundation
 import ArgumentParser
 import OCI
-import Build
+import ImageBuild
 import ContentStore
 import Registry
 import Deploy

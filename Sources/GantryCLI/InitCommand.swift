@@ -1,6 +1,6 @@
 import Foundation
 import ArgumentParser
-import Build
+import ImageBuild
 import ContentStore
 import ByteStreams
 import Diagnostics

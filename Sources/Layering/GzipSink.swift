@@ -22,7 +22,7 @@ public final class GzipSink: ByteSink {
     private let maxInFlight: Int
     private var block: [UInt8] = []
     private var dictionary: [UInt8] = []
-    private var inFlight: [Pending<[UInt8]>] = []
+    private var inFlight: [Pending<Result<[UInt8], Failure>>] = []
     private var crc: UInt = crc32(0, nil, 0)
     private var inputLength: UInt64 = 0
     private var startedOutput = false
@@ -81,7 +81,7 @@ public final class GzipSink: ByteSink {
             ? Array(input.suffix(GzipSink.dictionarySize))
             : Array((self.dictionary + input).suffix(GzipSink.dictionarySize))
         block.removeAll(keepingCapacity: true)
-        let pending = Pending<[UInt8]>()
+        let pending = Pending<Result<[UInt8], Failure>>()
         if let pool {
             pool.submit { pending.fulfil(GzipSink.deflateBlock(input, dictionary: dictionary, compression: compression, last: last)) }
         } else {
@@ -92,7 +92,7 @@ public final class GzipSink: ByteSink {
     }
 
     private func drainOldest() throws {
-        let output = inFlight.removeFirst().wait()
+        let output = try inFlight.removeFirst().wait().get()
         try next.write(output)
     }
 
@@ -106,39 +106,49 @@ public final class GzipSink: ByteSink {
         case .auto(let level):
             let sample = Array(input.prefix(16 << 10))
             guard sample.count >= 4096 else { return level }
-            let compressed = deflateRaw(sample, dictionary: [], level: 1, last: true)
+            guard let compressed = try? deflateRaw(sample, dictionary: [], level: 1, last: true) else { return level }
             return Double(compressed.count) > Double(sample.count) * 0.85 ? 0 : level
         }
     }
 
-    static func deflateBlock(_ input: [UInt8], dictionary: [UInt8], compression: Compression, last: Bool) -> [UInt8] {
-        deflateRaw(input, dictionary: dictionary, level: level(for: input, compression: compression), last: last)
+    static func deflateBlock(_ input: [UInt8], dictionary: [UInt8], compression: Compression, last: Bool) -> Result<[UInt8], Failure> {
+        Result { try deflateRaw(input, dictionary: dictionary, level: level(for: input, compression: compression), last: last) }
+            .mapError { $0 as? Failure ?? Failure(.internalFailure, "zlib: \($0)") }
     }
 
     /// One raw deflate piece (no zlib or gzip framing). A sync flush leaves it
     /// byte-aligned and not final, so the next piece can follow it directly.
-    static func deflateRaw(_ input: [UInt8], dictionary: [UInt8], level: Int32, last: Bool) -> [UInt8] {
+    static func deflateRaw(_ input: [UInt8], dictionary: [UInt8], level: Int32, last: Bool) throws -> [UInt8] {
         var stream = z_stream()
         // windowBits -15: raw deflate; memLevel 8 is zlib's default.
-        deflateInit2_(&stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        let initialized = deflateInit2_(&stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        guard initialized == Z_OK else { throw zlibFailure("deflateInit2", initialized) }
         defer { deflateEnd(&stream) }
         if !dictionary.isEmpty {
-            dictionary.withUnsafeBufferPointer { _ = deflateSetDictionary(&stream, $0.baseAddress, uInt($0.count)) }
+            let set = dictionary.withUnsafeBufferPointer { deflateSetDictionary(&stream, $0.baseAddress, uInt($0.count)) }
+            guard set == Z_OK else { throw zlibFailure("deflateSetDictionary", set) }
         }
         let bound = Int(deflateBound(&stream, uLong(input.count))) + 64
         var input = input
         let flush = last ? Z_FINISH : Z_SYNC_FLUSH
         // Uninitialized: zero-filling a buffer deflate overwrites costs a pass over it.
-        return [UInt8](unsafeUninitializedCapacity: bound) { outBuffer, initialized in
-            input.withUnsafeMutableBufferPointer { inBuffer in
+        return try [UInt8](unsafeUninitializedCapacity: bound) { outBuffer, initialized in
+            let code = input.withUnsafeMutableBufferPointer { inBuffer in
                 stream.next_in = inBuffer.baseAddress
                 stream.avail_in = uInt(inBuffer.count)
                 stream.next_out = outBuffer.baseAddress
                 stream.avail_out = uInt(outBuffer.count)
                 // The output buffer is larger than deflateBound, so one call completes.
-                _ = CZlib.deflate(&stream, flush)
+                return CZlib.deflate(&stream, flush)
             }
             initialized = outBuffer.count - Int(stream.avail_out)
+            // Complete means: Z_FINISH ended the stream; a sync flush consumed all input with room to spare.
+            let complete = last ? code == Z_STREAM_END : (code == Z_OK && stream.avail_in == 0 && stream.avail_out > 0)
+            guard complete else { throw zlibFailure("deflate", code) }
         }
+    }
+
+    private static func zlibFailure(_ call: String, _ code: Int32) -> Failure {
+        Failure(.internalFailure, "zlib \(call) failed (code \(code)) while compressing a layer; this is a bug in gantry or zlib, please report it")
     }
 }

@@ -31,9 +31,4 @@ public enum MediaType {
         default: return type
         }
     }
-
-    /// The Docker equivalent of a layer media type, for docker-archive output.
-    public static func isCompressedLayer(_ type: String) -> Bool {
-        type.hasSuffix("+gzip") || type.hasSuffix(".tar.gzip") || type.hasSuffix("+zstd")
-    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ByteStreams
+import Diagnostics
 @testable import Layering
 
 /// Collects everything written, for small test streams.
@@ -10,6 +11,13 @@ final class CollectingSink: ByteSink {
 }
 
 @Suite struct GzipSinkTests {
+    /// zlib's return codes are checked: a level zlib refuses is an error, not an empty block.
+    @Test func refusedDeflateSettingsAreAnError() throws {
+        #expect(throws: Failure.self) { try GzipSink.deflateRaw(Array(repeating: 7, count: 4096), dictionary: [], level: 42, last: true) }
+        let piece = try GzipSink.deflateRaw(Array(repeating: 7, count: 4096), dictionary: [], level: 6, last: true)
+        #expect(!piece.isEmpty && piece.count < 4096)
+    }
+
     /// 3.5 MiB: text, then pseudo-random bytes, so blocks differ in kind and the tail is partial.
     static let input: [UInt8] = {
         var bytes = Array(String(repeating: "model weights and flask routes\n", count: 60_000).utf8)

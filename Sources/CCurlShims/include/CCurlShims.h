@@ -8,7 +8,6 @@
 CURLcode gantry_curl_set_long(CURL *handle, CURLoption option, long value);
 CURLcode gantry_curl_set_offset(CURL *handle, CURLoption option, curl_off_t value);
 CURLcode gantry_curl_set_string(CURL *handle, CURLoption option, const char *value);
-CURLcode gantry_curl_set_pointer(CURL *handle, CURLoption option, void *value);
 CURLcode gantry_curl_set_list(CURL *handle, CURLoption option, struct curl_slist *value);
 
 typedef size_t (*gantry_curl_data_callback)(char *buffer, size_t size, size_t count, void *context);

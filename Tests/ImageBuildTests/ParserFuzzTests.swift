@@ -2,7 +2,7 @@ import Testing
 import OCI
 import Layering
 import Diagnostics
-@testable import Build
+@testable import ImageBuild
 
 /// Throws thousands of generated recipes, references, destinations and ignore
 /// patterns at the parsers (seeded: the same inputs every run). Each must either

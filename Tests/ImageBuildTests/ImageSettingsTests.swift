@@ -1,6 +1,6 @@
 import Testing
 import OCI
-@testable import Build
+@testable import ImageBuild
 
 @Suite struct ImageSettingsTests {
     @Test func envIsMergedByNameKeepingOrder() {

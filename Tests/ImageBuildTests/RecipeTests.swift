@@ -1,5 +1,5 @@
 import Testing
-@testable import Build
+@testable import ImageBuild
 
 @Suite struct RecipeTests {
     static let full = """
