@@ -45,12 +45,16 @@ let package = Package(
         ]),
         .executableTarget(name: "gantry", dependencies: ["GantryCLI"]),
 
+        // A scripted HTTPClient for the unit tests of the registry client and the downloads.
+        .target(name: "HTTPTesting", dependencies: ["HTTP"], path: "Tests/HTTPTesting"),
+
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LayeringTests", dependencies: ["Layering", "ByteStreams", "OCI", "Diagnostics"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "OCI"]),
         .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "OCI", "Layering", "Diagnostics"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP"]),
-        .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "OCI"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "HTTPTesting", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "HTTPTesting", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "Diagnostics"]),
         .testTarget(name: "GantryCLITests", dependencies: ["GantryCLI", "OCI"]),
     ],

@@ -14,7 +14,7 @@ public final class BlobIngest: ByteSink {
 
     init(store: ContentStore) throws {
         self.store = store
-        tempPath = "\(store.root)/ingest/\(getpid())-\(UUID().uuidString).tmp"
+        tempPath = "\(store.ingestDirectory)/\(getpid())-\(UUID().uuidString).tmp"
         file = try FileDescriptorSink(creating: tempPath, exclusive: true, describedAs: "a blob in the store \(store.root)")
     }
 

@@ -25,7 +25,7 @@ public struct ContentStore: Sendable {
     /// Opens the store at `root`, creating the layout if it does not exist yet.
     public init(root: String) throws {
         self.root = root
-        for directory in [root, root + "/blobs", root + "/blobs/sha256", root + "/ingest"] {
+        for directory in [root, root + "/blobs", root + "/blobs/sha256", ingestDirectory] {
             try ContentStore.makeDirectory(directory)
         }
         let layoutFile = root + "/oci-layout"

@@ -96,7 +96,7 @@ public struct StoreInventory: Sendable {
     }
 
     static func cacheEntries(store: ContentStore) -> [CacheEntry] {
-        let cacheRoot = store.root + "/cache"
+        let cacheRoot = store.cacheRoot
         var entries: [CacheEntry] = []
         for kind in ((try? FileManager.default.contentsOfDirectory(atPath: cacheRoot)) ?? []).sorted() {
             let directory = cacheRoot + "/" + kind
@@ -132,7 +132,7 @@ public struct StoreInventory: Sendable {
 
     static func leftovers(store: ContentStore, inProgress: inout Int64) -> [Leftover] {
         var found: [Leftover] = []
-        let ingest = store.root + "/ingest"
+        let ingest = store.ingestDirectory
         for name in (try? FileManager.default.contentsOfDirectory(atPath: ingest)) ?? [] {
             let path = ingest + "/" + name
             let size = diskUsage(path)
@@ -144,8 +144,8 @@ public struct StoreInventory: Sendable {
             found.append(Leftover(kind: .quarantine, path: path, size: diskUsage(path)))
         }
         // AtomicFile's hidden temp files (`.NAME.PID-XXXX.tmp`) beside index.json and in cache/*.
-        let cacheKinds = ((try? FileManager.default.contentsOfDirectory(atPath: store.root + "/cache")) ?? []).map { store.root + "/cache/" + $0 }
-        for directory in [store.root, store.root + "/cache"] + cacheKinds {
+        let cacheKinds = ((try? FileManager.default.contentsOfDirectory(atPath: store.cacheRoot)) ?? []).map { store.cacheRoot + "/" + $0 }
+        for directory in [store.root, store.cacheRoot] + cacheKinds {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".") && name.hasSuffix(".tmp") {
                 let parts = name.split(separator: ".")
                 let pid = parts.count >= 3 ? Int32(parts[parts.count - 2].split(separator: "-").first ?? "") : nil
@@ -160,7 +160,9 @@ public struct StoreInventory: Sendable {
     /// The process that owns an ingest file: `PID-UUID.tmp`, `model-PID-X.part`, `archive-PID-X/`.
     static func ownerProcess(of name: String) -> Int32? {
         var rest = Substring(name)
-        for prefix in ["model-", "archive-"] where rest.hasPrefix(prefix) { rest = rest.dropFirst(prefix.count) }
+        for purpose in ContentStore.ScratchPurpose.allCases where rest.hasPrefix(purpose.rawValue + "-") {
+            rest = rest.dropFirst(purpose.rawValue.count + 1)
+        }
         return Int32(rest.prefix { $0.isNumber })
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ByteStreams
 import Diagnostics
 
 /// Runs the user's kubectl: it already speaks every cluster's auth plugins
@@ -18,9 +19,7 @@ public struct Kubectl: Sendable {
             }
             executable = path
         } else {
-            let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-            guard let found = searchPath.split(separator: ":").map({ "\($0)/kubectl" })
-                .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            guard let found = Subprocess.locate("kubectl") else {
                 throw Failure(.unavailable, "kubectl not found on PATH; install it (see kubernetes.io/docs/tasks/tools) or pass --kubectl PATH")
             }
             executable = found
@@ -69,85 +68,19 @@ public struct Kubectl: Sendable {
         return "pods:\n\(pods)\nevents:\n\(events)"
     }
 
-    struct Result {
-        var status: Int32
-        var output: String
-        var errors: String
-
-        var lastErrorLine: String {
-            errors.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }).map(String.init)
-                ?? "exit status \(status)"
+    func run(_ arguments: [String], input: String?, lines: (@Sendable (String) -> Void)? = nil) throws -> Subprocess.Result {
+        do {
+            return try Subprocess(executable, globalArguments + arguments, input: input.map { Array($0.utf8) }).run(lines: lines)
+        } catch let failure as Subprocess.LaunchFailure {
+            throw Failure(.unavailable, "\(failure); check --kubectl", cause: failure)
         }
-
-        var unreachable: Bool {
-            ["Unable to connect to the server", "connection refused", "no such host", "i/o timeout", "dial tcp"]
-                .contains { errors.contains($0) }
-        }
-    }
-
-    func run(_ arguments: [String], input: String?, lines: (@Sendable (String) -> Void)? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = globalArguments + arguments
-        let output = Pipe(), errors = Pipe(), stdin = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
-        do { try process.run() } catch {
-            throw Failure(.unavailable, "cannot run \(executable): \(error)")
-        }
-        if let input {
-            // A writer thread: a large manifest must not deadlock against kubectl's output.
-            let handle = stdin.fileHandleForWriting
-            let data = Data(input.utf8)
-            Thread.detachNewThread {
-                // kubectl may exit without reading it all; its exit status tells why.
-                try? handle.write(contentsOf: data)
-                try? handle.close()
-            }
-        }
-        let collectedErrors = ErrorCollector()
-        let errorReader = Thread {
-            collectedErrors.set(errors.fileHandleForReading.readDataToEndOfFile())
-        }
-        errorReader.start()
-        var collected = Data()
-        let reader = output.fileHandleForReading
-        var pending = Data()
-        while true {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            collected.append(chunk)
-            if let lines {
-                pending.append(chunk)
-                while let newline = pending.firstIndex(of: 10) {
-                    lines(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
-                    pending.removeSubrange(pending.startIndex...newline)
-                }
-            }
-        }
-        process.waitUntilExit()
-        let errorText = collectedErrors.wait()
-        return Result(status: process.terminationStatus, output: String(decoding: collected, as: UTF8.self), errors: errorText)
     }
 }
 
-/// Standard error read on another thread, handed over when it is complete.
-final class ErrorCollector: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var text: String?
-
-    func set(_ data: Data) {
-        condition.lock()
-        text = String(decoding: data, as: UTF8.self)
-        condition.signal()
-        condition.unlock()
-    }
-
-    func wait() -> String {
-        condition.lock()
-        defer { condition.unlock() }
-        while text == nil { condition.wait() }
-        return text ?? ""
+extension Subprocess.Result {
+    /// kubectl's words for a cluster it cannot reach.
+    var unreachable: Bool {
+        ["Unable to connect to the server", "connection refused", "no such host", "i/o timeout", "dial tcp"]
+            .contains { errors.contains($0) }
     }
 }

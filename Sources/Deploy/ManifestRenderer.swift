@@ -51,7 +51,7 @@ public struct ManifestRenderer {
             let text = String(decoding: try FileReader.readSmallFile(path), as: UTF8.self)
             let template: MustacheTemplate
             do { template = try MustacheTemplate(string: text) } catch {
-                throw Failure(.invalidInput, "template \(path) is not valid mustache: \(error)")
+                throw Failure(.invalidInput, "template \(path) is not valid mustache: \(error)", cause: error)
             }
             let rendered = Self.tidy(template.render(context))
             if !rendered.isEmpty { documents.append((String(file.dropLast(".mustache".count)), rendered)) }

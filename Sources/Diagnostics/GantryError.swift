@@ -40,16 +40,45 @@ public enum FailureKind: Sendable {
 /// An error that gantry shows to a person as one line: what failed, where, and what to do.
 public protocol GantryError: Error, CustomStringConvertible, Sendable {
     var kind: FailureKind { get }
+    /// The error this one wraps, if any: kept so that code can still tell causes
+    /// apart (a registry's error code, a curl code) after a message was added.
+    var cause: (any Error)? { get }
 }
 
-/// The common concrete error: a kind and a finished one-line message.
+extension GantryError {
+    public var cause: (any Error)? { nil }
+}
+
+extension Error {
+    /// This error or the first one of type `T` in its chain of causes.
+    public func underlying<T: Error>(_ type: T.Type) -> T? {
+        var current: (any Error)? = self
+        for _ in 0..<16 {
+            guard let error = current else { return nil }
+            if let match = error as? T { return match }
+            current = (error as? any GantryError)?.cause
+        }
+        return nil
+    }
+}
+
+/// The common concrete error: a kind, a finished one-line message, and the error it wraps.
 public struct Failure: GantryError {
     public let kind: FailureKind
     public let message: String
+    public let cause: (any Error)?
 
-    public init(_ kind: FailureKind, _ message: String) {
+    /// `message` is the whole line shown; when wrapping, it already says what `cause` said.
+    public init(_ kind: FailureKind, _ message: String, cause: (any Error)? = nil) {
         self.kind = kind
         self.message = message
+        self.cause = cause
+    }
+
+    /// Puts a prefix in front of another error's line, keeping its kind and the error itself.
+    public init(_ prefix: String, wrapping error: any Error) {
+        let kind = (error as? any GantryError)?.kind ?? .internalFailure
+        self.init(kind, "\(prefix): \(error)", cause: error)
     }
 
     public var description: String { message }

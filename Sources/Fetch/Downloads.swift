@@ -53,11 +53,16 @@ final class PartSink: ByteSink {
     }
 }
 
+/// A failed attempt of a download, worth another try; what its retry budget
+/// reports when it runs out.
+struct DownloadInterrupted: Error { let underlying: any Error }
+
 /// Parallel ranged GETs: fixed-size parts, `width` at a time, each resumed from
 /// the bytes it already has when its connection drops.
 struct RangedDownload {
     let endpoint: RemoteEndpoint
     let options: HTTPOptions
+    let connect: HTTPClientFactory
     let path: String
     let size: Int64
     let partSize: Int64
@@ -69,37 +74,40 @@ struct RangedDownload {
         defer { close(fd) }
         guard ftruncate(fd, off_t(size)) == 0 else { throw SystemError.failure("write", path: path) }
         let parts = stride(from: Int64(0), to: size, by: Int(partSize)).map { ($0, min($0 + partSize, size) - 1) }
-        let endpoint = self.endpoint, options = self.options, path = self.path
-        try ParallelWork.run(parts, width: width) { part in
-            let transport = try HTTPTransport(options: options)
-            try RangedDownload.fetch(part, endpoint: endpoint, transport: transport, fd: fd, path: path)
+        let endpoint = self.endpoint, options = self.options, connect = self.connect, path = self.path
+        try WorkerPool.forEach(parts, width: width, name: "download") { part in
+            try RangedDownload.fetch(part, endpoint: endpoint, transport: try connect(options), fd: fd, path: path)
         }
         guard fsync(fd) == 0 else { throw SystemError.failure("write", path: path) }
     }
 
-    static func fetch(_ part: (Int64, Int64), endpoint: RemoteEndpoint, transport: HTTPTransport, fd: Int32, path: String) throws {
+    /// One part, bytes `part.0...part.1`: each attempt asks for what is still missing.
+    static func fetch(_ part: (Int64, Int64), endpoint: RemoteEndpoint, transport: any HTTPClient, fd: Int32, path: String) throws {
         let sink = OffsetFileSink(descriptor: fd, path: path, offset: part.0)
-        var failures = 0
-        while sink.offset <= part.1 {
-            let range = "bytes=\(sink.offset)-\(part.1)"
-            do {
-                let partSink = PartSink(next: sink, remaining: part.1 - sink.offset + 1)
-                let response = try transport.perform(try endpoint.request("GET", range: range), destination: .sink(partSink))
-                if response.status == 206 { continue }  // loop ends when the part is complete
-                if RetryPolicy.isTransient(status: response.status) {
-                    failures += 1
-                } else if response.status == 200 {
-                    throw RangesIgnored()
-                } else {
-                    throw endpoint.failure(response)
+        do {
+            try endpoint.retry.run { _ -> AttemptOutcome<Void> in
+                let before = sink.offset
+                do {
+                    let partSink = PartSink(next: sink, remaining: part.1 - sink.offset + 1)
+                    let response = try transport.perform(try endpoint.request("GET", range: "bytes=\(sink.offset)-\(part.1)"),
+                                                         destination: .sink(partSink))
+                    if response.status == 206 {
+                        if sink.offset > part.1 { return .done(()) }
+                        // A short body: ask again for the rest.
+                        return .retry(DownloadInterrupted(underlying: endpoint.failure(response)), progressed: sink.offset > before)
+                    }
+                    if response.status == 200 { throw RangesIgnored() }
+                    guard RetryPolicy.isTransient(status: response.status) else { throw endpoint.failure(response) }
+                    return .retry(DownloadInterrupted(underlying: endpoint.failure(response)),
+                                  retryAfter: response.header("Retry-After"), progressed: sink.offset > before)
+                } catch where RetryPolicy.isTransient(error) {
+                    // Dropped mid-part: the next request starts where this one stopped.
+                    return .retry(DownloadInterrupted(underlying: error), progressed: sink.offset > before)
                 }
-            } catch let error as TransportError where error.isRetryable {
-                failures += 1  // dropped mid-part: the next request starts where this one stopped
             }
-            guard failures < endpoint.retry.attempts else {
-                throw Failure(.unavailable, "model source \(endpoint.source) kept failing at byte \(sink.offset) of \(path.isEmpty ? "the file" : "the download"); try again later")
-            }
-            Thread.sleep(forTimeInterval: endpoint.retry.delay(afterAttempt: failures, retryAfter: nil))
+        } catch let interrupted as DownloadInterrupted {
+            throw Failure(.unavailable, "model source \(endpoint.source) kept failing at byte \(sink.offset) of \(path.isEmpty ? "the file" : "the download"); try again later",
+                          cause: interrupted.underlying)
         }
     }
 }
@@ -108,7 +116,7 @@ struct RangedDownload {
 /// with a Range request when the source supports ranges.
 struct StreamDownload {
     let endpoint: RemoteEndpoint
-    let transport: HTTPTransport
+    let transport: any HTTPClient
     let path: String
     let expectedSize: Int64?
     let resumable: Bool
@@ -116,29 +124,37 @@ struct StreamDownload {
     func run() throws -> Digest {
         let file = try FileDescriptorSink(creating: path, exclusive: false, describedAs: "the download of \(endpoint.source)")
         let digesting = DigestingSink(next: file)
-        var failures = 0
-        while true {
-            let range = digesting.count > 0 ? "bytes=\(digesting.count)-" : nil
-            do {
-                let response = try transport.perform(try endpoint.request("GET", range: range), destination: .sink(digesting))
-                if response.status == 200 || response.status == 206 {
-                    if let expectedSize, digesting.count < expectedSize {
-                        failures += 1  // the server closed early: a truncated body
-                    } else {
-                        break
-                    }
-                } else if RetryPolicy.isTransient(status: response.status) {
-                    failures += 1
-                } else {
-                    throw endpoint.failure(response)
+        let cutOff = { (cause: any Error) in
+            Failure(.unavailable, "download of \(endpoint.source) was cut off at \(digesting.count) of \(expectedSize.map(String.init) ?? "?") bytes and could not be resumed; try again",
+                    cause: cause)
+        }
+        do {
+            try endpoint.retry.run { _ -> AttemptOutcome<Void> in
+                let before = digesting.count
+                /// Another attempt, unless bytes were written and the source cannot resume.
+                func again(_ cause: any Error, retryAfter: String? = nil) throws -> AttemptOutcome<Void> {
+                    guard resumable || digesting.count == 0 else { throw cutOff(cause) }
+                    return .retry(DownloadInterrupted(underlying: cause), retryAfter: retryAfter, progressed: digesting.count > before)
                 }
-            } catch let error as TransportError where error.isRetryable {
-                failures += 1
+                do {
+                    let response = try transport.perform(try endpoint.request("GET", range: before > 0 ? "bytes=\(before)-" : nil),
+                                                         destination: .sink(digesting))
+                    if response.status == 200 && before > 0 {
+                        // The whole object again after the bytes already written: the file is spoilt.
+                        throw Failure(.unavailable, "model source \(endpoint.source) ignored the Range request of a resumed download; try again")
+                    }
+                    if response.status == 200 || response.status == 206 {
+                        guard let expectedSize, digesting.count < expectedSize else { return .done(()) }
+                        return try again(endpoint.failure(response))  // the server closed early: a truncated body
+                    }
+                    guard RetryPolicy.isTransient(status: response.status) else { throw endpoint.failure(response) }
+                    return try again(endpoint.failure(response), retryAfter: response.header("Retry-After"))
+                } catch where RetryPolicy.isTransient(error) {
+                    return try again(error)
+                }
             }
-            guard failures < endpoint.retry.attempts, resumable || digesting.count == 0 else {
-                throw Failure(.unavailable, "download of \(endpoint.source) was cut off at \(digesting.count) of \(expectedSize.map(String.init) ?? "?") bytes and could not be resumed; try again")
-            }
-            Thread.sleep(forTimeInterval: endpoint.retry.delay(afterAttempt: failures, retryAfter: nil))
+        } catch let interrupted as DownloadInterrupted {
+            throw cutOff(interrupted.underlying)
         }
         if let expectedSize, digesting.count != expectedSize {
             throw Failure(.unavailable, "download of \(endpoint.source) gave \(digesting.count) bytes, expected \(expectedSize); try again")

@@ -4,7 +4,7 @@ import ByteStreams
 import ContentStore
 
 /// Which digest a source's current version (ETag / Last-Modified and size) gave,
-/// kept in `<store>/cache/models/<sha256 of the redacted source>.json`.
+/// kept as the store's `models` cache record under the SHA-256 of the redacted source.
 struct ModelCache {
     let store: ContentStore
 
@@ -22,17 +22,12 @@ struct ModelCache {
     }
 
     func lookup(source: String) -> Record? {
-        guard let bytes = try? FileReader.readSmallFile(path(source)) else { return nil }
-        return try? JSONDecoder().decode(Record.self, from: Data(bytes))
+        store.cacheRecord(Record.self, in: .models, key: key(source))
     }
 
     func remember(source: String, version: RemoteVersion, digest: Digest, size: Int64) {
-        guard let bytes = try? CanonicalJSON.encode(Record(version: version, digest: digest, size: size)) else { return }
-        try? FileManager.default.createDirectory(atPath: store.root + "/cache/models", withIntermediateDirectories: true)
-        try? AtomicFile.write(bytes, to: path(source))  // losing it only costs a download
+        store.saveCacheRecord(Record(version: version, digest: digest, size: size), in: .models, key: key(source))
     }
 
-    private func path(_ source: String) -> String {
-        "\(store.root)/cache/models/\(SHA256Hasher.hash(Array(source.utf8)).hex).json"
-    }
+    private func key(_ source: String) -> String { SHA256Hasher.hash(Array(source.utf8)).hex }
 }

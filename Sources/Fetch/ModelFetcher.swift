@@ -29,6 +29,9 @@ public struct ModelFetcher {
     public let store: ContentStore
     public var environment: [String: String]
     public var http = HTTPOptions()
+    /// Opens a connection per thread: libcurl, or a scripted client in tests.
+    public var connect: HTTPClientFactory = HTTPTransport.factory
+    public var retry = RetryPolicy()
     public var parallelParts = 4
     public var partSize: Int64 = 16 << 20
 
@@ -43,8 +46,8 @@ public struct ModelFetcher {
             return FetchedModel(digest: pin, size: try size(of: store.blobPath(pin)), source: source.description,
                                 reused: true, path: store.blobPath(pin))
         }
-        let endpoint = try RemoteEndpoint(source: source, environment: environment)
-        let transport = try HTTPTransport(options: http)
+        let endpoint = try RemoteEndpoint(source: source, environment: environment, retry: retry)
+        let transport = try connect(http)
         let version = try endpoint.probe(transport)
         let cache = ModelCache(store: store)
         if let known = cache.lookup(source: source.description), known.matches(version), store.contains(known.digest),
@@ -52,12 +55,12 @@ public struct ModelFetcher {
             return FetchedModel(digest: known.digest, size: known.size, source: source.description, reused: true,
                                 path: store.blobPath(known.digest))
         }
-        let temp = "\(store.root)/ingest/model-\(getpid())-\(UUID().uuidString.prefix(8)).part"
+        let temp = store.scratchPath(for: .model, suffix: ".part")
         defer { unlink(temp) }
         let digest: Digest
         if version.acceptsRanges, let size = version.size, size > partSize {
             do {
-                try RangedDownload(endpoint: endpoint, options: http, path: temp, size: size, partSize: partSize,
+                try RangedDownload(endpoint: endpoint, options: http, connect: connect, path: temp, size: size, partSize: partSize,
                                    width: parallelParts).run()
                 digest = Digest(sha256: try FileReader.digest(of: temp).sha256)
             } catch is RangesIgnored {

@@ -8,10 +8,11 @@ struct RemoteEndpoint: Sendable {
     let source: ModelSource
     let url: String
     let signer: RequestSigner
-    let retry = RetryPolicy()
+    let retry: RetryPolicy
 
-    init(source: ModelSource, environment: [String: String]) throws {
+    init(source: ModelSource, environment: [String: String], retry: RetryPolicy = RetryPolicy()) throws {
         self.source = source
+        self.retry = retry
         switch source {
         case .url(let url):
             self.url = url
@@ -37,18 +38,18 @@ struct RemoteEndpoint: Sendable {
     }
 
     /// Sends a (freshly signed, per attempt) request with retries on transient failures.
-    func send(_ transport: HTTPTransport, _ method: String, range: String? = nil,
+    func send(_ transport: any HTTPClient, _ method: String, range: String? = nil,
               destination: ResponseDestination = .memory(limit: 64 << 10)) throws -> HTTPResponse {
         do {
             return try retry.run { try transport.perform(try request(method, range: range), destination: destination) }
         } catch let error as TransportError {
-            throw Failure(.unavailable, "cannot reach model source \(source): \(error.message); check the URL and the network")
+            throw Failure(.unavailable, "cannot reach model source \(source): \(error.message); check the URL and the network", cause: error)
         }
     }
 
     /// HEAD for size, ETag, Last-Modified and range support. Presigned S3 URLs are
     /// signed for GET only, so a refused HEAD is retried as a one-byte ranged GET.
-    func probe(_ transport: HTTPTransport) throws -> RemoteVersion {
+    func probe(_ transport: any HTTPClient) throws -> RemoteVersion {
         var response = try send(transport, "HEAD")
         if [400, 403, 405].contains(response.status), case .url = source {
             response = try send(transport, "GET", range: "bytes=0-0", destination: .memory(limit: 1024))

@@ -126,6 +126,7 @@ struct BuildCommand: ParsableCommand {
         if let destination {
             let pushed = try PushCommand.push(result.image.manifestDescriptor, from: store, to: destination,
                                               tags: pushTags, options: registry, quiet: quiet)
+            LastPush.save(pushed, in: store)
             if !quiet { StandardError.write("pushed \(pushed.reference)\n") }
             if let digestReferenceFile { try AtomicFile.write(Array("\(pushed.reference)\n".utf8), to: digestReferenceFile) }
         }

@@ -76,7 +76,7 @@ struct DeployCommand: ParsableCommand {
         do {
             pinned.digest = try puller.resolveDigest(reference)
         } catch let error as GantryError {
-            throw Failure(error.kind, "image \(reference) does not resolve to a digest: \(error)")
+            throw Failure("image \(reference) does not resolve to a digest", wrapping: error)
         }
         let config = try? imageConfig(pinned, store: store, puller: puller)
         if let pullSecret { deploy.imagePullSecret = pullSecret }
@@ -142,7 +142,7 @@ struct DeployCommand: ParsableCommand {
 
     private func imageReference(store: ContentStore) throws -> Reference {
         if let image { return try Reference(parsing: image) }
-        guard let last = ImagePusher.lastPush(in: store) else {
+        guard let last = LastPush.load(from: store) else {
             throw Failure(.missingInput, "nothing has been pushed from the store \(store.root) yet; pass an image reference or run 'gantry push' first")
         }
         return try Reference(parsing: last.reference)

@@ -34,8 +34,11 @@ struct PushCommand: ParsableCommand {
 
     func run() throws {
         let destination = try Reference(parsing: reference)
-        let (source, manifest) = try ImageSelector.resolve(image, store: try store.open())
+        let userStore = try store.open()
+        let (source, manifest) = try ImageSelector.resolve(image, store: userStore)
         let result = try Self.push(manifest, from: source, to: destination, tags: tags, options: registry, quiet: quiet || json)
+        // `gantry deploy` without a reference deploys this: recorded in the user's store even when pushed from oci:DIR.
+        LastPush.save(result, in: userStore)
         try Self.report(result, json: json)
     }
 

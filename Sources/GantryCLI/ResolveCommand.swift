@@ -45,7 +45,7 @@ struct ResolveCommand: ParsableCommand {
                     reference.digest = try ImagePuller(store: store, session: try settings.session(for: reference.registry), observer: nil)
                         .resolveDigest(reference)
                 } catch let error as GantryError {
-                    throw Failure(error.kind, "\(source): image \(match.reference) cannot be resolved: \(error)")
+                    throw Failure("\(source): image \(match.reference) cannot be resolved", wrapping: error)
                 }
             }
             let pinned = "\(reference.name)@\(reference.digest!)"

@@ -28,7 +28,7 @@ public enum ResponseDestination {
 /// One libcurl easy handle: blocking requests, connections kept alive between
 /// them. Not thread-safe: each worker thread owns its own transport. Proxies come
 /// from HTTPS_PROXY / NO_PROXY as libcurl reads them; TLS verification is always on.
-public final class HTTPTransport {
+public final class HTTPTransport: HTTPClient {
     private let handle: UnsafeMutableRawPointer
     public let options: HTTPOptions
 
@@ -66,8 +66,8 @@ public final class HTTPTransport {
 
     /// Sends one request and waits for the whole answer. Throws `TransportError`
     /// when no HTTP answer came; any HTTP status is returned, not thrown.
-    public func perform(_ request: HTTPRequest, destination: ResponseDestination = .memory(limit: 4 << 20),
-                        progress: ((Int64) -> Void)? = nil) throws -> HTTPResponse {
+    public func perform(_ request: HTTPRequest, destination: ResponseDestination,
+                        progress: ((Int64) -> Void)?) throws -> HTTPResponse {
         curl_easy_reset(handle)
         let exchange = Exchange(memoryLimit: 64 << 10)
         exchange.handle = handle

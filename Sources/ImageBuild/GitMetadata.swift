@@ -1,4 +1,5 @@
 import Foundation
+import ByteStreams
 
 /// Source and revision of the recipe's git checkout, for the
 /// org.opencontainers.image.source/revision labels. Missing git or a directory
@@ -21,17 +22,8 @@ struct GitMetadata {
     }
 
     private static func run(_ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let result = try? Subprocess("git", arguments).run(), result.status == 0 else { return nil }
+        let text = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? nil : text
     }
 }

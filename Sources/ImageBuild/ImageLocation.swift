@@ -55,7 +55,7 @@ public enum ImageLocation: Sendable, Equatable, CustomStringConvertible {
             do {
                 self = .registry(try Reference(parsing: name))
             } catch {
-                throw Failure(.usage, "\(role) '\(text)' is neither a known location nor an image reference (\(error)); use scratch, oci:DIR[:TAG], oci-archive:FILE, rootfs:FILE.tar or a reference like python:3.12-slim")
+                throw Failure(.usage, "\(role) '\(text)' is neither a known location nor an image reference (\(error)); use scratch, oci:DIR[:TAG], oci-archive:FILE, rootfs:FILE.tar or a reference like python:3.12-slim", cause: error)
             }
         } else {
             throw Failure(.usage, "\(role) '\(text)' is not a known location; use oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE[:REPO:TAG] (push to a registry with --push REF)")

@@ -8,7 +8,7 @@ import Layering
 /// does not re-read or re-compress them. The key covers everything that shapes
 /// the tar: image paths, types, modes, owners, link targets, each source file's
 /// size, mtime and inode, and the settings; a hit counts only if the blob is
-/// still in the store. Entries live in `<store>/cache/layers/<key>.json`.
+/// still in the store. Entries are the store's `layers` cache records.
 struct LayerCache {
     let store: ContentStore
     let enabled: Bool
@@ -32,21 +32,15 @@ struct LayerCache {
     }
 
     func lookup(_ key: String) -> LayerBlob? {
-        guard enabled, let bytes = try? FileReader.readSmallFile(path(key)),
-              let blob = try? JSONDecoder().decode(LayerBlob.self, from: Data(bytes)),
+        guard enabled, let blob = store.cacheRecord(LayerBlob.self, in: .layers, key: key),
               // Cheap checks only (existence and size); every later read of the blob hashes it.
               store.size(of: blob.descriptor.digest) == blob.descriptor.size else { return nil }
         // Its modification time is when it was last used: what `gantry store prune --older-than` reads.
-        utimes(path(key), nil)
+        store.touchCacheRecord(in: .layers, key: key)
         return blob
     }
 
     func remember(_ blob: LayerBlob, for key: String) {
-        guard let bytes = try? CanonicalJSON.encode(blob) else { return }
-        try? FileManager.default.createDirectory(atPath: store.root + "/cache/layers", withIntermediateDirectories: true)
-        // A cache entry that fails to write only costs a rebuild next time.
-        try? AtomicFile.write(bytes, to: path(key))
+        store.saveCacheRecord(blob, in: .layers, key: key)
     }
-
-    private func path(_ key: String) -> String { "\(store.root)/cache/layers/\(key).json" }
 }

@@ -18,7 +18,7 @@ struct OCIArchiveReader {
         }
         // Unpack into a private directory beside the store's ingest files, so that
         // blob selection (index → platform → manifest) works as for a layout.
-        let scratch = "\(store.root)/ingest/archive-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let scratch = store.scratchPath(for: .archive)
         try FileManager.default.createDirectory(atPath: scratch + "/blobs/sha256", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         try unpack(file, into: scratch)

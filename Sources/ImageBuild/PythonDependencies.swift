@@ -21,7 +21,7 @@ public struct PythonSettings: Sendable, Equatable {
 
 /// Runs `pip install --target` for the target platform (`--platform`,
 /// `--python-version`, `--implementation cp`, `--only-binary=:all:`), cached in
-/// `<store>/cache/python/<key>` where the key hashes the requirements, platform
+/// the store's `python` cache directory under a key that hashes the requirements, platform
 /// and Python version: unchanged requirements never run pip again.
 struct PythonDependencies {
     let store: ContentStore
@@ -45,10 +45,9 @@ struct PythonDependencies {
         let requirements = try FileReader.readSmallFile(requirementsPath)
         let keyText = "\(Self.cacheVersion)\n\(platformTag)\n\(settings.version)\ncp\n" + String(decoding: requirements, as: UTF8.self)
         let key = SHA256Hasher.hash(Array(keyText.utf8)).hex
-        let directory = "\(store.root)/cache/python/\(key)"
+        let directory = try store.cacheDirectory(in: .python, key: key)
         if FileManager.default.fileExists(atPath: directory) { return directory }
 
-        try FileManager.default.createDirectory(atPath: store.root + "/cache/python", withIntermediateDirectories: true)
         let temp = "\(directory).tmp-\(getpid())"
         try? FileManager.default.removeItem(atPath: temp)
         defer { try? FileManager.default.removeItem(atPath: temp) }
@@ -71,17 +70,13 @@ struct PythonDependencies {
     }
 
     private func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        do { try process.run() } catch {
-            throw Failure(.missingInput, "cannot run python3 for the dependencies layer: \(error); install Python 3 with pip on the build machine")
+        var pip = Subprocess(tool, arguments)
+        pip.discardOutput = true
+        do {
+            let result = try pip.run()
+            return (result.status, result.errors)
+        } catch let failure as Subprocess.LaunchFailure {
+            throw Failure(.missingInput, "\(failure) for the dependencies layer; install Python 3 with pip on the build machine", cause: failure)
         }
-        let data = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

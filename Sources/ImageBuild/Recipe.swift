@@ -117,7 +117,7 @@ extension Recipe {
         } catch let error as YamlError {
             throw Failure(.usage, "\(source): not valid YAML: \(RecipeReader.describe(error))")
         } catch {
-            throw Failure(.usage, "\(source): not valid YAML: \(error)")
+            throw Failure(.usage, "\(source): not valid YAML: \(error)", cause: error)
         }
         guard let node else { throw Failure(.usage, "\(source) is empty; run 'gantry init' for a starter recipe") }
         return try RecipeReader(source: source, directory: directory).recipe(from: node)

@@ -10,7 +10,7 @@ public enum CanonicalJSON {
         do {
             return Array(try encoder.encode(value))
         } catch {
-            throw Failure(.internalFailure, "cannot encode \(T.self) as JSON: \(error)")
+            throw Failure(.internalFailure, "cannot encode \(T.self) as JSON: \(error)", cause: error)
         }
     }
 
@@ -19,7 +19,7 @@ public enum CanonicalJSON {
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))
         } catch let error as GantryError {
-            throw Failure(error.kind, "\(source): \(error)")
+            throw Failure(source, wrapping: error)
         } catch {
             throw Failure(.invalidInput, "\(source) is not a valid \(T.self): \(describe(error))")
         }

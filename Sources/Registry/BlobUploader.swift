@@ -20,9 +20,13 @@ public struct UploadSettings: Sendable {
 }
 
 /// Puts one blob into a repository with the least work: HEAD, then a
-/// cross-repository mount, then an upload, chunked for big blobs, resuming from
-/// where the registry says it stands after a dropped connection, with a fresh
-/// session when the old one is gone (404 BLOB_UPLOAD_INVALID, ACR).
+/// cross-repository mount, then an upload, chunked for big blobs.
+///
+/// The upload is one state machine under one retry budget (the session's
+/// `RetryPolicy`): every failed request is an attempt, and the next attempt
+/// continues from where the registry says the session stands (GET → `Range`);
+/// a session the registry no longer knows (404, ACR's BLOB_UPLOAD_INVALID) starts
+/// over with a fresh one. A confirmed chunk renews the budget.
 struct BlobUploader {
     let client: RegistryClient
     let repository: String
@@ -40,110 +44,33 @@ struct BlobUploader {
             return .present
         }
         do {
-            let outcome = try uploadWithRetries(blob, file: file, mountFrom: mountFrom, verify: verify)
+            let outcome = try withoutActuallyEscaping(verify) { verify in
+                var transfer = Transfer(uploader: self, blob: blob, file: file, verify: verify, mountFrom: mountFrom,
+                                        stage: journal?.load(blob.digest).map { .session(location: $0.location, offset: nil, minimumChunk: 0) }
+                                            ?? .start(mountFrom: mountFrom))
+                return try client.session.retry.run { (number: Int) -> AttemptOutcome<TransferOutcome> in try transfer.attempt(number) }
+            }
             journal?.remove(blob.digest)
             return outcome
         } catch {
             // Giving up: tell the registry to drop the session rather than leave it behind.
-            abandonRecordedSession(blob)
+            if let record = journal?.load(blob.digest) { cancel(record.location) }
+            journal?.remove(blob.digest)
             throw error
         }
     }
 
-    /// Cancels the session recorded for `blob`, if any, and forgets it.
-    private func abandonRecordedSession(_ blob: Descriptor) {
-        if let record = journal?.load(blob.digest) { cancel(record.location) }
-        journal?.remove(blob.digest)
-    }
-
-    private func uploadWithRetries(_ blob: Descriptor, file: String, mountFrom: String?, verify: () throws -> Void) throws -> TransferOutcome {
-        var lastError: Error?
-        // Whole-upload attempts: each starts over from HEAD, so an upload that went
-        // through before the connection dropped is not sent again.
-        for attempt in 0..<5 {
-            if attempt > 0 {
-                if try exists(blob) { return .uploaded(requests: 0) }
-                Thread.sleep(forTimeInterval: client.session.retry.delay(afterAttempt: attempt, retryAfter: nil))
-            }
-            do {
-                return try uploadOnce(blob, file: file, mountFrom: attempt == 0 ? mountFrom : nil, verify: verify)
-            } catch let error as UploadInterrupted {
-                lastError = error.underlying
-                abandonRecordedSession(blob)  // the next attempt opens a fresh session
-            }
+    /// HEAD: does the repository have the blob? (`retrying: false` inside an upload attempt.)
+    func exists(_ blob: Descriptor, retrying: Bool = true) throws -> Bool {
+        let response = try client.send(HTTPRequest(method: "HEAD", url: client.url("/v2/\(repository)/blobs/\(blob.digest)")),
+                                       scope: scope, retrying: retrying)
+        if RetryPolicy.isTransient(status: response.status) && !retrying {
+            throw Transfer.Interruption(error: client.failure(response, "blob \(blob.digest.short) in \(repository)"),
+                                        retryAfter: response.header("Retry-After"))
         }
-        throw lastError ?? Failure(.unavailable, "registry \(client.session.registry): upload of \(blob.digest.short) kept failing")
-    }
-
-    /// A session an earlier, interrupted push left, and where it stands; nil when
-    /// there is none or the registry no longer knows it.
-    private func recordedSession(_ blob: Descriptor) -> (location: String, offset: Int64)? {
-        guard let record = journal?.load(blob.digest) else { return nil }
-        do {
-            let (location, offset) = try resume(record.location, blob, after: Failure(.unavailable, "recorded session"))
-            return (location, offset)
-        } catch {
-            journal?.remove(blob.digest)
-            return nil
-        }
-    }
-
-    /// A failure worth starting the upload over for.
-    struct UploadInterrupted: Error { let underlying: Error }
-
-    func exists(_ blob: Descriptor) throws -> Bool {
-        let response = try client.send(HTTPRequest(method: "HEAD", url: client.url("/v2/\(repository)/blobs/\(blob.digest)")), scope: scope)
         if response.status == 200 { return true }
         if response.status == 404 { return false }
         throw client.failure(response, "blob \(blob.digest.short) in \(repository)")
-    }
-
-    private func uploadOnce(_ blob: Descriptor, file: String, mountFrom: String?, verify: () throws -> Void) throws -> TransferOutcome {
-        let chunked = !settings.monolithicOnly && blob.size > settings.monolithicLimit
-        if chunked, let (location, offset) = recordedSession(blob) {
-            try verify()
-            return try uploadChunked(blob, file: file, location: location, minimumChunk: 0, from: offset)
-        }
-        var location: String
-        var minimumChunk: Int64 = 0
-        if let mountFrom, mountFrom != repository {
-            let url = client.url("/v2/\(repository)/blobs/uploads/?mount=\(blob.digest)&from=\(mountFrom)")
-            let response = try client.send(HTTPRequest(method: "POST", url: url), scope: scope + " repository:\(mountFrom):pull")
-            if response.status == 201 { return .mounted(from: mountFrom) }
-            if response.status == 202, let next = response.header("Location") {
-                // Not mounted, but here is an upload session to use instead (Harbor, Docker Hub).
-                location = client.absolute(next)
-                minimumChunk = Int64(response.header("OCI-Chunk-Min-Length") ?? "") ?? 0
-            } else if response.status == 401 || response.status == 403 {
-                // No pull right on the base's repository: upload the blob instead.
-                (location, minimumChunk) = try startSession()
-            } else {
-                throw client.failure(response, "mount of \(blob.digest.short) into \(repository)")
-            }
-        } else {
-            (location, minimumChunk) = try startSession()
-        }
-        do {
-            try verify()
-        } catch {
-            cancel(location)
-            throw error
-        }
-        if !chunked {
-            let response: HTTPResponse
-            do {
-                response = try send(HTTPRequest(method: "PUT", url: withDigest(location, blob.digest),
-                                                body: .file(path: file, offset: 0, length: blob.size)), blob: blob)
-            } catch {
-                cancel(location)  // the next attempt opens a new session; this one would linger
-                throw error
-            }
-            try verifyCreated(response, blob)
-            observer?.advanced(blob, bytes: blob.size)
-            return .uploaded(requests: 1)
-        }
-        journal?.save(blob.digest, location: location, offset: 0)
-        return try uploadChunked(blob, file: file, location: location, minimumChunk: minimumChunk, from: 0)
     }
 
     /// Tells the registry to drop an upload session gantry gives up on (distribution
@@ -153,100 +80,227 @@ struct BlobUploader {
         _ = try? client.send(HTTPRequest(method: "DELETE", url: location), scope: scope, retrying: false)
     }
 
-    private func startSession() throws -> (String, Int64) {
-        let response = try client.send(HTTPRequest(method: "POST", url: client.url("/v2/\(repository)/blobs/uploads/")), scope: scope)
-        guard response.status == 202, let location = response.header("Location") else {
-            throw client.failure(response, "upload session in \(repository)")
-        }
-        return (client.absolute(location), Int64(response.header("OCI-Chunk-Min-Length") ?? "") ?? 0)
+    /// Where an upload stands between attempts.
+    enum Stage {
+        /// No session yet: HEAD (from the second attempt), mount or open one.
+        case start(mountFrom: String?)
+        /// A chunked session; `offset` is what the registry confirmed, nil when it
+        /// must be asked first (after a failure, or a session a previous run recorded).
+        case session(location: String, offset: Int64?, minimumChunk: Int64)
     }
 
-    private func uploadChunked(_ blob: Descriptor, file: String, location start: String, minimumChunk: Int64,
-                               from startOffset: Int64) throws -> TransferOutcome {
-        var location = start
-        // Tracked here: ECR's Range header can stick at the first chunk (aws/containers-roadmap#2831).
-        var offset: Int64 = startOffset
-        if startOffset > 0 { observer?.advanced(blob, bytes: startOffset) }
+    /// One blob's upload, attempt by attempt.
+    struct Transfer {
+        let uploader: BlobUploader
+        let blob: Descriptor
+        let file: String
+        let verify: () throws -> Void
+        let mountFrom: String?
+        var stage: Stage
+        var verified = false
         var requests = 0
-        let chunk = max(settings.chunkSize, minimumChunk)
-        while offset < blob.size {
-            let length = min(chunk, blob.size - offset)
-            var request = HTTPRequest(method: "PATCH", url: location, body: .file(path: file, offset: offset, length: length))
-            // distribution spec: inclusive range, no "bytes " prefix (ACR rejects it, dotnet/sdk-container-builds#258).
-            request.setHeader("Content-Range", "\(offset)-\(offset + length - 1)")
-            request.setHeader("Content-Length", "\(length)")
+
+        var client: RegistryClient { uploader.client }
+        var chunked: Bool { !uploader.settings.monolithicOnly && blob.size > uploader.settings.monolithicLimit }
+
+        /// Runs the upload from `stage` until it is done or a request fails.
+        mutating func attempt(_ number: Int) throws -> AttemptOutcome<TransferOutcome> {
+            var progressed = false
+            do {
+                while true {
+                    switch stage {
+                    case .start(let mountFrom):
+                        // An earlier attempt's upload may have gone through before its answer was lost.
+                        if number > 0, try uploader.exists(blob, retrying: false) { return .done(.uploaded(requests: requests)) }
+                        if let outcome = try open(mountFrom: number == 0 ? mountFrom : nil) { return .done(outcome) }
+                    case .session(let location, nil, let minimumChunk):
+                        try resynchronize(location, minimumChunk: minimumChunk)
+                    case .session(let location, let offset?, let minimumChunk):
+                        return .done(try send(from: offset, location: location, minimumChunk: minimumChunk, progressed: &progressed))
+                    }
+                }
+            } catch let interruption as Interruption {
+                return .retry(interruption.error, retryAfter: interruption.retryAfter, progressed: progressed)
+            } catch where RetryPolicy.isTransient(error) {
+                if case .session(let location, _, let minimumChunk) = stage {
+                    stage = .session(location: location, offset: nil, minimumChunk: minimumChunk)
+                }
+                return .retry(error, progressed: progressed)
+            }
+        }
+
+        /// A failure the next attempt may get past, with the stage already set for it.
+        struct Interruption: Error { let error: any Error; var retryAfter: String? = nil }
+
+        /// Mounts the blob or opens a session. A monolithic upload finishes here.
+        private mutating func open(mountFrom: String?) throws -> TransferOutcome? {
+            var location: String
+            var minimumChunk: Int64 = 0
+            if let mountFrom, mountFrom != uploader.repository {
+                let url = client.url("/v2/\(uploader.repository)/blobs/uploads/?mount=\(blob.digest)&from=\(mountFrom)")
+                let response = try client.send(HTTPRequest(method: "POST", url: url),
+                                               scope: uploader.scope + " repository:\(mountFrom):pull", retrying: false)
+                if response.status == 201 { return .mounted(from: mountFrom) }
+                if response.status == 202, let next = response.header("Location") {
+                    // Not mounted, but here is an upload session to use instead (Harbor, Docker Hub).
+                    location = client.absolute(next)
+                    minimumChunk = Int64(response.header("OCI-Chunk-Min-Length") ?? "") ?? 0
+                } else if response.status == 401 || response.status == 403 {
+                    // No pull right on the base's repository: upload the blob instead.
+                    (location, minimumChunk) = try startSession()
+                } else {
+                    throw interruptionOrFailure(response, "mount of \(blob.digest.short) into \(uploader.repository)")
+                }
+            } else {
+                (location, minimumChunk) = try startSession()
+            }
+            try verifyOnce(cancelling: location)
+            guard chunked else {
+                try putWhole(location)
+                return .uploaded(requests: requests)
+            }
+            uploader.journal?.save(blob.digest, location: location, offset: 0)
+            stage = .session(location: location, offset: 0, minimumChunk: minimumChunk)
+            return nil
+        }
+
+        private func startSession() throws -> (String, Int64) {
+            let response = try client.send(HTTPRequest(method: "POST", url: client.url("/v2/\(uploader.repository)/blobs/uploads/")),
+                                           scope: uploader.scope, retrying: false)
+            guard response.status == 202, let location = response.header("Location") else {
+                throw interruptionOrFailure(response, "upload session in \(uploader.repository)")
+            }
+            return (client.absolute(location), Int64(response.header("OCI-Chunk-Min-Length") ?? "") ?? 0)
+        }
+
+        /// The blob before its first byte goes up; a damaged one stops the push and its session.
+        private mutating func verifyOnce(cancelling location: String) throws {
+            guard !verified else { return }
+            do {
+                try verify()
+                verified = true
+            } catch {
+                uploader.cancel(location)
+                throw error
+            }
+        }
+
+        /// One PUT with the whole blob. A session whose PUT failed is cancelled: the
+        /// next attempt opens a new one, and this one would linger.
+        private mutating func putWhole(_ location: String) throws {
             requests += 1
-            let sentBefore = offset
             let response: HTTPResponse
             do {
-                response = try client.send(request, scope: scope, retrying: false) { sent in
+                response = try client.send(HTTPRequest(method: "PUT", url: withDigest(location),
+                                                       body: .file(path: file, offset: 0, length: blob.size)),
+                                           scope: uploader.scope, retrying: false)
+            } catch {
+                uploader.cancel(location)
+                throw error
+            }
+            guard response.status == 201 || response.status == 204 else {
+                uploader.cancel(location)
+                stage = .start(mountFrom: nil)
+                throw interruptionOrFailure(response, "upload of \(blob.digest.short) to \(uploader.repository)")
+            }
+            try checkDigest(response)
+            uploader.observer?.advanced(blob, bytes: blob.size)
+        }
+
+        /// Asks the session where it stands (GET → 204 + `Range: 0-N`). A session the
+        /// registry no longer knows means starting over with a fresh one.
+        private mutating func resynchronize(_ location: String, minimumChunk: Int64) throws {
+            let response = try client.send(HTTPRequest(method: "GET", url: location), scope: uploader.scope, retrying: false)
+            if RetryPolicy.isTransient(status: response.status) {
+                throw Interruption(error: client.failure(response, "upload session of \(blob.digest.short)"),
+                                   retryAfter: response.header("Retry-After"))
+            }
+            guard response.status == 204 || response.status == 202 else {
+                uploader.journal?.remove(blob.digest)
+                stage = .start(mountFrom: mountFrom)
+                return
+            }
+            let next = response.header("Location").map(client.absolute) ?? location
+            let end = response.header("Range").flatMap { $0.split(separator: "-").last }.flatMap { Int64($0) } ?? -1
+            // distribution answers "0-0" for an empty session as well as for one byte
+            // (registry/handlers/blobupload.go); chunks are never one byte, so 0-0 means empty.
+            let offset = min(end <= 0 ? 0 : end + 1, blob.size)
+            stage = .session(location: next, offset: offset, minimumChunk: minimumChunk)
+        }
+
+        /// Sends the chunks from `offset`, then closes the session with the digest.
+        private mutating func send(from startOffset: Int64, location startLocation: String, minimumChunk: Int64,
+                                   progressed: inout Bool) throws -> TransferOutcome {
+            try verifyOnce(cancelling: startLocation)
+            var location = startLocation
+            // Tracked here, not read from each answer: ECR's Range header can stick at
+            // the first chunk (aws/containers-roadmap#2831).
+            var offset = startOffset
+            uploader.observer?.advanced(blob, bytes: offset)
+            let chunk = max(uploader.settings.chunkSize, minimumChunk)
+            while offset < blob.size {
+                let length = min(chunk, blob.size - offset)
+                var request = HTTPRequest(method: "PATCH", url: location, body: .file(path: file, offset: offset, length: length))
+                // distribution spec: inclusive range, no "bytes " prefix (ACR rejects it, dotnet/sdk-container-builds#258).
+                request.setHeader("Content-Range", "\(offset)-\(offset + length - 1)")
+                request.setHeader("Content-Length", "\(length)")
+                requests += 1
+                let sentBefore = offset
+                let blob = self.blob, observer = uploader.observer
+                let response = try client.send(request, scope: uploader.scope, retrying: false) { sent in
                     observer?.advanced(blob, bytes: sentBefore + sent)
                 }
-            } catch let error as TransportError where error.isRetryable {
-                (location, offset) = try resume(location, blob, after: error)
-                continue
-            }
-            if response.status == 202, let next = response.header("Location") {
+                guard response.status == 202, let next = response.header("Location") else {
+                    throw chunkFailure(response, location: location, minimumChunk: minimumChunk,
+                                       what: "chunk \(sentBefore)-\(sentBefore + length - 1) of \(blob.digest.short)")
+                }
                 location = client.absolute(next)
                 offset += length
-                journal?.save(blob.digest, location: location, offset: offset)
-                continue
+                progressed = true
+                stage = .session(location: location, offset: offset, minimumChunk: minimumChunk)
+                uploader.journal?.save(blob.digest, location: location, offset: offset)
             }
-            if RetryPolicy.isTransient(status: response.status) || response.status == 416 {
-                Thread.sleep(forTimeInterval: client.session.retry.delay(afterAttempt: 1, retryAfter: response.header("Retry-After")))
-                (location, offset) = try resume(location, blob, after: client.failure(response, "chunk of \(blob.digest.short)"))
-                continue
+            // Close the session; the registry checks the digest of everything it got.
+            requests += 1
+            let response = try client.send(HTTPRequest(method: "PUT", url: withDigest(location)), scope: uploader.scope, retrying: false)
+            guard response.status == 201 || response.status == 204 else {
+                throw chunkFailure(response, location: location, minimumChunk: minimumChunk,
+                                   what: "upload of \(blob.digest.short) to \(uploader.repository)")
             }
-            if response.status == 404 { throw UploadInterrupted(underlying: client.failure(response, "upload session of \(blob.digest.short)")) }
-            throw client.failure(response, "chunk \(sentBefore)-\(sentBefore + length - 1) of \(blob.digest.short)")
+            try checkDigest(response)
+            return .uploaded(requests: requests)
         }
-        // Close the session; the registry checks the digest of everything it got.
-        let response = try send(HTTPRequest(method: "PUT", url: withDigest(location, blob.digest)), blob: blob)
-        try verifyCreated(response, blob)
-        return .uploaded(requests: requests + 1)
-    }
 
-    /// After a dropped chunk: ask the session where it stands (GET → 204 + Range: 0-N).
-    /// A session the registry no longer knows means starting over.
-    private func resume(_ location: String, _ blob: Descriptor, after error: Error) throws -> (String, Int64) {
-        let status: HTTPResponse
-        do {
-            status = try client.send(HTTPRequest(method: "GET", url: location), scope: scope)
-        } catch {
-            throw UploadInterrupted(underlying: error)
-        }
-        guard status.status == 204 || status.status == 202 else { throw UploadInterrupted(underlying: error) }
-        let next = status.header("Location").map(client.absolute) ?? location
-        guard let range = status.header("Range") else { return (next, 0) }
-        let end = range.split(separator: "-").last.flatMap { Int64($0) } ?? -1
-        // distribution answers "0-0" for an empty session as well as for one byte
-        // (registry/handlers/blobupload.go); chunks are never one byte, so 0-0 means empty.
-        return (next, end <= 0 ? 0 : end + 1)
-    }
-
-    /// A non-chunk request of the upload; transient failures restart the upload.
-    private func send(_ request: HTTPRequest, blob: Descriptor) throws -> HTTPResponse {
-        do {
-            let response = try client.send(request, scope: scope, retrying: request.body.length == 0)
-            if RetryPolicy.isTransient(status: response.status) || response.status == 404 {
-                throw UploadInterrupted(underlying: client.failure(response, "upload of \(blob.digest.short)"))
+        /// What a refused chunk or close means: 404, the session is gone (start over);
+        /// 416 or a transient status, ask the session where it stands; anything else fails.
+        private mutating func chunkFailure(_ response: HTTPResponse, location: String, minimumChunk: Int64, what: String) -> any Error {
+            if response.status == 404 {
+                uploader.journal?.remove(blob.digest)
+                stage = .start(mountFrom: nil)
+                return Interruption(error: client.failure(response, "upload session of \(blob.digest.short)"))
             }
-            return response
-        } catch let error as TransportError where error.isRetryable {
-            throw UploadInterrupted(underlying: error)
+            if response.status == 416 || RetryPolicy.isTransient(status: response.status) {
+                stage = .session(location: location, offset: nil, minimumChunk: minimumChunk)
+                return Interruption(error: client.failure(response, what), retryAfter: response.header("Retry-After"))
+            }
+            return client.failure(response, what)
         }
-    }
 
-    private func verifyCreated(_ response: HTTPResponse, _ blob: Descriptor) throws {
-        guard response.status == 201 || response.status == 204 else {
-            throw client.failure(response, "upload of \(blob.digest.short) to \(repository)")
+        /// A transient status is worth another attempt (from the same stage); others fail.
+        private func interruptionOrFailure(_ response: HTTPResponse, _ what: String) -> any Error {
+            let failure = client.failure(response, what)
+            guard RetryPolicy.isTransient(status: response.status) else { return failure }
+            return Interruption(error: failure, retryAfter: response.header("Retry-After"))
         }
-        if let reported = response.header("Docker-Content-Digest"), reported != blob.digest.description {
-            throw Failure(.invalidInput, "registry \(client.session.registry) stored \(blob.digest.short) under digest \(reported); the upload was corrupted, push again")
-        }
-    }
 
-    private func withDigest(_ location: String, _ digest: Digest) -> String {
-        location + (location.contains("?") ? "&" : "?") + "digest=\(digest)"
+        private func checkDigest(_ response: HTTPResponse) throws {
+            if let reported = response.header("Docker-Content-Digest"), reported != blob.digest.description {
+                throw Failure(.invalidInput, "registry \(client.session.registry) stored \(blob.digest.short) under digest \(reported); the upload was corrupted, push again")
+            }
+        }
+
+        private func withDigest(_ location: String) -> String {
+            location + (location.contains("?") ? "&" : "?") + "digest=\(blob.digest)"
+        }
     }
 }

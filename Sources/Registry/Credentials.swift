@@ -1,4 +1,5 @@
 import Foundation
+import ByteStreams
 import Diagnostics
 
 /// What gantry can present to a registry.
@@ -78,25 +79,16 @@ struct CredentialHelper {
 
     func get(serverURL: String) throws -> Credentials? {
         let program = "docker-credential-\(name)"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [program, "get"]
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        do { try process.run() } catch {
-            throw Failure(.authentication, "cannot run credential helper \(program): \(error); install it or remove it from the docker config")
+        let result: Subprocess.Result
+        do {
+            result = try Subprocess(program, ["get"], input: Array(serverURL.utf8)).run()
+        } catch let failure as Subprocess.LaunchFailure {
+            throw Failure(.authentication, "\(failure); install it or remove it from the docker config", cause: failure)
         }
-        input.fileHandleForWriting.write(Data(serverURL.utf8))
-        try? input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let outputText = String(decoding: data, as: UTF8.self)
-        if process.terminationStatus != 0 {
-            if (outputText + errorText).lowercased().contains("credentials not found") { return nil }
-            throw Failure(.authentication, "credential helper \(program) failed for \(serverURL) (exit \(process.terminationStatus))")
+        let data = Data(result.output.utf8)
+        if result.status != 0 {
+            if (result.output + result.errors).lowercased().contains("credentials not found") { return nil }
+            throw Failure(.authentication, "credential helper \(program) failed for \(serverURL) (exit \(result.status))")
         }
         struct Reply: Decodable { var Username: String?; var Secret: String? }
         guard let reply = try? JSONDecoder().decode(Reply.self, from: data) else {

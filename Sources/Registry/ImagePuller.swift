@@ -55,7 +55,7 @@ public struct ImagePuller {
         let blobs = [manifest.config] + manifest.layers
         let store = self.store, session = self.session, observer = self.observer
         let repository = reference.repository
-        try ParallelWork.run(blobs.filter { !store.contains($0.digest) }, width: parallelBlobs) { blob in
+        try WorkerPool.forEach(blobs.filter { !store.contains($0.digest) }, width: parallelBlobs, name: "pull") { blob in
             observer?.started(blob, label: "pull")
             try ImagePuller.download(blob, repository: repository, client: try RegistryClient(session: session), store: store, observer: observer)
             observer?.finished(blob, outcome: .downloaded)
@@ -102,36 +102,33 @@ public struct ImagePuller {
     }
 
     /// Streams one blob into the store, verifying digest and size; a failed or
-    /// corrupt attempt is thrown away and the blob fetched again.
+    /// corrupt attempt is thrown away and the blob fetched again, under the session's
+    /// one retry budget.
     static func download(_ blob: Descriptor, repository: String, client: RegistryClient, store: ContentStore,
                          observer: TransferObserver?) throws {
-        var lastError: Error = Failure(.unavailable, "download of \(blob.digest.short) failed")
-        for attempt in 0..<5 {
-            if attempt > 0 { Thread.sleep(forTimeInterval: client.session.retry.delay(afterAttempt: attempt, retryAfter: nil)) }
+        try client.session.retry.run { _ -> AttemptOutcome<Void> in
             let ingest = try store.beginIngest()
+            defer { ingest.abort() }  // does nothing once committed
             let digesting = DigestingSink(next: ingest)
+            let response: HTTPResponse
             do {
-                let response = try client.send(HTTPRequest(method: "GET", url: client.url("/v2/\(repository)/blobs/\(blob.digest)")),
-                                               scope: RegistryClient.scope(repository, push: false),
-                                               destination: .sink(digesting), retrying: false) { observer?.advanced(blob, bytes: $0) }
-                guard response.status == 200 else {
-                    lastError = client.failure(response, "blob \(blob.digest.short) of \(repository)")
-                    if RetryPolicy.isTransient(status: response.status) { ingest.abort(); continue }
-                    throw lastError
-                }
-                let actual = Digest(sha256: digesting.finish())
-                guard actual == blob.digest, digesting.count == blob.size else {
-                    lastError = Failure(.invalidInput, "blob \(blob.digest.short) from \(client.session.registry) arrived as \(actual.short), \(digesting.count) bytes")
-                    ingest.abort()
-                    continue
-                }
-                try ingest.commit(digest: actual)
-                return
-            } catch let error as TransportError where error.isRetryable {
-                lastError = error
-                ingest.abort()
+                response = try client.send(HTTPRequest(method: "GET", url: client.url("/v2/\(repository)/blobs/\(blob.digest)")),
+                                           scope: RegistryClient.scope(repository, push: false),
+                                           destination: .sink(digesting), retrying: false) { observer?.advanced(blob, bytes: $0) }
+            } catch where RetryPolicy.isTransient(error) {
+                return .retry(error)
             }
+            guard response.status == 200 else {
+                let failure = client.failure(response, "blob \(blob.digest.short) of \(repository)")
+                guard RetryPolicy.isTransient(status: response.status) else { throw failure }
+                return .retry(failure, retryAfter: response.header("Retry-After"))
+            }
+            let actual = Digest(sha256: digesting.finish())
+            guard actual == blob.digest, digesting.count == blob.size else {
+                return .retry(Failure(.invalidInput, "blob \(blob.digest.short) from \(client.session.registry) arrived as \(actual.short), \(digesting.count) bytes"))
+            }
+            try ingest.commit(digest: actual)
+            return .done(())
         }
-        throw lastError
     }
 }

@@ -50,9 +50,9 @@ public struct ImagePusher {
         for blob in blobs where !store.contains(blob.digest) {
             throw Failure(.missingInput, "blob \(blob.digest.short) of the image is not in the store \(store.root); build the image again")
         }
-        let outcomes = OutcomeList()
+        let outcomes = Locked<[PushResult.BlobResult]>([])
         let store = self.store, session = self.session, settings = self.settings, observer = self.observer
-        try ParallelWork.run(blobs, width: settings.parallelBlobs) { blob in
+        try WorkerPool.forEach(blobs, width: settings.parallelBlobs, name: "push") { blob in
             let client = try RegistryClient(session: session)
             var uploader = BlobUploader(client: client, repository: repository, settings: settings, observer: observer)
             uploader.journal = UploadJournal(store: store, registry: session.registry, repository: repository)
@@ -63,7 +63,7 @@ public struct ImagePusher {
                 try store.verify(blob)
             }
             observer?.finished(blob, outcome: outcome)
-            outcomes.append(PushResult.BlobResult(digest: blob.digest, size: blob.size, action: outcome.action))
+            outcomes.withLock { $0.append(PushResult.BlobResult(digest: blob.digest, size: blob.size, action: outcome.action)) }
         }
 
         let client = try RegistryClient(session: session)
@@ -81,22 +81,8 @@ public struct ImagePusher {
             }
             if target != descriptor.digest.description { tags.append(target) }
         }
-        let result = PushResult(reference: "\(reference.name)@\(descriptor.digest)", digest: descriptor.digest, tags: tags,
-                                blobs: outcomes.items.sorted { $0.digest < $1.digest })
-        // `gantry deploy` without a reference deploys what was pushed last.
-        try? FileManager.default.createDirectory(atPath: store.root + "/cache", withIntermediateDirectories: true)
-        try? AtomicFile.write(try CanonicalJSON.encode(result), to: ImagePusher.lastPushPath(store))
-        return result
-    }
-}
-
-extension ImagePusher {
-    static func lastPushPath(_ store: ContentStore) -> String { store.root + "/cache/last-push.json" }
-
-    /// The result of the last push from this store, if any.
-    public static func lastPush(in store: ContentStore) -> PushResult? {
-        guard let bytes = try? FileReader.readSmallFile(lastPushPath(store)) else { return nil }
-        return try? JSONDecoder().decode(PushResult.self, from: Data(bytes))
+        return PushResult(reference: "\(reference.name)@\(descriptor.digest)", digest: descriptor.digest, tags: tags,
+                          blobs: outcomes.value.sorted { $0.digest < $1.digest })
     }
 }
 
@@ -108,16 +94,5 @@ extension TransferOutcome {
         case .uploaded: return "uploaded"
         case .downloaded: return "downloaded"
         }
-    }
-}
-
-/// Results gathered from worker threads.
-final class OutcomeList: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var items: [PushResult.BlobResult] = []
-
-    func append(_ item: PushResult.BlobResult) {
-        lock.lock(); defer { lock.unlock() }
-        items.append(item)
     }
 }

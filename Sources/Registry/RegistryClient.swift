@@ -3,17 +3,17 @@ import HTTP
 import OCI
 import Diagnostics
 
-/// Requests to one registry from one thread (it owns a libcurl handle), with
+/// Requests to one registry from one thread (it owns a connection), with
 /// authentication (anonymous, Basic, Bearer tokens incl. the OAuth2 refresh-token
 /// form), redirects that never carry credentials to another host, and retries
 /// with backoff on transient failures.
 public final class RegistryClient {
     public let session: RegistrySession
-    let transport: HTTPTransport
+    let transport: any HTTPClient
 
     public init(session: RegistrySession) throws {
         self.session = session
-        transport = try HTTPTransport(options: session.options)
+        transport = try session.connect(session.options)
     }
 
     /// `repository:<name>:pull` or `…:pull,push`.
@@ -29,8 +29,9 @@ public final class RegistryClient {
     }
 
     /// Sends a request with authentication for `scope`, following redirects and
-    /// retrying transient failures (`retrying: false` for requests whose body must
-    /// not be sent twice blindly, e.g. a chunk; the caller resumes those itself).
+    /// retrying transient failures under the session's policy. `retrying: false`
+    /// for a request that is one step of an operation retried as a whole (a blob
+    /// upload or download): its loop decides, so budgets never nest.
     public func send(_ request: HTTPRequest, scope: String, destination: ResponseDestination = .memory(limit: 4 << 20),
                      retrying: Bool = true, progress: ((Int64) -> Void)? = nil) throws -> HTTPResponse {
         let attempt = { try self.sendAuthenticated(request, scope: scope, destination: destination, progress: progress) }
@@ -62,7 +63,7 @@ public final class RegistryClient {
                 response = try transport.perform(request, destination: destination, progress: progress)
             } catch let error as TransportError {
                 if error.isTLSHandshakeFailure && request.url.hasPrefix("https://") {
-                    throw Failure(.unavailable, "registry \(session.registry): the TLS handshake failed (\(error.message)); if it serves plain HTTP, pass --insecure-registry \(session.registry)")
+                    throw Failure(.unavailable, "registry \(session.registry): the TLS handshake failed (\(error.message)); if it serves plain HTTP, pass --insecure-registry \(session.registry)", cause: error)
                 }
                 throw error.named("registry \(session.registry)")
             }
@@ -190,42 +191,14 @@ public final class RegistryClient {
     private var hasCredentials: Bool { session.credentials != nil || session.aadAccessToken != nil }
 
     private func noCredentials(for what: String) -> Failure {
-        Failure(.authentication, "registry \(session.registry) requires authentication for \(what) and gantry found no credentials for it; run 'gantry login \(session.registry)', or set GANTRY_REGISTRY_USERNAME/GANTRY_REGISTRY_PASSWORD or GANTRY_REGISTRY_TOKEN")
+        let (kind, message) = RegistryError.noCredentials(registry: session.registry, for: what)
+        return Failure(kind, message)
     }
 
     // MARK: errors
 
-    /// One line for an unexpected answer, with the registry's own error code,
-    /// message and detail (distribution spec "Error Codes"), and the exit code
-    /// that fits: a refusal is not an outage.
-    public func failure(_ response: HTTPResponse, _ what: String) -> Failure {
-        let error = RegistryErrorBody(response.body)
-        let shown = error.map { " \($0.description)" } ?? (response.bodyText.isEmpty ? "" : " (\(response.bodyText.prefix(200).replacingOccurrences(of: "\n", with: " ")))")
-        let code = error?.code ?? ""
-        let registry = session.registry
-        if response.status == 401 || code == "UNAUTHORIZED" {
-            guard hasCredentials else { return noCredentials(for: what) }
-            return Failure(.authentication, "registry \(registry) refused the credentials for \(what): \(response.status)\(shown); run 'gantry login \(registry)'")
-        }
-        if response.status == 403 || code == "DENIED" {
-            return Failure(.authentication, "registry \(registry) denied \(what): \(response.status)\(shown); the credentials lack push/pull rights on it")
-        }
-        switch code {
-        case "NAME_INVALID", "TAG_INVALID":
-            return Failure(.usage, "registry \(registry) refused the name for \(what): \(response.status)\(shown); check the repository and tag")
-        case "NAME_UNKNOWN", "MANIFEST_UNKNOWN", "BLOB_UNKNOWN":
-            return Failure(.missingInput, "registry \(registry) has no \(what): \(response.status)\(shown)")
-        default: break
-        }
-        if response.status == 404 {
-            return Failure(.missingInput, "registry \(registry) has no \(what): 404\(shown)")
-        }
-        if response.status == 413 {
-            return Failure(.invalidInput, "registry \(registry) refused \(what) as too large: 413\(shown); try a smaller --chunk-size")
-        }
-        if (400..<500).contains(response.status) && !RetryPolicy.isTransient(status: response.status) {
-            return Failure(.invalidInput, "registry \(registry) refused \(what): \(response.status)\(shown)")
-        }
-        return Failure(.unavailable, "registry \(registry) answered \(response.status) to \(what)\(shown); try again later")
+    /// The error for an unexpected answer to `what` (see `RegistryError`).
+    public func failure(_ response: HTTPResponse, _ what: String) -> RegistryError {
+        RegistryError(response, operation: what, registry: session.registry, hasCredentials: hasCredentials)
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
+import Synchronization
 import HTTP
 import Diagnostics
 
 /// Everything about one registry that the threads of a push or pull share:
 /// where it is, how to authenticate, and the tokens obtained so far.
-public final class RegistrySession: @unchecked Sendable {
+public final class RegistrySession: Sendable {
     public let registry: String
     /// `https://host` (or `http://host` for loopback and `--insecure-registry` hosts).
     public let baseURL: String
@@ -14,14 +15,16 @@ public final class RegistrySession: @unchecked Sendable {
     let aadTenant: String?
     public let options: HTTPOptions
     let retry: RetryPolicy
+    /// Opens a connection for one thread: libcurl, or a scripted client in tests.
+    let connect: HTTPClientFactory
     let tokens = TokenCache()
-    private let lock = NSLock()
-    private var challenge: AuthChallenge?
-    private var exchangedRefreshToken: String?
+    /// The registry's last authentication challenge, and a refresh token obtained by exchange.
+    private let learned = Mutex<(challenge: AuthChallenge?, exchangedRefreshToken: String?)>((nil, nil))
 
     public init(registry: String, insecureRegistries: [String] = [], credentials: Credentials?,
                 options: HTTPOptions, retry: RetryPolicy = RetryPolicy(),
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+                environment: [String: String] = ProcessInfo.processInfo.environment,
+                connect: @escaping HTTPClientFactory = HTTPTransport.factory) {
         self.registry = registry
         let host = registry.split(separator: ":").first.map(String.init) ?? registry
         // Plain HTTP only where no one else can listen in: loopback, or hosts named explicitly.
@@ -32,28 +35,22 @@ public final class RegistrySession: @unchecked Sendable {
         aadTenant = environment["GANTRY_AZURE_TENANT_ID"]
         self.options = options
         self.retry = retry
+        self.connect = connect
     }
 
-    var knownChallenge: AuthChallenge? {
-        lock.lock(); defer { lock.unlock() }
-        return challenge
-    }
+    var knownChallenge: AuthChallenge? { learned.withLock { $0.challenge } }
 
-    func remember(_ challenge: AuthChallenge) {
-        lock.lock(); defer { lock.unlock() }
-        self.challenge = challenge
-    }
+    func remember(_ challenge: AuthChallenge) { learned.withLock { $0.challenge = challenge } }
 
     /// The refresh token for the OAuth2 form: from the credentials, or obtained once
     /// by exchanging an AAD access token at ACR's `/oauth2/exchange`.
     func refreshToken(using client: RegistryClient, realm: String, service: String) throws -> String? {
         if let token = credentials?.refreshToken { return token }
         guard let aad = aadAccessToken else { return nil }
-        lock.lock()
-        if let exchanged = exchangedRefreshToken { lock.unlock(); return exchanged }
-        lock.unlock()
+        if let exchanged = learned.withLock({ $0.exchangedRefreshToken }) { return exchanged }
+        // Not under the lock: a network call. Two threads may both exchange once; either token works.
         let exchanged = try client.exchangeAADToken(aad, tenant: aadTenant, realm: realm, service: service)
-        lock.lock(); exchangedRefreshToken = exchanged; lock.unlock()
+        learned.withLock { $0.exchangedRefreshToken = exchanged }
         return exchanged
     }
 }

@@ -45,17 +45,6 @@ import Testing
     }
 }
 
-@Suite struct RetryPolicyTests {
-    @Test func retryAfterWinsAndBackoffGrows() {
-        let policy = RetryPolicy(attempts: 5, initialDelay: 1, maximumDelay: 8)
-        #expect(policy.delay(afterAttempt: 0, retryAfter: "3") == 3)
-        #expect(policy.delay(afterAttempt: 10, retryAfter: nil) <= 12)
-        #expect(policy.delay(afterAttempt: 0, retryAfter: nil) >= 0.5)
-        #expect(RetryPolicy.isTransient(status: 429) && RetryPolicy.isTransient(status: 503))
-        #expect(!RetryPolicy.isTransient(status: 404) && !RetryPolicy.isTransient(status: 501))
-    }
-}
-
 @Suite struct RegistrySessionTests {
     @Test(arguments: [
         ("127.0.0.1:5000", [String](), "http://127.0.0.1:5000"),

@@ -1,0 +1,70 @@
+import Foundation
+
+/// gantry's one thread pool: a fixed set of dedicated threads running submitted
+/// jobs in FIFO order.
+///
+/// Compression and transfers are blocking C calls (zlib, libcurl); running them on
+/// these threads keeps them off Swift's cooperative pool (one thread per core),
+/// where they would starve async code.
+public final class WorkerPool: @unchecked Sendable {
+    // The queue and flag are touched only under `condition`, hence @unchecked.
+    private let condition = NSCondition()
+    private var queue: [@Sendable () -> Void] = []
+    private var stopping = false
+
+    public init(threads count: Int, name: String) {
+        for index in 0..<max(1, count) {
+            let thread = Thread { [self] in self.run() }
+            thread.name = "\(name)-\(index)"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    public func submit(_ job: @escaping @Sendable () -> Void) {
+        condition.lock()
+        queue.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Lets the threads finish queued jobs and exit.
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty { condition.unlock(); return }
+            let job = queue.removeFirst()
+            condition.unlock()
+            job()
+        }
+    }
+
+    /// Runs `work` for every item on a pool of up to `width` threads and rethrows
+    /// the first error once every started job has stopped; after an error, items
+    /// not yet started are skipped.
+    public static func forEach<Item: Sendable>(_ items: [Item], width: Int, name: String,
+                                               _ work: @escaping @Sendable (Item) throws -> Void) throws {
+        guard !items.isEmpty else { return }
+        let firstError = Locked<(any Error)?>(nil)
+        let pool = WorkerPool(threads: min(width, items.count), name: name)
+        defer { pool.shutdown() }
+        let finished = items.map { _ in Pending<Void>() }
+        for (item, done) in zip(items, finished) {
+            pool.submit {
+                defer { done.fulfil(()) }
+                guard firstError.value == nil else { return }
+                do { try work(item) } catch { firstError.withLock { if $0 == nil { $0 = error } } }
+            }
+        }
+        finished.forEach { $0.wait() }
+        if let error = firstError.value { throw error }
+    }
+}

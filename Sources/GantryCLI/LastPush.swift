@@ -1,0 +1,18 @@
+import ContentStore
+import Registry
+
+/// What `gantry push` or `gantry build --push` pushed last from a store: what
+/// `gantry deploy` without a reference deploys. Kept in the user's store (not in
+/// an `oci:` layout that was pushed from), as the store's `last-push` record.
+enum LastPush {
+    static let recordName = "last-push"
+
+    static func save(_ result: PushResult, in store: ContentStore) {
+        // Best effort: losing it only means deploy needs a reference.
+        try? store.saveRecord(result, named: recordName)
+    }
+
+    static func load(from store: ContentStore) -> PushResult? {
+        store.record(PushResult.self, named: recordName)
+    }
+}
