@@ -35,26 +35,28 @@ let package = Package(
         .target(name: "Deploy", dependencies: [
             "Diagnostics", "OCI", "ByteStreams", .product(name: "Mustache", package: "swift-mustache"),
         ]),
+        .target(name: "Images", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "Registry"]),
         .target(name: "ImageBuild", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "Registry", "Fetch",
+            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "Registry", "Fetch", "Images",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "GantryCLI", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "ImageBuild", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy",
+            "Diagnostics", "OCI", "ByteStreams", "ImageBuild", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gantry", dependencies: ["GantryCLI"]),
 
-        // A scripted HTTPClient for the unit tests of the registry client and the downloads.
-        .target(name: "HTTPTesting", dependencies: ["HTTP"], path: "Tests/HTTPTesting"),
+        // Unit-test support: a scripted HTTPClient and registry, small test images.
+        .target(name: "TestSupport", dependencies: ["HTTP", "Registry", "OCI", "ByteStreams", "ContentStore"], path: "Tests/TestSupport"),
 
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LayeringTests", dependencies: ["Layering", "ByteStreams", "OCI", "Diagnostics"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "OCI"]),
-        .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "OCI", "Layering", "Diagnostics"]),
+        .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "Images", "OCI", "Layering", "Diagnostics"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "HTTPTesting", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
-        .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "HTTPTesting", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "TestSupport", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "TestSupport", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "TestSupport", "Registry", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "Diagnostics"]),
         .testTarget(name: "GantryCLITests", dependencies: ["GantryCLI", "OCI"]),
     ],

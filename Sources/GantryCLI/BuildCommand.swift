@@ -2,6 +2,7 @@ import Foundation
 import ByteStreams
 import ArgumentParser
 import OCI
+import Images
 import ImageBuild
 import ContentStore
 import Layering

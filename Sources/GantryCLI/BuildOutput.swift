@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Images
 import ImageBuild
 
 /// The human-readable lines `gantry build` prints.

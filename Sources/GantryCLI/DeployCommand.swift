@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import OCI
 import ImageBuild
+import Images
 import ContentStore
 import Registry
 import Deploy
@@ -49,6 +50,9 @@ struct DeployCommand: ParsableCommand {
     @Option(help: "kubectl to run (default: the one on PATH).")
     var kubectl: String?
 
+    @Option(help: "Platform whose config (ports, user) a multi-platform image is read from (default: its first linux image).")
+    var platform: String?
+
     @Option(help: "Seconds to wait for the rollout (default 300).")
     var timeout = 300
 
@@ -67,6 +71,7 @@ struct DeployCommand: ParsableCommand {
 
     func run() throws {
         var deploy = try loadSettings()
+        let wantedPlatform = try platform.map(Platform.init(parsing:))
         let store = try self.store.open()
         let reference = try imageReference(store: store)
         let registrySettings = try registry.settings()
@@ -78,7 +83,7 @@ struct DeployCommand: ParsableCommand {
         } catch let error as GantryError {
             throw Failure("image \(reference) does not resolve to a digest", wrapping: error)
         }
-        let config = try? imageConfig(pinned, store: store, puller: puller)
+        let config = try? imageConfig(pinned, platform: wantedPlatform, store: store, puller: puller)
         if let pullSecret { deploy.imagePullSecret = pullSecret }
         let name = deploy.name ?? Self.defaultName(for: reference)
         let (user, group) = Self.user(of: config, settings: deploy)
@@ -148,20 +153,21 @@ struct DeployCommand: ParsableCommand {
         return try Reference(parsing: last.reference)
     }
 
-    private func imageConfig(_ reference: Reference, store: ContentStore, puller: ImagePuller) throws -> ImageConfig {
+    private func imageConfig(_ reference: Reference, platform: Platform?, store: ContentStore, puller: ImagePuller) throws -> ImageConfig {
         if let digest = reference.digest, store.contains(digest),
            let manifest = try? CanonicalJSON.decode(Manifest.self, from: try store.read(digest), source: "manifest"),
            store.contains(manifest.config.digest) {
             return try CanonicalJSON.decode(ImageConfig.self, from: try store.read(manifest.config.digest), source: "config")
         }
-        let fetched = try puller.pullManifestAndConfig(reference, platform: Platform(os: "linux", architecture: "amd64"))
-        return try CanonicalJSON.decode(ImageConfig.self, from: fetched.config, source: "config")
+        // Ports and user come from the image: the platform asked for, else an index's first Linux image.
+        let source = RegistrySource(reference: reference, puller: puller, role: "image")
+        return try source.manifestAndConfig(platform: platform).image.config
     }
 
     private func write(_ documents: [(String, String)], to directory: String) throws {
         var isDirectory: ObjCBool = false
         if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            try ImageWriter.checkParentExists(of: directory, what: "--output")
+            try OutputPath.checkParentExists(of: directory, what: "--output")
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         }
         for (file, text) in documents { try AtomicFile.write(Array(text.utf8), to: "\(directory)/\(file)") }

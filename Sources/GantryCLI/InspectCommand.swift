@@ -1,9 +1,8 @@
 import Foundation
 import ArgumentParser
 import OCI
-import ImageBuild
+import Images
 import ContentStore
-import HTTP
 import Registry
 import Diagnostics
 
@@ -28,29 +27,28 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         let wanted = try platform.map(Platform.init(parsing:)) ?? Platform.host
         let store = try self.store.open()
-        let manifestBytes: [UInt8], configBytes: [UInt8], digest: Digest
+        let source: any ManifestSource
         if let image, !image.hasPrefix("oci:") {
             let reference = try Reference(parsing: image)
-            let settings = try registry.settings()
-            let pulled = try ImagePuller(store: store, session: try settings.session(for: reference.registry), observer: nil)
-                .pullManifestAndConfig(reference, platform: wanted)
-            (manifestBytes, configBytes, digest) = (pulled.manifest, pulled.config, pulled.digest)
+            let puller = ImagePuller(store: store, session: try registry.settings().session(for: reference.registry), observer: nil)
+            source = RegistrySource(reference: reference, puller: puller, role: "image")
         } else {
-            let (source, descriptor) = try ImageSelector.resolve(image, store: store)
-            manifestBytes = try source.read(descriptor.digest)
-            let manifest = try CanonicalJSON.decode(Manifest.self, from: manifestBytes, source: "manifest")
-            configBytes = try source.read(manifest.config.digest)
-            digest = descriptor.digest
+            let (layout, descriptor) = try ImageSelector.resolve(image, store: store)
+            source = StoreSource(store: layout, root: descriptor, description: "image \(image ?? "of the last build")")
         }
+        let inspected = try source.manifestAndConfig(platform: wanted)
         if raw {
-            print(String(decoding: manifestBytes, as: UTF8.self))
-            print(String(decoding: configBytes, as: UTF8.self))
+            print(String(decoding: try source.store.read(inspected.image.descriptor.digest), as: UTF8.self))
+            print(String(decoding: try source.store.read(inspected.image.manifest.config.digest), as: UTF8.self))
             return
         }
-        let manifest = try CanonicalJSON.decode(Manifest.self, from: manifestBytes, source: "manifest")
-        let config = try CanonicalJSON.decode(ImageConfig.self, from: configBytes, source: "config")
+        let manifest = inspected.image.manifest, config = inspected.image.config, digest = inspected.image.descriptor.digest
         var lines = ["digest:     \(digest)", "media type: \(manifest.mediaType ?? "-")",
                      "platform:   \(config.platform)", "created:    \(config.created ?? "-")"]
+        if !inspected.platforms.isEmpty {
+            lines.insert("index:      \(inspected.root.digest)", at: 0)
+            lines.append("platforms:  \(inspected.platforms.map(\.description).joined(separator: ", "))")
+        }
         let container = config.config ?? ContainerConfig()
         if let entrypoint = container.entrypoint { lines.append("entrypoint: \(entrypoint)") }
         if let cmd = container.cmd { lines.append("cmd:        \(cmd)") }

@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import OCI
+import Images
 import ImageBuild
 import ContentStore
 import ByteStreams
@@ -39,7 +40,7 @@ struct FetchModelCommand: ParsableCommand {
     func run() throws {
         let modelSource = try ModelSource(parsing: source)
         let pin = try sha256.map(ModelSettings.parsePin)
-        if let output { try ImageWriter.checkParentExists(of: output, what: "--output") }
+        if let output { try OutputPath.checkParentExists(of: output, what: "--output") }
         let store = try self.store.open()
         let started = Date()
         let model = try ModelFetcher(store: store).fetch(modelSource, pin: pin)

@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import OCI
 import ImageBuild
+import Images
 import ContentStore
 import Registry
 import Diagnostics
@@ -47,10 +48,9 @@ struct PushCommand: ParsableCommand {
         for tag in tags where (try? Reference(parsing: "x:\(tag)")) == nil {
             throw Failure(.usage, "--tag '\(tag)' is not a valid tag: 1-128 of [A-Za-z0-9_.-], not starting with '.' or '-'")
         }
-        let settings = try options.settings()
-        let session = try settings.session(for: destination.registry)
-        let pusher = ImagePusher(store: store, session: session, settings: settings.upload, observer: quiet ? nil : ProgressPrinter())
-        return try pusher.push(manifest: manifest, to: destination, extraTags: tags)
+        let sink = RegistrySink(reference: destination, extraTags: tags, settings: try options.settings(),
+                                observer: quiet ? nil : ProgressPrinter())
+        return try sink.push(manifest, from: store)
     }
 
     static func report(_ result: PushResult, json: Bool) throws {
@@ -80,7 +80,7 @@ enum ImageSelector {
             }
             let layout = try ContentStore(root: directory)
             let manifests = try layout.index.read().manifests
-            return (layout, try ManifestSelection.byTag(manifests, tag: tag, location: text))
+            return (layout, try LayoutSource.byTag(manifests, tag: tag, location: "--image \(text)"))
         }
         guard let named = try store.index.find(text) else {
             throw Failure(.missingInput, "no image named '\(text)' in the store \(store.root); use a --tag given to 'gantry build', or oci:DIR[:TAG]")

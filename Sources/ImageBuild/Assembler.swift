@@ -2,6 +2,7 @@ import Foundation
 import OCI
 import ContentStore
 import Layering
+import Images
 import Diagnostics
 
 /// A layer added by this build, with the history line that describes it.
@@ -15,6 +16,11 @@ public struct AssembledImage: Sendable {
     public var manifestDescriptor: Descriptor
     public var manifest: Manifest
     public var config: ImageConfig
+
+    /// As sinks take it.
+    public var stored: StoredImage {
+        .manifest(ImageManifest(descriptor: manifestDescriptor, manifest: manifest, config: config))
+    }
 }
 
 /// Writes the config and manifest for base + new layers into the store.

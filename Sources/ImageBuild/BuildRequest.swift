@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Images
 import Layering
 import Registry
 import Fetch

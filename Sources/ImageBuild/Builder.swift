@@ -5,6 +5,7 @@ import ContentStore
 import Layering
 import Registry
 import Fetch
+import Images
 import Diagnostics
 
 /// One line of the build report.
@@ -35,8 +36,9 @@ public struct Builder {
 
     public func build(_ request: BuildRequest, report: (LayerReport) -> Void) throws -> BuildResult {
         try request.validate()
-        for output in request.outputs { try ImageWriter.checkWritable(output) }
-        if let digestFile = request.digestFile { try ImageWriter.checkParentExists(of: digestFile, what: "--digest-file") }
+        let sinks = try request.outputs.map { try $0.sink() }
+        for sink in sinks { try sink.checkWritable() }
+        if let digestFile = request.digestFile { try OutputPath.checkParentExists(of: digestFile, what: "--digest-file") }
 
         let mtime = request.sourceDateEpoch ?? 0
         let cache = LayerCache(store: store, enabled: request.useCache)
@@ -77,9 +79,10 @@ public struct Builder {
         settings.labels = defaultLabels(request: request, created: created).merging(settings.labels) { $1 }
         let image = try Assembler(store: store).assemble(base: base, layers: built, settings: settings,
                                                          platform: platform, created: created)
-        try store.tag(Builder.lastBuildTag, image.manifestDescriptor)
-        if let tag = request.tag { try store.tag(tag, image.manifestDescriptor) }
-        for output in request.outputs { try ImageWriter(store: store, image: image).write(to: output) }
+        let names = [Builder.lastBuildTag] + [request.tag].compactMap { $0 }
+        for sink in names.map({ StoreSink(store: store, name: $0) as any ImageSink }) + sinks {
+            try sink.write(image.stored, from: store)
+        }
         if let digestFile = request.digestFile {
             try AtomicFile.write(Array("\(image.manifestDescriptor.digest)\n".utf8), to: digestFile)
         }
@@ -106,7 +109,7 @@ public struct Builder {
         }
         // A model reused from the store is read for this layer: check it first.
         if let blob = layer.storeBlob { try store.verify(blob) }
-        let blob = try ingestLayer { try LayerBuilder.build(layer.fileSet, settings: settings, into: $0) }
+        let blob = try store.ingestLayer { try LayerBuilder.build(layer.fileSet, settings: settings, into: $0) }
         cache.remember(blob, for: key)
         return (blob, LayerReport(description: layer.description, blob: blob, seconds: Date().timeIntervalSince(started), source: .built))
     }
@@ -139,70 +142,15 @@ public struct Builder {
                             createdBy: "gantry: \(count) entr\(count == 1 ? "y" : "ies") at \(spec.destination)")
     }
 
-    /// Streams a blob into the store: temp file, then renamed to its digest; on
-    /// any error the temp file is deleted.
-    private func ingestLayer(_ produce: (ByteSink) throws -> LayerBlob) throws -> LayerBlob {
-        let ingest = try store.beginIngest()
-        do {
-            let blob = try produce(ingest)
-            try ingest.commit(digest: blob.descriptor.digest)
-            return blob
-        } catch {
-            ingest.abort()
-            throw error
-        }
-    }
-
+    /// The base for this build's platform, from the source its location names.
     private func resolveBase(_ request: BuildRequest, mtime: Int64, cache: LayerCache) throws -> (BaseImage, [LayerReport]) {
-        let platform = request.platform ?? Platform.host
         let start = Date()
-        var base: BaseImage
-        var source = LayerReport.Source.base
-        switch request.base {
-        case .scratch:
-            return (.scratch, [])
-        case .ociLayout(let directory, let tag):
-            base = try LayoutReader(store: store, platform: platform).read(directory: directory, tag: tag)
-        case .ociArchive(let file):
-            base = try OCIArchiveReader(store: store, platform: platform).read(file: file)
-        case .registry(let reference):
-            let session = try request.registry.session(for: reference.registry)
-            let pulled = try ImagePuller(store: store, session: session, parallelBlobs: request.registry.upload.parallelBlobs,
-                                         observer: request.transferObserver).pull(reference, platform: platform)
-            let layers = zip(pulled.manifest.layers, pulled.config.rootfs.diffIDs).map { layer, diffID in
-                var oci = layer
-                oci.mediaType = MediaType.ociLayerType(for: layer.mediaType)
-                return LayerBlob(descriptor: oci, diffID: diffID, uncompressedSize: -1)
-            }
-            guard layers.count == pulled.manifest.layers.count else {
-                throw Failure(.invalidInput, "base \(reference): config lists \(pulled.config.rootfs.diffIDs.count) diff_ids for \(pulled.manifest.layers.count) layers")
-            }
-            var name = reference
-            name.digest = nil
-            // org.opencontainers.image.base.name/digest, and where push mounts base layers from.
-            base = BaseImage(config: pulled.config, layers: layers, name: name.description, digest: pulled.descriptor.digest)
-        case .dockerArchive:
-            throw Failure(.usage, "base \(request.base) is not supported yet; convert it with 'skopeo copy docker-archive:FILE oci:DIR:TAG' and use oci:DIR:TAG")
-        case .rootfs(let file):
-            guard FileManager.default.fileExists(atPath: file) else {
-                throw Failure(.missingInput, "base rootfs:\(file) does not exist; check the path")
-            }
-            let settings = LayerSettings(compression: request.compression, mtime: mtime, threads: request.threads)
-            let key = cache.key(forTarball: file, settings: settings)
-            let blob: LayerBlob
-            if let key, let hit = cache.lookup(key) {
-                blob = hit
-                source = .cached
-            } else {
-                blob = try ingestLayer { try RootfsImport.build(tarball: file, settings: settings, into: $0) }
-                if let key { cache.remember(blob, for: key) }
-                source = .built
-            }
-            base = BaseImage(config: nil, layers: [blob], name: nil, digest: nil)
-        }
+        let source = try BaseSources.source(for: request, store: store, cache: cache, mtime: mtime)
+        let base = try source.image(for: request.platform ?? Platform.host)
+        let kind: LayerReport.Source
+        if let rootfs = source as? RootfsSource { kind = rootfs.fromCache ? .cached : .built } else { kind = .base }
         let seconds = Date().timeIntervalSince(start)
-        let reports = base.layers.map { LayerReport(description: "base", blob: $0, seconds: seconds, source: source) }
-        return (base, reports)
+        return (base, base.layers.map { LayerReport(description: "base", blob: $0, seconds: seconds, source: kind) })
     }
 
     /// org.opencontainers.image.created, plus source/revision from git when known.

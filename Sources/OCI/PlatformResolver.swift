@@ -13,6 +13,16 @@ public enum PlatformResolver {
         throw Failure(.missingInput, "\(location) has no image for \(platform) (it has: \(offered.isEmpty ? "none" : offered)); choose another base or --platform")
     }
 
+    /// The manifest to take when no platform was asked for: the first Linux image,
+    /// else the first image (ports and users rarely differ between platforms).
+    public static func preferredManifest(in index: Index, location: String) throws -> Descriptor {
+        let candidates = index.manifests.filter { MediaType.isManifest($0.mediaType) }
+        guard let chosen = candidates.first(where: { $0.platform?.os == "linux" }) ?? candidates.first else {
+            throw Failure(.invalidInput, "\(location) is an index that lists no image manifests")
+        }
+        return chosen
+    }
+
     /// The platforms an index offers, in its order (for `gantry inspect`).
     public static func platforms(of index: Index) -> [Platform] {
         index.manifests.filter { MediaType.isManifest($0.mediaType) }.compactMap(\.platform)

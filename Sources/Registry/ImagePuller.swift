@@ -5,16 +5,10 @@ import ByteStreams
 import ContentStore
 import Diagnostics
 
-/// A manifest fetched from a registry, its blobs now in the store.
-public struct PulledImage: Sendable {
-    public var descriptor: Descriptor
-    public var manifest: Manifest
-    public var config: ImageConfig
-}
-
-/// Pulls an image into the store: tag → manifest or index → the wanted platform,
-/// every digest and size verified, blobs streamed to disk (never into memory) and
-/// skipped when the store already has them.
+/// Reads images from a registry into the store: manifests and indexes checked
+/// against their digests, blobs streamed to disk (never into memory), verified,
+/// and skipped when the store already has them. Which manifest of an index to
+/// take is decided above (Images' `RegistrySource`, `PlatformResolver`).
 public struct ImagePuller {
     public let store: ContentStore
     public let session: RegistrySession
@@ -30,60 +24,44 @@ public struct ImagePuller {
 
     static let accept = [MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifest, MediaType.dockerManifestList].joined(separator: ", ")
 
-    /// Only the manifest (resolved to `platform`) and config, for `gantry inspect`.
-    public func pullManifestAndConfig(_ reference: Reference, platform: Platform) throws -> (manifest: [UInt8], config: [UInt8], digest: Digest) {
+    /// The manifest or index `reference` names (tag, else `latest`, or digest), now in the store.
+    public func root(_ reference: Reference) throws -> Descriptor {
         let client = try RegistryClient(session: session)
-        let (descriptor, bytes) = try resolveManifest(client, reference, platform: platform)
-        let manifest = try CanonicalJSON.decode(Manifest.self, from: bytes, source: "manifest of \(reference)")
-        if !store.contains(manifest.config.digest) {
-            try ImagePuller.download(manifest.config, repository: reference.repository, client: client, store: store, observer: nil)
+        let target = reference.digest?.description ?? reference.tag ?? "latest"
+        return try fetchManifest(client, reference.repository, target, expected: reference.digest).0
+    }
+
+    /// Brings manifests (by digest) and blobs of `repository` into the store, blobs
+    /// in parallel; what the store has is skipped.
+    public func fetch(_ descriptors: [Descriptor], repository: String) throws {
+        let missing = descriptors.filter { !self.store.contains($0.digest) }
+        let manifests = missing.filter { MediaType.isManifest($0.mediaType) || MediaType.isIndex($0.mediaType) }
+        if !manifests.isEmpty {
+            let client = try RegistryClient(session: session)
+            for manifest in manifests {
+                _ = try fetchManifest(client, repository, manifest.digest.description, expected: manifest.digest, mediaType: manifest.mediaType)
+            }
         }
-        return (bytes, try store.read(manifest.config.digest), descriptor.digest)
+        let blobs = missing.filter { !(MediaType.isManifest($0.mediaType) || MediaType.isIndex($0.mediaType)) }
+        let store = self.store, session = self.session, observer = self.observer
+        var seen = Set<Digest>()
+        try WorkerPool.forEach(blobs.filter { seen.insert($0.digest).inserted }, width: parallelBlobs, name: "pull") { blob in
+            observer?.started(blob, label: "pull")
+            try ImagePuller.download(blob, repository: repository, client: try RegistryClient(session: session), store: store, observer: observer)
+            observer?.finished(blob, outcome: .downloaded)
+        }
     }
 
     /// The digest a tag points at now (an index's own digest for a multi-platform image).
     public func resolveDigest(_ reference: Reference) throws -> Digest {
         if let digest = reference.digest { return digest }
-        let client = try RegistryClient(session: session)
-        return try fetchManifest(client, reference.repository, reference.tag ?? "latest", expected: nil).0.digest
-    }
-
-    public func pull(_ reference: Reference, platform: Platform) throws -> PulledImage {
-        let client = try RegistryClient(session: session)
-        let (descriptor, bytes) = try resolveManifest(client, reference, platform: platform)
-        let manifest = try CanonicalJSON.decode(Manifest.self, from: bytes, source: "manifest of \(reference)")
-        let blobs = [manifest.config] + manifest.layers
-        let store = self.store, session = self.session, observer = self.observer
-        let repository = reference.repository
-        try WorkerPool.forEach(blobs.filter { !store.contains($0.digest) }, width: parallelBlobs, name: "pull") { blob in
-            observer?.started(blob, label: "pull")
-            try ImagePuller.download(blob, repository: repository, client: try RegistryClient(session: session), store: store, observer: observer)
-            observer?.finished(blob, outcome: .downloaded)
-        }
-        let config = try CanonicalJSON.decode(ImageConfig.self, from: try store.read(manifest.config.digest), source: "config of \(reference)")
-        return PulledImage(descriptor: descriptor, manifest: manifest, config: config)
-    }
-
-    /// Tag or digest → manifest; an index is resolved to the manifest for `platform`.
-    private func resolveManifest(_ client: RegistryClient, _ reference: Reference, platform: Platform) throws -> (Descriptor, [UInt8]) {
-        let target = reference.digest?.description ?? reference.tag ?? "latest"
-        var (descriptor, bytes) = try fetchManifest(client, reference.repository, target, expected: reference.digest)
-        let kind = try CanonicalJSON.decode(ManifestKind.self, from: bytes, source: "manifest of \(reference)")
-        if kind.isIndex {
-            let index = try CanonicalJSON.decode(Index.self, from: bytes, source: "index of \(reference)")
-            guard let match = index.manifests.first(where: { MediaType.isManifest($0.mediaType) && ($0.platform?.satisfies(platform) ?? false) }) else {
-                let offered = index.manifests.compactMap { $0.platform?.description }.joined(separator: ", ")
-                throw Failure(.missingInput, "\(reference) has no image for \(platform) (it has: \(offered)); choose another base or --platform")
-            }
-            (descriptor, bytes) = try fetchManifest(client, reference.repository, match.digest.description, expected: match.digest)
-        }
-        return (descriptor, bytes)
+        return try root(reference).digest
     }
 
     /// GETs a manifest, checks it against the digest asked for (or the one the
     /// registry reports), and stores it.
     private func fetchManifest(_ client: RegistryClient, _ repository: String, _ target: String,
-                               expected: Digest?) throws -> (Descriptor, [UInt8]) {
+                               expected: Digest?, mediaType known: String? = nil) throws -> (Descriptor, [UInt8]) {
         let request = HTTPRequest(method: "GET", url: client.url("/v2/\(repository)/manifests/\(target)"), headers: [("Accept", Self.accept)])
         let response = try client.send(request, scope: RegistryClient.scope(repository, push: false))
         guard response.status == 200 else { throw client.failure(response, "manifest \(repository):\(target)") }
@@ -94,7 +72,7 @@ public struct ImagePuller {
         if let reported = response.header("Docker-Content-Digest"), let digest = try? Digest(reported), digest != actual {
             throw Failure(.invalidInput, "registry \(session.registry) reports digest \(reported) for \(repository):\(target) but the bytes hash to \(actual)")
         }
-        let mediaType = response.header("Content-Type")?.split(separator: ";").first.map(String.init)
+        let mediaType = known ?? response.header("Content-Type")?.split(separator: ";").first.map(String.init)
             ?? (try? CanonicalJSON.decode(ManifestKind.self, from: response.body, source: "manifest"))?.mediaType
             ?? MediaType.ociManifest
         let descriptor = try store.put(response.body, mediaType: mediaType)

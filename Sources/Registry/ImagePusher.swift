@@ -20,9 +20,10 @@ public struct PushResult: Sendable, Codable {
     }
 }
 
-/// Pushes an image from the store: blobs in parallel (HEAD, mount, upload), then
-/// the manifest by digest, then each tag. The manifest goes last, so a registry
-/// never shows an image whose blobs are missing.
+/// Pushes an image from the store: every blob in parallel (HEAD, mount, upload),
+/// then each manifest by digest, then the root (the manifest, or the index of a
+/// multi-platform image) by digest, then each tag. What refers to something goes
+/// up after it, so a registry never shows an image whose parts are missing.
 public struct ImagePusher {
     public let store: ContentStore
     public let session: RegistrySession
@@ -36,53 +37,90 @@ public struct ImagePusher {
         self.observer = observer
     }
 
-    public func push(manifest descriptor: Descriptor, to reference: Reference, extraTags: [String]) throws -> PushResult {
-        let bytes = try store.read(descriptor.digest)
-        let manifest = try CanonicalJSON.decode(Manifest.self, from: bytes, source: "manifest \(descriptor.digest)")
-        let repository = reference.repository
-        // Layers of a base pulled from this registry can be mounted instead of uploaded.
-        let mountFrom = manifest.annotations?[AnnotationKey.baseName]
-            .flatMap { try? Reference(parsing: $0) }
-            .flatMap { $0.registry == reference.registry ? $0.repository : nil }
+    /// One manifest of the push, with the repository its base layers can be mounted from.
+    private struct Part {
+        var descriptor: Descriptor
+        var bytes: [UInt8]
+        var manifest: Manifest
+    }
 
+    public func push(manifest root: Descriptor, to reference: Reference, extraTags: [String]) throws -> PushResult {
+        let rootBytes = try store.read(root.digest)
+        let kind = try CanonicalJSON.decode(ManifestKind.self, from: rootBytes, source: "manifest \(root.digest)")
+        var parts: [Part] = []
+        if kind.isIndex {
+            let index = try CanonicalJSON.decode(Index.self, from: rootBytes, source: "index \(root.digest)")
+            for child in index.manifests {
+                guard MediaType.isManifest(child.mediaType) else {
+                    throw Failure(.invalidInput, "index \(root.digest.short) lists \(child.digest.short) of type \(child.mediaType), which gantry cannot push")
+                }
+                let bytes = try store.read(child.digest)
+                parts.append(Part(descriptor: child, bytes: bytes,
+                                  manifest: try CanonicalJSON.decode(Manifest.self, from: bytes, source: "manifest \(child.digest)")))
+            }
+        } else {
+            parts.append(Part(descriptor: root, bytes: rootBytes,
+                              manifest: try CanonicalJSON.decode(Manifest.self, from: rootBytes, source: "manifest \(root.digest)")))
+        }
+        let repository = reference.repository
+        let blobs = try uploadBlobs(of: parts, to: reference)
+
+        let client = try RegistryClient(session: session)
+        if kind.isIndex {
+            for part in parts { try putManifest(part.bytes, as: part.descriptor, target: part.descriptor.digest.description, client, repository) }
+        }
+        var tags: [String] = []
+        for target in [root.digest.description] + ([reference.tag].compactMap { $0 } + extraTags) {
+            try putManifest(rootBytes, as: root, target: target, client, repository)
+            if target != root.digest.description { tags.append(target) }
+        }
+        return PushResult(reference: "\(reference.name)@\(root.digest)", digest: root.digest, tags: tags, blobs: blobs)
+    }
+
+    /// Configs and layers of every part, each once, `settings.parallelBlobs` at a time.
+    private func uploadBlobs(of parts: [Part], to reference: Reference) throws -> [PushResult.BlobResult] {
+        let repository = reference.repository
         var seen = Set<Digest>()
-        let blobs = ([manifest.config] + manifest.layers).filter { seen.insert($0.digest).inserted }
-        for blob in blobs where !store.contains(blob.digest) {
+        var work: [(blob: Descriptor, mountFrom: String?)] = []
+        for part in parts {
+            // Layers of a base pulled from this registry can be mounted instead of uploaded.
+            let mountFrom = part.manifest.annotations?[AnnotationKey.baseName]
+                .flatMap { try? Reference(parsing: $0) }
+                .flatMap { $0.registry == reference.registry ? $0.repository : nil }
+            work.append((part.manifest.config, nil))
+            work += part.manifest.layers.map { ($0, mountFrom) }
+        }
+        work = work.filter { seen.insert($0.blob.digest).inserted }
+        for (blob, _) in work where !store.contains(blob.digest) {
             throw Failure(.missingInput, "blob \(blob.digest.short) of the image is not in the store \(store.root); build the image again")
         }
         let outcomes = Locked<[PushResult.BlobResult]>([])
         let store = self.store, session = self.session, settings = self.settings, observer = self.observer
-        try WorkerPool.forEach(blobs, width: settings.parallelBlobs, name: "push") { blob in
+        try WorkerPool.forEach(work, width: settings.parallelBlobs, name: "push") { blob, mountFrom in
             let client = try RegistryClient(session: session)
             var uploader = BlobUploader(client: client, repository: repository, settings: settings, observer: observer)
             uploader.journal = UploadJournal(store: store, registry: session.registry, repository: repository)
             observer?.started(blob, label: "push")
-            let isConfig = blob.digest == manifest.config.digest
             // A damaged blob in the store must stop the push before the registry sees it.
-            let outcome = try uploader.upload(blob, file: store.blobPath(blob.digest), mountFrom: isConfig ? nil : mountFrom) {
+            let outcome = try uploader.upload(blob, file: store.blobPath(blob.digest), mountFrom: mountFrom) {
                 try store.verify(blob)
             }
             observer?.finished(blob, outcome: outcome)
             outcomes.withLock { $0.append(PushResult.BlobResult(digest: blob.digest, size: blob.size, action: outcome.action)) }
         }
+        return outcomes.value.sorted { $0.digest < $1.digest }
+    }
 
-        let client = try RegistryClient(session: session)
-        let scope = RegistryClient.scope(repository, push: true)
-        var tags: [String] = []
-        for target in [descriptor.digest.description] + ([reference.tag].compactMap { $0 } + extraTags) {
-            var request = HTTPRequest(method: "PUT", url: client.url("/v2/\(repository)/manifests/\(target)"), body: .bytes(bytes))
-            request.setHeader("Content-Type", descriptor.mediaType)
-            let response = try client.send(request, scope: scope)
-            guard response.status == 201 || response.status == 200 else {
-                throw client.failure(response, "manifest \(target) in \(repository)")
-            }
-            if let reported = response.header("Docker-Content-Digest"), reported != descriptor.digest.description {
-                throw Failure(.invalidInput, "registry \(session.registry) stored the manifest under \(reported), not \(descriptor.digest); push again")
-            }
-            if target != descriptor.digest.description { tags.append(target) }
+    private func putManifest(_ bytes: [UInt8], as descriptor: Descriptor, target: String, _ client: RegistryClient, _ repository: String) throws {
+        var request = HTTPRequest(method: "PUT", url: client.url("/v2/\(repository)/manifests/\(target)"), body: .bytes(bytes))
+        request.setHeader("Content-Type", descriptor.mediaType)
+        let response = try client.send(request, scope: RegistryClient.scope(repository, push: true))
+        guard response.status == 201 || response.status == 200 else {
+            throw client.failure(response, "manifest \(target) in \(repository)")
         }
-        return PushResult(reference: "\(reference.name)@\(descriptor.digest)", digest: descriptor.digest, tags: tags,
-                          blobs: outcomes.value.sorted { $0.digest < $1.digest })
+        if let reported = response.header("Docker-Content-Digest"), reported != descriptor.digest.description {
+            throw Failure(.invalidInput, "registry \(session.registry) stored the manifest under \(reported), not \(descriptor.digest); push again")
+        }
     }
 }
 

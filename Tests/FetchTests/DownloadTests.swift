@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import HTTP
-import HTTPTesting
+import TestSupport
 import OCI
 import ByteStreams
 import ContentStore

@@ -1,6 +1,7 @@
 import Testing
 import OCI
 @testable import ImageBuild
+import Images
 
 @Suite struct ImageSettingsTests {
     @Test func envIsMergedByNameKeepingOrder() {

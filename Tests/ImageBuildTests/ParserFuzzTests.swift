@@ -3,6 +3,7 @@ import OCI
 import Layering
 import Diagnostics
 @testable import ImageBuild
+import Images
 
 /// Throws thousands of generated recipes, references, destinations and ignore
 /// patterns at the parsers (seeded: the same inputs every run). Each must either

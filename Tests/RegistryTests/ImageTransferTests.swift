@@ -1,123 +1,12 @@
 import Foundation
 import Testing
 import HTTP
-import HTTPTesting
+import TestSupport
 import OCI
 import ByteStreams
 import ContentStore
 import Diagnostics
 @testable import Registry
-
-/// A small image served by a scripted registry: an index of two platforms, each a
-/// manifest with a config and one layer.
-struct TestImage {
-    let layer: [UInt8]
-    let layerDescriptor: Descriptor
-    let config: [UInt8]
-    let configDescriptor: Descriptor
-    let manifest: [UInt8]
-    let manifestDescriptor: Descriptor
-    let index: [UInt8]
-    let indexDigest: Digest
-
-    init(platform: Platform = Platform(os: "linux", architecture: "arm64")) throws {
-        layer = testBytes(3000, seed: 7)
-        layerDescriptor = Descriptor(mediaType: MediaType.ociLayerGzip, digest: Digest(sha256: SHA256Hasher.hash(layer)), size: 3000)
-        var imageConfig = ImageConfig(platform: platform)
-        imageConfig.rootfs = RootFS(diffIDs: [Digest(sha256: SHA256Hasher.hash(Array("diff".utf8)))])
-        config = try CanonicalJSON.encode(imageConfig)
-        configDescriptor = Descriptor(mediaType: MediaType.ociConfig, digest: Digest(sha256: SHA256Hasher.hash(config)), size: Int64(config.count))
-        manifest = try CanonicalJSON.encode(Manifest(config: configDescriptor, layers: [layerDescriptor]))
-        manifestDescriptor = Descriptor(mediaType: MediaType.ociManifest, digest: Digest(sha256: SHA256Hasher.hash(manifest)),
-                                        size: Int64(manifest.count), platform: platform)
-        let other = Descriptor(mediaType: MediaType.ociManifest, digest: Digest(sha256: SHA256Hasher.hash(Array("other".utf8))), size: 5,
-                               platform: Platform(os: "linux", architecture: "amd64"))
-        index = try CanonicalJSON.encode(Index(manifests: [other, manifestDescriptor]))
-        indexDigest = Digest(sha256: SHA256Hasher.hash(index))
-    }
-
-    /// Answers for the index by tag, the arm64 manifest by digest, and the config.
-    func serveManifests(_ transport: ScriptedTransport) {
-        transport.on("GET", "/v2/library/python/manifests/3.12", reply: .answer(200, headers: ["Content-Type": MediaType.ociIndex], body: index))
-        transport.on("GET", "/v2/library/python/manifests/\(manifestDescriptor.digest)",
-                     reply: .answer(200, headers: ["Content-Type": MediaType.ociManifest, "Docker-Content-Digest": manifestDescriptor.digest.description], body: manifest))
-        transport.on("GET", "/v2/library/python/blobs/\(configDescriptor.digest)", reply: .answer(200, body: config))
-    }
-}
-
-@Suite struct ImagePullerTests {
-    let scratch: ScratchDirectory
-    let store: ContentStore
-    init() throws {
-        scratch = try ScratchDirectory()
-        store = try ContentStore(root: scratch.path + "/store")
-    }
-
-    func puller(_ registry: ScriptedRegistry) -> ImagePuller {
-        ImagePuller(store: store, session: registry.session, parallelBlobs: 1, observer: nil)
-    }
-
-    @Test func anIndexResolvesToThePlatformAndACorruptBlobIsFetchedAgain() throws {
-        let registry = ScriptedRegistry()
-        let image = try TestImage()
-        image.serveManifests(registry.transport)
-        var spoilt = image.layer
-        spoilt[10] ^= 0xFF
-        registry.transport.on("GET", "/blobs/\(image.layerDescriptor.digest)", reply: .answer(200, body: spoilt))
-        registry.transport.on("GET", "/blobs/\(image.layerDescriptor.digest)", reply: .answer(503))
-        registry.transport.on("GET", "/blobs/\(image.layerDescriptor.digest)", reply: .answer(200, body: image.layer))
-        let pulled = try puller(registry).pull(try Reference(parsing: "registry.test/library/python:3.12"),
-                                               platform: Platform(os: "linux", architecture: "arm64"))
-        #expect(pulled.descriptor.digest == image.manifestDescriptor.digest)
-        #expect(try store.read(image.layerDescriptor.digest) == image.layer)
-        #expect(registry.recordedWaits.count == 2)
-    }
-
-    @Test func aPlatformTheIndexLacksIsNamedWithWhatItHas() throws {
-        let registry = ScriptedRegistry()
-        let image = try TestImage()
-        image.serveManifests(registry.transport)
-        #expect {
-            try puller(registry).pull(try Reference(parsing: "registry.test/library/python:3.12"), platform: Platform(os: "linux", architecture: "s390x"))
-        } throws: { error in
-            (error as? Failure)?.kind == .missingInput && "\(error)".contains("has no image for linux/s390x (it has: linux/amd64, linux/arm64)")
-        }
-    }
-
-    @Test func aManifestWhoseBytesDoNotMatchTheDigestAskedForIsRefused() throws {
-        let registry = ScriptedRegistry()
-        let image = try TestImage()
-        let asked = Digest(sha256: SHA256Hasher.hash(Array("something else".utf8)))
-        registry.transport.on("GET", "/manifests/\(asked)", reply: .answer(200, headers: ["Content-Type": MediaType.ociManifest], body: image.manifest))
-        #expect {
-            try puller(registry).pull(try Reference(parsing: "registry.test/library/python@\(asked)"), platform: .host)
-        } throws: { error in
-            (error as? Failure)?.kind == .invalidInput && "\(error)".contains("refusing it")
-        }
-    }
-
-    @Test func aDigestHeaderThatDisagreesWithTheBytesIsRefused() throws {
-        let registry = ScriptedRegistry()
-        let image = try TestImage()
-        registry.transport.on("GET", "/manifests/latest", reply: .answer(200, headers: ["Docker-Content-Digest": image.indexDigest.description], body: image.manifest))
-        #expect(throws: Failure.self) {
-            try puller(registry).pull(try Reference(parsing: "registry.test/library/python"), platform: .host)
-        }
-    }
-
-    @Test func aBlobThatKeepsArrivingCorruptFailsAfterTheBudget() throws {
-        let registry = ScriptedRegistry(attempts: 3)
-        let image = try TestImage()
-        image.serveManifests(registry.transport)
-        registry.transport.on("GET", "/blobs/\(image.layerDescriptor.digest)", times: 3, reply: .answer(200, body: Array(image.layer.reversed())))
-        #expect {
-            try puller(registry).pull(try Reference(parsing: "registry.test/library/python:3.12"), platform: Platform(os: "linux", architecture: "arm64"))
-        } throws: { error in
-            "\(error)".contains("arrived as")
-        }
-        #expect(!store.contains(image.layerDescriptor.digest))
-    }
-}
 
 @Suite struct ImagePusherTests {
     let scratch: ScratchDirectory

@@ -192,4 +192,61 @@ test_missing_image_and_unreachable_registry() {
   expect_failure 64 "invalid image reference" push "UPPER/case:1" --store "$(store)"
 }
 
+# An index (two platforms) made from two gantry builds; pushed by gantry from an
+# oci: layout, read back by skopeo, inspected, used as a base for one platform,
+# and deployed (the config a multi-platform image is deployed with).
+test_an_index_flows_through_push_inspect_base_and_deploy() {
+  start_registry reg
+  make_app app
+  local arch
+  for arch in amd64 arm64; do
+    run_gantry build --store "$(store)" --layer app:/app --platform "linux/$arch" --port "$([ $arch = amd64 ] && echo 8080 || echo 9090)" --output "oci:single:$arch"
+    assert_eq "$RC" 0 "build for $arch ($ERR)"
+  done
+  python3 - <<'EOF'
+import hashlib, json
+index = json.load(open("single/index.json"))
+children = []
+for entry in index["manifests"]:
+    tag = entry["annotations"]["org.opencontainers.image.ref.name"]
+    children.append({"mediaType": entry["mediaType"], "digest": entry["digest"], "size": entry["size"],
+                     "platform": {"os": "linux", "architecture": tag}})
+body = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": children},
+                  separators=(",", ":")).encode()
+digest = hashlib.sha256(body).hexdigest()
+open(f"single/blobs/sha256/{digest}", "wb").write(body)
+index["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + digest,
+                           "size": len(body), "annotations": {"org.opencontainers.image.ref.name": "multi"}})
+json.dump(index, open("single/index.json", "w"))
+open("index.digest", "w").write("sha256:" + digest)
+EOF
+  local index; index=$(cat index.digest)
+  python3 "$ORACLE" single > /dev/null || fail "oci_check refused the hand-made layout"
+
+  run_gantry push "$REG/team/multi:1" --store "$(store)" --image oci:single:multi
+  assert_eq "$RC" 0 "push of an index ($ERR)"
+  assert_eq "$OUT" "$REG/team/multi@$index" "pushed reference names the index digest"
+  skopeo copy -q --all --src-tls-verify=false "docker://$REG/team/multi:1" oci:back:1
+  assert_eq "$(skopeo inspect --raw oci:back:1 | sha256sum | cut -d' ' -f1)" "${index#sha256:}" "skopeo copies the same index back"
+  python3 "$ORACLE" back > /dev/null || fail "oci_check refused the index copied back"
+
+  run_gantry inspect "$REG/team/multi:1" --platform linux/arm64 --store "$(store)"
+  assert_eq "$RC" 0 "inspect ($ERR)"
+  assert_contains "$OUT" "platforms:  linux/amd64, linux/arm64"
+  assert_contains "$OUT" "ports:      9090/tcp"
+
+  run_gantry build --store "$T/other-store" --base "$REG/team/multi:1" --platform linux/arm64 --layer app:/more --output oci:onarm
+  assert_eq "$RC" 0 "build on the index base ($ERR)"
+  assert_eq "$(skopeo inspect --config oci:onarm | json /dev/stdin 'd["architecture"]')" "arm64" "the arm64 manifest was the base"
+  expect_failure 66 "has no image for linux/s390x (it has: linux/amd64, linux/arm64)" \
+    build --store "$T/other-store" --base "$REG/team/multi:1" --platform linux/s390x --layer app:/more
+
+  run_gantry deploy "$REG/team/multi:1" --store "$(store)" --dry-run
+  assert_eq "$RC" 0 "deploy --dry-run ($ERR)"
+  assert_contains "$OUT" "image: \"$REG/team/multi@$index\""
+  assert_contains "$OUT" "containerPort: 8080"
+  run_gantry deploy "$REG/team/multi:1" --store "$(store)" --dry-run --platform linux/arm64
+  assert_contains "$OUT" "containerPort: 9090"
+}
+
 run_tests

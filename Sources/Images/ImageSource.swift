@@ -1,0 +1,123 @@
+import OCI
+import ContentStore
+import Diagnostics
+
+/// Where a build's base comes from: a registry, an OCI layout or archive, a root
+/// filesystem tarball (ImageBuild's `RootfsSource`: it builds a layer), or nothing.
+/// Each copies what it needs into the store and yields the image for one platform.
+public protocol ImageSource {
+    /// The location as the user wrote it, for messages.
+    var description: String { get }
+    /// The image for `platform` (an index resolved to that platform's manifest), its blobs in the store.
+    func image(for platform: Platform) throws -> BaseImage
+}
+
+/// A source that holds manifests: a registry, an OCI layout, an OCI archive. It
+/// knows how to get a descriptor's bytes into the store; walking from the root to
+/// the manifest(s) wanted, picking a platform and pairing layers with diff_ids is
+/// shared here, so every such source reads images the same way.
+public protocol ManifestSource: ImageSource {
+    var store: ContentStore { get }
+    /// The name recorded as the base's org.opencontainers.image.base.name (and where
+    /// a push mounts its layers from), when it has one: registry bases.
+    var baseName: String? { get }
+    /// The manifest or index the location names, its bytes now in the store.
+    func root() throws -> Descriptor
+    /// Brings manifests and blobs into the store, verified; those it has are skipped.
+    func fetch(_ descriptors: [Descriptor]) throws
+}
+
+extension ManifestSource {
+    /// The image at the location: for `platform`, the one manifest; without, all
+    /// of an index's manifests (a multi-platform image as it is).
+    public func read(platform: Platform?) throws -> StoredImage {
+        let root = try self.root()
+        let kind = try CanonicalJSON.decode(ManifestKind.self, from: try store.read(root.digest), source: "manifest \(root.digest) of \(description)")
+        guard kind.isIndex else { return .manifest(try load(root)) }
+        let index = try CanonicalJSON.decode(Index.self, from: try store.read(root.digest), source: "index \(root.digest) of \(description)")
+        if let platform {
+            return .manifest(try load(try PlatformResolver.manifest(in: index, for: platform, location: description)))
+        }
+        let children = index.manifests.filter { MediaType.isManifest($0.mediaType) }
+        guard !children.isEmpty else { throw Failure(.invalidInput, "\(description): index \(root.digest.short) lists no image manifests") }
+        return .index(ImageIndex(descriptor: root, index: index, manifests: try children.map(load)))
+    }
+
+    public func image(for platform: Platform) throws -> BaseImage {
+        guard case .manifest(let image) = try read(platform: platform) else {
+            throw Failure(.internalFailure, "\(description): a platform was asked for but an index came back")
+        }
+        return try BaseImage(image, name: baseName, location: description)
+    }
+
+    /// One manifest: itself, its config, then its layers.
+    private func load(_ descriptor: Descriptor) throws -> ImageManifest {
+        try fetch([descriptor])
+        let manifest = try CanonicalJSON.decode(Manifest.self, from: try store.read(descriptor.digest), source: "manifest \(descriptor.digest) of \(description)")
+        try fetch([manifest.config])
+        let image = try ImageManifest(descriptor, in: store)
+        try fetch(manifest.layers)
+        return image
+    }
+}
+
+/// `scratch`: no base at all.
+public struct ScratchSource: ImageSource {
+    public init() {}
+    public var description: String { "scratch" }
+    public func image(for platform: Platform) throws -> BaseImage { .scratch }
+}
+
+/// A manifest and config read without the layers (for `gantry inspect` and
+/// `gantry deploy`), with the platforms of the index it came from, if any.
+public struct InspectedImage: Sendable {
+    /// What the location names: the manifest itself, or the index.
+    public var root: Descriptor
+    /// The platforms of the index; empty for a single image.
+    public var platforms: [Platform]
+    public var image: ImageManifest
+}
+
+extension ManifestSource {
+    /// The manifest for `platform` (nil: the index's first Linux image) and its
+    /// config, without layers.
+    public func manifestAndConfig(platform: Platform?) throws -> InspectedImage {
+        let root = try self.root()
+        let kind = try CanonicalJSON.decode(ManifestKind.self, from: try store.read(root.digest), source: "manifest \(root.digest) of \(description)")
+        var chosen = root
+        var platforms: [Platform] = []
+        if kind.isIndex {
+            let index = try CanonicalJSON.decode(Index.self, from: try store.read(root.digest), source: "index \(root.digest) of \(description)")
+            platforms = PlatformResolver.platforms(of: index)
+            chosen = try platform.map { try PlatformResolver.manifest(in: index, for: $0, location: description) }
+                ?? PlatformResolver.preferredManifest(in: index, location: description)
+            try fetch([chosen])
+        }
+        let manifest = try CanonicalJSON.decode(Manifest.self, from: try store.read(chosen.digest), source: "manifest \(chosen.digest) of \(description)")
+        try fetch([manifest.config])
+        return InspectedImage(root: root, platforms: platforms, image: try ImageManifest(chosen, in: store))
+    }
+}
+
+/// An image already in a store: the last build, a tagged build, or an `oci:`
+/// layout opened as a store. Nothing is copied; a missing blob is an error.
+public struct StoreSource: ManifestSource {
+    public let store: ContentStore
+    public let rootDescriptor: Descriptor
+    public let description: String
+
+    public init(store: ContentStore, root: Descriptor, description: String) {
+        self.store = store
+        rootDescriptor = root
+        self.description = description
+    }
+
+    public var baseName: String? { nil }
+    public func root() throws -> Descriptor { rootDescriptor }
+
+    public func fetch(_ descriptors: [Descriptor]) throws {
+        for descriptor in descriptors where !store.contains(descriptor.digest) {
+            throw Failure(.missingInput, "blob \(descriptor.digest.short) of \(description) is not in \(store.root); build the image again")
+        }
+    }
+}
