@@ -121,7 +121,7 @@ struct ManagedIdentity {
             request.setHeader("Metadata", "true")
         }
         if let clientID = environment["AZURE_CLIENT_ID"], !clientID.isEmpty { request.url += "&client_id=\(clientID)" }
-        let response = try RetryPolicy(attempts: 3).run { try HTTPTransport(options: HTTPOptions()).perform(request) }
+        let response = try RetryPolicy.metadataService.run { try HTTPTransport(options: HTTPOptions()).perform(request) }
         struct Reply: Decodable { var access_token: String }
         guard response.isSuccess, let reply = try? JSONDecoder().decode(Reply.self, from: Data(response.body)) else {
             throw Failure(.authentication, "the managed identity endpoint gave no storage token (status \(response.status)); check the identity's role on the storage account")

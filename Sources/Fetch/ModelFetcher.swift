@@ -31,7 +31,7 @@ public struct ModelFetcher {
     public var http = HTTPOptions()
     /// Opens a connection per thread: libcurl, or a scripted client in tests.
     public var connect: HTTPClientFactory = HTTPTransport.factory
-    public var retry = RetryPolicy()
+    public var retry = RetryPolicy.standard
     public var parallelParts = 4
     public var partSize: Int64 = 16 << 20
 

@@ -10,7 +10,7 @@ struct RemoteEndpoint: Sendable {
     let signer: RequestSigner
     let retry: RetryPolicy
 
-    init(source: ModelSource, environment: [String: String], retry: RetryPolicy = RetryPolicy()) throws {
+    init(source: ModelSource, environment: [String: String], retry: RetryPolicy = .standard) throws {
         self.source = source
         self.retry = retry
         switch source {

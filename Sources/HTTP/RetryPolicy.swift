@@ -30,6 +30,15 @@ public struct RetryPolicy: Sendable {
         self.maximumDelay = maximumDelay
     }
 
+    // Every budget gantry uses, in one place.
+
+    /// Registries, model sources: six attempts in a row, waits of 0.25 s growing to 4 s
+    /// (about 8 s in all before giving up on a service that is down).
+    public static let standard = RetryPolicy()
+    /// The VM's instance metadata service (a managed-identity token): local and
+    /// fast, so three attempts are plenty.
+    public static let metadataService = RetryPolicy(attempts: 3)
+
     /// Statuses that are accidents rather than answers: 408, 429 and 5xx (but not
     /// 501 Not Implemented or 505 HTTP Version Not Supported).
     public static func isTransient(status: Int) -> Bool {

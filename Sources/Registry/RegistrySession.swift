@@ -22,7 +22,7 @@ public final class RegistrySession: Sendable {
     private let learned = Mutex<(challenge: AuthChallenge?, exchangedRefreshToken: String?)>((nil, nil))
 
     public init(registry: String, insecureRegistries: [String] = [], credentials: Credentials?,
-                options: HTTPOptions, retry: RetryPolicy = RetryPolicy(),
+                options: HTTPOptions, retry: RetryPolicy = .standard,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 connect: @escaping HTTPClientFactory = HTTPTransport.factory) {
         self.registry = registry
