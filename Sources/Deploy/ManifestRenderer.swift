@@ -25,7 +25,7 @@ public struct ManifestRenderer {
         do {
             files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml.mustache") }.sorted()
         } catch {
-            throw Failure(.missingInput, "templates directory \(directory) cannot be read; check --templates")
+            throw Failure(.missingInput, "templates directory \(directory) cannot be read; check --templates", cause: error)
         }
         guard !files.isEmpty else {
             throw Failure(.missingInput, "templates directory \(directory) has no *.yaml.mustache files")

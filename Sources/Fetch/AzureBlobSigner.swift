@@ -30,7 +30,8 @@ struct AzureBlob {
         return url
     }
 
-    func signer() throws -> RequestSigner {
+    /// `connect` reaches the managed identity endpoint, when that is the credential.
+    func signer(connect: @escaping HTTPClientFactory = HTTPTransport.factory) throws -> RequestSigner {
         if let sas = environment["AZURE_STORAGE_SAS_TOKEN"], !sas.isEmpty { return NoSigner() }
         if let key = environment["AZURE_STORAGE_KEY"], !key.isEmpty {
             guard let decoded = Data(base64Encoded: key) else {
@@ -41,7 +42,7 @@ struct AzureBlob {
         }
         if let token = environment["AZURE_STORAGE_TOKEN"], !token.isEmpty { return BearerSigner(token: token) }
         if environment["IDENTITY_ENDPOINT"] != nil || environment["AZURE_STORAGE_AUTH"] == "managed-identity" {
-            return BearerSigner(token: try ManagedIdentity(environment: environment).storageToken())
+            return BearerSigner(token: try ManagedIdentity(environment: environment, connect: connect).storageToken())
         }
         return NoSigner()
     }
@@ -109,6 +110,7 @@ struct BearerSigner: RequestSigner {
 /// metadata service. Resource `https://storage.azure.com/`.
 struct ManagedIdentity {
     let environment: [String: String]
+    var connect: HTTPClientFactory = HTTPTransport.factory
 
     func storageToken() throws -> String {
         let resource = "https%3A%2F%2Fstorage.azure.com%2F"
@@ -121,7 +123,8 @@ struct ManagedIdentity {
             request.setHeader("Metadata", "true")
         }
         if let clientID = environment["AZURE_CLIENT_ID"], !clientID.isEmpty { request.url += "&client_id=\(clientID)" }
-        let response = try RetryPolicy.metadataService.run { try HTTPTransport(options: HTTPOptions()).perform(request) }
+        let client = try connect(HTTPOptions())
+        let response = try RetryPolicy.metadataService.run { try client.perform(request) }
         struct Reply: Decodable { var access_token: String }
         guard response.isSuccess, let reply = try? JSONDecoder().decode(Reply.self, from: Data(response.body)) else {
             throw Failure(.authentication, "the managed identity endpoint gave no storage token (status \(response.status)); check the identity's role on the storage account")

@@ -46,7 +46,7 @@ public struct ModelFetcher {
             return FetchedModel(digest: pin, size: try size(of: store.blobPath(pin)), source: source.description,
                                 reused: true, path: store.blobPath(pin))
         }
-        let endpoint = try RemoteEndpoint(source: source, environment: environment, retry: retry)
+        let endpoint = try RemoteEndpoint(source: source, environment: environment, retry: retry, connect: connect)
         let transport = try connect(http)
         let version = try endpoint.probe(transport)
         let cache = ModelCache(store: store)

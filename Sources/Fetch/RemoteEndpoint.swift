@@ -10,7 +10,8 @@ struct RemoteEndpoint: Sendable {
     let signer: RequestSigner
     let retry: RetryPolicy
 
-    init(source: ModelSource, environment: [String: String], retry: RetryPolicy = .standard) throws {
+    init(source: ModelSource, environment: [String: String], retry: RetryPolicy = .standard,
+         connect: @escaping HTTPClientFactory = HTTPTransport.factory) throws {
         self.source = source
         self.retry = retry
         switch source {
@@ -20,7 +21,7 @@ struct RemoteEndpoint: Sendable {
         case .azureBlob(let account, let container, let blob):
             let azure = AzureBlob(account: account, container: container, blob: blob, environment: environment)
             url = azure.url
-            signer = try azure.signer()
+            signer = try azure.signer(connect: connect)
         case .s3(let bucket, let key):
             let object = S3Object(bucket: bucket, key: key, environment: environment)
             url = object.url

@@ -115,7 +115,7 @@ extension Recipe {
         do {
             node = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw Failure(.usage, "\(source): not valid YAML: \(RecipeReader.describe(error))")
+            throw Failure(.usage, "\(source): not valid YAML: \(RecipeReader.describe(error))", cause: error)
         } catch {
             throw Failure(.usage, "\(source): not valid YAML: \(error)", cause: error)
         }

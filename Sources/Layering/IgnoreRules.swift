@@ -36,7 +36,7 @@ public struct IgnoreRules: Sendable {
                 let regex = try NSRegularExpression(pattern: IgnoreRules.regex(for: cleaned))
                 patterns.append(Pattern(text: cleaned, negated: negated, regex: regex))
             } catch {
-                throw Failure(.invalidInput, "\(source):\(number + 1): invalid pattern '\(raw)'; check its [ ] brackets")
+                throw Failure(.invalidInput, "\(source):\(number + 1): invalid pattern '\(raw)'; check its [ ] brackets", cause: error)
             }
         }
     }

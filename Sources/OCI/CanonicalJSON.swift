@@ -21,7 +21,7 @@ public enum CanonicalJSON {
         } catch let error as GantryError {
             throw Failure(source, wrapping: error)
         } catch {
-            throw Failure(.invalidInput, "\(source) is not a valid \(T.self): \(describe(error))")
+            throw Failure(.invalidInput, "\(source) is not a valid \(T.self): \(describe(error))", cause: error)
         }
     }
 

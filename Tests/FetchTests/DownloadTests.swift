@@ -113,3 +113,30 @@ import Diagnostics
         #expect(transport.log.filter { $0.method == "GET" }.count == 3)
     }
 }
+
+/// Azure managed identity: the token comes from the identity endpoint (App Service
+/// style), then signs the blob requests.
+@Suite struct ManagedIdentityTests {
+    @Test func theIdentityEndpointsTokenSignsTheDownload() throws {
+        let scratch = try ScratchDirectory()
+        let transport = ScriptedTransport()
+        let model = testBytes(100, seed: 3)
+        transport.on("GET", "https://identity.test/token?api-version=2019-08-01&resource=https%3A%2F%2Fstorage.azure.com%2F") { request in
+            request.header("X-IDENTITY-HEADER") == "header-secret" ? .answer(200, body: Array(#"{"access_token":"storage-token"}"#.utf8)) : .answer(403)
+        }
+        transport.on("HEAD", "https://acct.blob.test/models/m.bin") { request in
+            request.header("Authorization") == "Bearer storage-token" ? .answer(200, headers: ["Content-Length": "100", "ETag": "e"]) : .answer(403)
+        }
+        transport.on("GET", "https://acct.blob.test/models/m.bin") { request in
+            request.header("Authorization") == "Bearer storage-token" ? .answer(200, body: model) : .answer(403)
+        }
+        var fetcher = ModelFetcher(store: try ContentStore(root: scratch.path + "/store"), environment: [
+            "IDENTITY_ENDPOINT": "https://identity.test/token", "IDENTITY_HEADER": "header-secret",
+            "AZURE_STORAGE_BLOB_ENDPOINT": "https://acct.blob.test",
+        ])
+        fetcher.connect = { _ in transport }
+        let fetched = try fetcher.fetch(try ModelSource(parsing: "az://acct/models/m.bin"), pin: nil)
+        #expect(fetched.digest == Digest(sha256: SHA256Hasher.hash(model)))
+        #expect(transport.trace.count == 3)
+    }
+}
