@@ -141,14 +141,20 @@ struct Walker {
     let rules: IgnoreRules
     let options: FileSetOptions
     var entries: [FileEntry] = []
+    let reader = Reader()
 
     mutating func walk(relative: String) throws {
         let directory = relative.isEmpty ? root : root + "/" + relative
-        for name in try Walker.names(in: directory).sorted() {
+        guard let handle = opendir(directory) else { throw SystemError.failure("read directory", path: directory) }
+        defer { closedir(handle) }
+        // Children are looked up relative to the open directory (fstatat, faccessat):
+        // resolving each full path again cost a third of a no-change rebuild of 100,000 files.
+        let directoryFD = dirfd(handle)
+        for name in try Walker.names(in: handle, directory: directory).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
             let childRelative = relative.isEmpty ? name : relative + "/" + name
             let childPath = root + "/" + childRelative
             var info = stat()
-            guard lstat(childPath, &info) == 0 else { throw SystemError.failure("read", path: childPath) }
+            guard fstatat(directoryFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { throw SystemError.failure("read", path: childPath) }
             let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
             if rules.excludes(childRelative) {
                 // An excluded directory is skipped whole unless a '!' rule could re-include part of it.
@@ -158,35 +164,61 @@ struct Walker {
                     // Something below was re-included: its parent directory must be in the
                     // layer too, owned like the rest, or a runtime creates it root-owned.
                     if entries.count > before, let directory = try entry(for: childPath, relative: childRelative,
-                                                                          imagePath: FileSet.join(targetRoot, childRelative), info: info) {
+                                                                          imagePath: FileSet.join(targetRoot, childRelative), info: info,
+                                                                          at: (directoryFD, name)) {
                         entries.append(directory)
                     }
                 }
                 continue
             }
             let imagePath = FileSet.join(targetRoot, childRelative)
-            if let entry = try entry(for: childPath, relative: childRelative, imagePath: imagePath, info: info) {
+            if let entry = try entry(for: childPath, relative: childRelative, imagePath: imagePath, info: info,
+                                     at: (directoryFD, name)) {
                 entries.append(entry)
             }
             if isDirectory { try walk(relative: childRelative) }
         }
     }
 
-    func entry(for path: String, relative: String, imagePath: String, info: stat) throws -> FileEntry? {
+    /// Who reads the files: this process's effective user and groups.
+    struct Reader {
+        let user = geteuid()
+        let groups: Set<gid_t> = {
+            var list = [gid_t](repeating: 0, count: Int(max(getgroups(0, nil), 0)))
+            let count = getgroups(Int32(list.count), &list)
+            return Set(list.prefix(max(Int(count), 0))).union([getegid()])
+        }()
+
+        /// Whether the permission bits let this process read the file (root reads everything).
+        func mayRead(_ info: stat) -> Bool {
+            if user == 0 { return true }
+            if info.st_uid == user { return info.st_mode & S_IRUSR != 0 }
+            if groups.contains(info.st_gid) { return info.st_mode & S_IRGRP != 0 }
+            return info.st_mode & S_IROTH != 0
+        }
+    }
+
+    /// The entry for one file; `location` (an open directory and a name in it) makes
+    /// the checks relative lookups instead of whole-path ones.
+    func entry(for path: String, relative: String, imagePath: String, info: stat,
+               at location: (directory: Int32, name: String)? = nil) throws -> FileEntry? {
         let fingerprint = "\(info.st_dev):\(info.st_ino)|\(info.st_size)|\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)|\(info.st_mode)"
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
             return FileEntry(path: imagePath, kind: .directory, size: 0, mode: 0o755,
                              uid: options.uid, gid: options.gid, fingerprint: fingerprint)
         case S_IFREG:
-            guard access(path, R_OK) == 0 else { throw SystemError.failure("read", path: path) }
+            // Checked from the mode bits already in hand: access() resolves the path again,
+            // which cost as much as the stat itself. (An ACL that denies what the bits allow
+            // is still caught, as an error when the file is read.)
+            guard reader.mayRead(info) else { throw SystemError.failure("read", path: path, errno: EACCES) }
             let executable = info.st_mode & 0o111 != 0
             return FileEntry(path: imagePath, kind: .regular(source: path), size: Int64(info.st_size),
                              mode: executable ? 0o755 : 0o644, uid: options.uid, gid: options.gid,
                              fingerprint: fingerprint,
                              sharedInode: info.st_nlink > 1 ? "\(info.st_dev):\(info.st_ino)" : nil)
         case S_IFLNK:
-            let target = try readLink(path)
+            let target = try readLink(path, at: location)
             if !options.allowExternalSymlinks && Walker.escapes(target: target, from: relative) {
                 throw Failure(.invalidInput, "symlink \(path) -> \(target) points outside the layer source \(root); replace it with the file, or allow it with 'allowExternalSymlinks: true'")
             }
@@ -200,9 +232,7 @@ struct Walker {
 
     /// The entries of a directory from readdir, refusing names that are not UTF-8
     /// (Foundation would silently replace their bytes and then not find the file).
-    static func names(in directory: String) throws -> [String] {
-        guard let handle = opendir(directory) else { throw SystemError.failure("read directory", path: directory) }
-        defer { closedir(handle) }
+    static func names(in handle: OpaquePointer, directory: String) throws -> [String] {
         var names: [String] = []
         while let entry = readdir(handle) {
             let name: String? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -220,9 +250,9 @@ struct Walker {
         return names
     }
 
-    func readLink(_ path: String) throws -> String {
+    func readLink(_ path: String, at location: (directory: Int32, name: String)?) throws -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink(path, &buffer, buffer.count - 1)
+        let length = location.map { readlinkat($0.directory, $0.name, &buffer, buffer.count - 1) } ?? readlink(path, &buffer, buffer.count - 1)
         guard length >= 0 else { throw SystemError.failure("read symlink", path: path) }
         return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

@@ -10,7 +10,7 @@ public struct IgnoreRules: Sendable {
     struct Pattern: Sendable {
         let text: String
         let negated: Bool
-        let regex: NSRegularExpression
+        let glob: GlobPattern
     }
 
     /// Excluded from every FileSet unless a `!` pattern brings them back.
@@ -33,8 +33,7 @@ public struct IgnoreRules: Sendable {
             let cleaned = IgnoreRules.clean(line)
             if cleaned.isEmpty || cleaned == "." { continue }
             do {
-                let regex = try NSRegularExpression(pattern: IgnoreRules.regex(for: cleaned))
-                patterns.append(Pattern(text: cleaned, negated: negated, regex: regex))
+                patterns.append(Pattern(text: cleaned, negated: negated, glob: try GlobPattern(cleaned)))
             } catch {
                 throw Failure(.invalidInput, "\(source):\(number + 1): invalid pattern '\(raw)'; check its [ ] brackets", cause: error)
             }
@@ -62,9 +61,12 @@ public struct IgnoreRules: Sendable {
 
     /// Whether `path` (relative, `/`-separated) is excluded.
     public func excludes(_ path: String) -> Bool {
+        guard !patterns.isEmpty else { return false }
+        let scalars = Array(path.unicodeScalars)
         var excluded = false
-        for pattern in patterns {
-            if matchesOrParentMatches(pattern, path) { excluded = !pattern.negated }
+        for pattern in patterns where excluded == pattern.negated {
+            // Only a pattern that would change the verdict needs matching (the last match wins).
+            if matchesOrParentMatches(pattern, scalars) { excluded = !pattern.negated }
         }
         return excluded
     }
@@ -73,19 +75,15 @@ public struct IgnoreRules: Sendable {
     /// directory, so the walk has to look inside it.
     public var hasExceptions: Bool { patterns.contains { $0.negated } }
 
-    private func matchesOrParentMatches(_ pattern: Pattern, _ path: String) -> Bool {
-        if matches(pattern, path) { return true }
-        var prefix = path
-        while let slash = prefix.lastIndex(of: "/") {
-            prefix = String(prefix[..<slash])
-            if matches(pattern, prefix) { return true }
+    /// The path or one of its parent directories matches (a matched directory excludes what is below it).
+    private func matchesOrParentMatches(_ pattern: Pattern, _ path: [Unicode.Scalar]) -> Bool {
+        if pattern.glob.matches(path, 0..<path.count) { return true }
+        var end = path.count
+        while let slash = path[..<end].lastIndex(of: "/") {
+            if pattern.glob.matches(path, 0..<slash) { return true }
+            end = slash
         }
         return false
-    }
-
-    private func matches(_ pattern: Pattern, _ path: String) -> Bool {
-        let range = NSRange(path.startIndex..., in: path)
-        return pattern.regex.firstMatch(in: path, options: [.anchored], range: range)?.range == range
     }
 
     /// Like Go's filepath.Clean, then without a leading `/` (patterns are relative to the context).
@@ -97,48 +95,5 @@ public struct IgnoreRules: Sendable {
             parts.append(String(part))
         }
         return parts.joined(separator: "/")
-    }
-
-    static func regex(for pattern: String) -> String {
-        var out = "^"
-        let chars = Array(pattern)
-        var index = 0
-        while index < chars.count {
-            let c = chars[index]
-            switch c {
-            case "*":
-                if index + 1 < chars.count, chars[index + 1] == "*" {
-                    index += 1
-                    if index + 1 < chars.count, chars[index + 1] == "/" {
-                        index += 1
-                        out += "(.*/)?"
-                    } else {
-                        out += ".*"
-                    }
-                } else {
-                    out += "[^/]*"
-                }
-            case "?":
-                out += "[^/]"
-            case "[":
-                var j = index + 1
-                var cls = "["
-                if j < chars.count, chars[j] == "!" || chars[j] == "^" { cls += "^"; j += 1 }
-                while j < chars.count, chars[j] != "]" {
-                    if chars[j] == "\\", j + 1 < chars.count { cls += "\\" + String(chars[j + 1]); j += 2; continue }
-                    cls += chars[j] == "[" ? "\\[" : String(chars[j])
-                    j += 1
-                }
-                cls += "]"
-                out += j < chars.count ? cls : "\\["  // an unclosed '[' is a literal
-                index = j < chars.count ? j : index
-            case "\\":
-                if index + 1 < chars.count { index += 1; out += NSRegularExpression.escapedPattern(for: String(chars[index])) }
-            default:
-                out += NSRegularExpression.escapedPattern(for: String(c))
-            }
-            index += 1
-        }
-        return out + "$"
     }
 }
