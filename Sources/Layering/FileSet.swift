@@ -46,14 +46,6 @@ public struct FileEntry: Sendable, Hashable {
     public var stamp: FileStamp?
     /// `device:inode` of a regular file with more than one name, else nil.
     public var sharedInode: String? = nil
-
-    /// The stamp as text (a symlink's target included), for the cache key.
-    public var fingerprint: String {
-        guard let stamp else { return "" }
-        let text = "\(stamp.device):\(stamp.inode)|\(stamp.size)|\(stamp.modifiedSeconds).\(stamp.modifiedNanoseconds)|\(stamp.mode)"
-        if case .symlink(let target) = kind { return text + "|" + target }
-        return text
-    }
 }
 
 /// A source file's identity and version as `stat` reports them.
@@ -117,7 +109,7 @@ public struct FileSet: Sendable {
             var walker = Walker(root: source, targetRoot: targetPath, rules: rules, options: options)
             walker.entries = collected  // appended to, not copied
             collected = []
-            try walker.walk(relative: "")
+            try walker.walk(relative: "", matches: nil)
             collected = walker.entries
         } else {
             let walker = Walker(root: PathName.parent(of: source), targetRoot: "",
@@ -128,7 +120,7 @@ public struct FileSet: Sendable {
             }
         }
         // Sorted and linked in place: a copy of 100,000 entries is tens of MB at the peak.
-        collected.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        collected.sort { FileSet.bytewisePrecedes($0.path, $1.path) }
         FileSet.linkHardlinks(&collected)
         entries = collected
     }
@@ -138,6 +130,19 @@ public struct FileSet: Sendable {
 
     static func normalize(_ path: String) -> String {
         path.split(separator: "/").filter { $0 != "." && !$0.isEmpty }.joined(separator: "/")
+    }
+
+    /// Byte order of the UTF-8 paths (tar order), compared with memcmp: the generic
+    /// UTF-8 view comparison was a tenth of a no-change rebuild of 100,000 files.
+    static func bytewisePrecedes(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let common = min(x.count, y.count)
+                let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
+                return order != 0 ? order < 0 : x.count < y.count
+            }
+        }
     }
 
     static func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : b.isEmpty ? a : a + "/" + b }
@@ -174,24 +179,27 @@ struct Walker {
     var entries: [FileEntry] = []
     let reader = Reader()
 
-    mutating func walk(relative: String) throws {
+    /// Walks the directory `relative`; `matches` are its ignore-rule matches (nil for the root).
+    mutating func walk(relative: String, matches parentMatches: IgnoreRules.Matches?) throws {
         let directory = relative.isEmpty ? root : root + "/" + relative
         guard let handle = opendir(directory) else { throw SystemError.failure("read directory", path: directory) }
         defer { closedir(handle) }
         // Children are looked up relative to the open directory (fstatat, faccessat):
         // resolving each full path again cost a third of a no-change rebuild of 100,000 files.
         let directoryFD = dirfd(handle)
-        for name in try Walker.names(in: handle, directory: directory).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        // Unsorted: the entries are sorted once, by full path, when the walk is done.
+        for name in try Walker.names(in: handle, directory: directory) {
             let childRelative = relative.isEmpty ? name : relative + "/" + name
             let childPath = root + "/" + childRelative
             var info = stat()
             guard fstatat(directoryFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { throw SystemError.failure("read", path: childPath) }
             let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
-            if rules.excludes(childRelative) {
+            let matches = rules.matches(childRelative, parent: parentMatches)
+            if rules.excludes(matches) {
                 // An excluded directory is skipped whole unless a '!' rule could re-include part of it.
                 if isDirectory && rules.hasExceptions {
                     let before = entries.count
-                    try walk(relative: childRelative)
+                    try walk(relative: childRelative, matches: matches)
                     // Something below was re-included: its parent directory must be in the
                     // layer too, owned like the rest, or a runtime creates it root-owned.
                     if entries.count > before, let directory = try entry(for: childPath, relative: childRelative,
@@ -207,7 +215,7 @@ struct Walker {
                                      at: (directoryFD, name)) {
                 entries.append(entry)
             }
-            if isDirectory { try walk(relative: childRelative) }
+            if isDirectory { try walk(relative: childRelative, matches: matches) }
         }
     }
 

@@ -71,6 +71,29 @@ public struct IgnoreRules: Sendable {
         return excluded
     }
 
+    /// Which patterns match a path or one of its parent directories. A walk keeps a
+    /// directory's set and derives its children's from it, so each path is matched
+    /// once per pattern rather than once per pattern and parent.
+    public struct Matches: Sendable {
+        fileprivate var matched: [Bool]
+    }
+
+    /// The set for `path`, whose parent directory's set is `parent` (nil for a top-level name).
+    public func matches(_ path: String, parent: Matches?) -> Matches {
+        let scalars = Array(path.unicodeScalars)
+        var matched = parent?.matched ?? Array(repeating: false, count: patterns.count)
+        for index in patterns.indices where !matched[index] {
+            matched[index] = patterns[index].glob.matches(scalars, 0..<scalars.count)
+        }
+        return Matches(matched: matched)
+    }
+
+    /// Whether a path with these matches is excluded: the last matching pattern decides.
+    public func excludes(_ matches: Matches) -> Bool {
+        guard let last = matches.matched.lastIndex(of: true) else { return false }
+        return !patterns[last].negated
+    }
+
     /// True when some `!` pattern might re-include something below an excluded
     /// directory, so the walk has to look inside it.
     public var hasExceptions: Bool { patterns.contains { $0.negated } }
