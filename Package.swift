@@ -53,6 +53,7 @@ let package = Package(
         .testTarget(name: "LayeringTests", dependencies: ["Layering", "ByteStreams", "OCI", "Diagnostics"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "OCI"]),
         .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "Images", "ContentStore", "OCI", "Layering", "Diagnostics"]),
+        .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "ByteStreams"], exclude: ["echo_server.py"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "TestSupport", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "TestSupport", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),

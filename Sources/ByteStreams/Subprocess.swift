@@ -1,4 +1,6 @@
 import Foundation
+import Glibc
+import CShims
 
 /// Runs a program to completion: gantry's one way to start a child process
 /// (credential helpers, pip, git, kubectl). Standard input is written and standard
@@ -48,53 +50,126 @@ public struct Subprocess: Sendable {
 
     /// Runs the program and waits for it. `lines` receives standard output line by
     /// line as it arrives (progress from a long-running kubectl); it is collected too.
+    ///
+    /// posix_spawn and waitpid, not Foundation's Process: on Linux its
+    /// `waitUntilExit` polls the run loop every 50 ms, which made each `git` call of a
+    /// build cost ~45 ms for 2 ms of work.
     public func run(lines: (@Sendable (String) -> Void)? = nil) throws -> Result {
         guard let executable = Self.locate(program) else {
             throw LaunchFailure(program: program, reason: program.contains("/") ? "no executable file there" : "not found on PATH")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let output = Pipe(), errors = Pipe(), stdin = Pipe()
-        process.standardOutput = discardOutput ? FileHandle.nullDevice : output
-        process.standardError = errors
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
-        do { try process.run() } catch {
-            throw LaunchFailure(program: program, reason: "\(error)")
+        let stdinPipe = try input.map { _ in try Pipe.make(program) }
+        let stdoutPipe = discardOutput ? nil : try Pipe.make(program)
+        let stderrPipe = try Pipe.make(program)
+        let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        guard devNull >= 0 else { throw LaunchFailure(program: program, reason: "cannot open /dev/null") }
+        defer { close(devNull) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // The pipes are close-on-exec; dup2 gives the child its ends as 0, 1 and 2 only.
+        posix_spawn_file_actions_adddup2(&actions, stdinPipe?.read ?? devNull, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe?.write ?? devNull, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe.write, 2)
+        // Nothing else of this process reaches the child (not every descriptor is close-on-exec).
+        guard gantry_spawn_close_from(&actions, 3) == 0 else {
+            throw LaunchFailure(program: program, reason: "cannot prepare its file descriptors")
         }
-        if let input {
-            let handle = stdin.fileHandleForWriting
-            let data = Data(input)
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        let variables: [String: String] = environment ?? ProcessInfo.processInfo.environment
+        let envp: [UnsafeMutablePointer<CChar>?] = variables.map { key, value in strdup(key + "=" + value) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        // The child has its copies; these ends are the parent's no longer.
+        if let stdinPipe { close(stdinPipe.read) }
+        if let stdoutPipe { close(stdoutPipe.write) }
+        close(stderrPipe.write)
+        guard spawned == 0 else {
+            if let stdinPipe { close(stdinPipe.write) }
+            if let stdoutPipe { close(stdoutPipe.read) }
+            close(stderrPipe.read)
+            throw LaunchFailure(program: program, reason: String(cString: strerror(spawned)))
+        }
+
+        if let input, let stdinPipe {
+            let bytes = input, descriptor = stdinPipe.write
             Thread.detachNewThread {
-                // The child may exit without reading it all; its exit status tells why.
-                try? handle.write(contentsOf: data)
-                try? handle.close()
+                // The child may exit without reading it all (EPIPE; SIGPIPE is ignored): its status tells why.
+                bytes.withUnsafeBytes { raw in
+                    var offset = 0
+                    while offset < raw.count {
+                        let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                        if written < 0 && errno == EINTR { continue }
+                        if written <= 0 { break }
+                        offset += written
+                    }
+                }
+                close(descriptor)
             }
         }
         let collectedErrors = Pending<String>()
+        let errorDescriptor = stderrPipe.read
         let errorReader = Thread {
-            collectedErrors.fulfil(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+            collectedErrors.fulfil(String(decoding: Self.readAll(errorDescriptor), as: UTF8.self))
+            close(errorDescriptor)
         }
         errorReader.start()
-        var collected = Data()
-        if !discardOutput {
-            let reader = output.fileHandleForReading
-            var pending = Data()
+
+        var collected: [UInt8] = []
+        if let stdoutPipe {
+            var pending: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 64 << 10)
             while true {
-                let chunk = reader.availableData
-                if chunk.isEmpty { break }
-                collected.append(chunk)
+                let got = buffer.withUnsafeMutableBytes { Glibc.read(stdoutPipe.read, $0.baseAddress, $0.count) }
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 { break }
+                collected.append(contentsOf: buffer[0..<got])
                 guard let lines else { continue }
-                pending.append(chunk)
+                pending.append(contentsOf: buffer[0..<got])
                 while let newline = pending.firstIndex(of: 10) {
-                    lines(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
-                    pending.removeSubrange(pending.startIndex...newline)
+                    lines(String(decoding: pending[..<newline], as: UTF8.self))
+                    pending.removeSubrange(...newline)
                 }
             }
+            close(stdoutPipe.read)
         }
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: collected, as: UTF8.self),
-                      errors: collectedErrors.wait())
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { break }
+        }
+        // Exited: the code; killed by a signal: 128 + its number, as shells report it.
+        let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Result(status: exitStatus, output: String(decoding: collected, as: UTF8.self), errors: collectedErrors.wait())
+    }
+
+    private static func readAll(_ descriptor: Int32) -> [UInt8] {
+        var all: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16 << 10)
+        while true {
+            let got = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { return all }
+            all.append(contentsOf: buffer[0..<got])
+        }
+    }
+
+    /// A close-on-exec pipe.
+    private struct Pipe {
+        let read: Int32
+        let write: Int32
+
+        static func make(_ program: String) throws -> Pipe {
+            var ends: [Int32] = [0, 0]
+            guard gantry_pipe_cloexec(&ends) == 0 else {
+                throw LaunchFailure(program: program, reason: "cannot create a pipe: \(String(cString: strerror(errno)))")
+            }
+            return Pipe(read: ends[0], write: ends[1])
+        }
     }
 }

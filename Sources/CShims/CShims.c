@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <unistd.h>
 #include "CShims.h"
 
 int gantry_start_writeback(int fd, off_t offset, off_t length) {
@@ -27,4 +28,12 @@ void gantry_reuse_large_allocations(void) {
 
 const char *gantry_revision(void) {
     return GANTRY_REVISION;
+}
+
+int gantry_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}
+
+int gantry_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
 }

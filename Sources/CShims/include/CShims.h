@@ -2,6 +2,7 @@
 #define GANTRY_CSHIMS_H
 
 #include <sys/types.h>
+#include <spawn.h>
 
 /// Starts asynchronous writeback of a file range (Linux sync_file_range with
 /// SYNC_FILE_RANGE_WRITE), which Swift's Glibc module hides behind _GNU_SOURCE.
@@ -11,6 +12,15 @@ int gantry_start_writeback(int fd, off_t offset, off_t length);
 /// Makes glibc serve large (up to 64 MiB) allocations from the heap and reuse
 /// them, instead of mmap + page faults for each one. No-op elsewhere.
 void gantry_reuse_large_allocations(void);
+
+/// pipe2(fds, O_CLOEXEC): a pipe no child process inherits by accident (a
+/// GNU function, hidden from Swift's Glibc module). Returns 0, or -1 with errno set.
+int gantry_pipe_cloexec(int fds[2]);
+
+/// Makes a posix_spawn child close every descriptor from `lowest` up, so it
+/// inherits only 0, 1 and 2 whatever the parent has open (glibc 2.34+'s
+/// posix_spawn_file_actions_addclosefrom_np). Returns 0 or an error number.
+int gantry_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
 /// The git revision gantry was built from: scripts/install passes
 /// -Xcc -DGANTRY_REVISION="…"; other builds say "unknown".
