@@ -31,16 +31,14 @@ extension ManifestSource {
     /// The image at the location: for `platform`, the one manifest; without, all
     /// of an index's manifests (a multi-platform image as it is).
     public func read(platform: Platform?) throws -> StoredImage {
-        let root = try self.root()
-        let kind = try CanonicalJSON.decode(ManifestKind.self, from: try store.read(root.digest), source: "manifest \(root.digest) of \(description)")
-        guard kind.isIndex else { return .manifest(try load(root)) }
-        let index = try CanonicalJSON.decode(Index.self, from: try store.read(root.digest), source: "index \(root.digest) of \(description)")
+        let (root, index) = try rootDocument()
+        guard let index else { return .manifest(try load(root, layers: true)) }
         if let platform {
-            return .manifest(try load(try PlatformResolver.manifest(in: index, for: platform, location: description)))
+            return .manifest(try load(try PlatformResolver.manifest(in: index, for: platform, location: description), layers: true))
         }
         let children = index.manifests.filter { MediaType.isManifest($0.mediaType) }
         guard !children.isEmpty else { throw Failure(.invalidInput, "\(description): index \(root.digest.short) lists no image manifests") }
-        return .index(ImageIndex(descriptor: root, index: index, manifests: try children.map(load)))
+        return .index(ImageIndex(descriptor: root, index: index, manifests: try children.map { try load($0, layers: true) }))
     }
 
     public func image(for platform: Platform) throws -> BaseImage {
@@ -50,14 +48,34 @@ extension ManifestSource {
         return try BaseImage(image, name: baseName, location: description)
     }
 
-    /// One manifest: itself, its config, then its layers.
-    private func load(_ descriptor: Descriptor) throws -> ImageManifest {
+    /// The root descriptor, and the index when the root is one (its bytes read and checked once).
+    private func rootDocument() throws -> (Descriptor, Index?) {
+        let root = try self.root()
+        let bytes = try store.read(root.digest)
+        let kind = try CanonicalJSON.decode(ManifestKind.self, from: bytes, source: "manifest \(root.digest) of \(description)")
+        guard kind.isIndex else { return (root, nil) }
+        return (root, try CanonicalJSON.decode(Index.self, from: bytes, source: "index \(root.digest) of \(description)"))
+    }
+
+    /// One manifest: itself, its config, then (when asked) its layers; each document read once.
+    private func load(_ descriptor: Descriptor, layers: Bool) throws -> ImageManifest {
         try fetch([descriptor])
         let manifest = try CanonicalJSON.decode(Manifest.self, from: try store.read(descriptor.digest), source: "manifest \(descriptor.digest) of \(description)")
         try fetch([manifest.config])
-        let image = try ImageManifest(descriptor, in: store)
-        try fetch(manifest.layers)
-        return image
+        let config = try CanonicalJSON.decode(ImageConfig.self, from: try store.read(manifest.config.digest),
+                                              source: "config \(manifest.config.digest) of \(description)")
+        if layers { try fetch(manifest.layers) }
+        return ImageManifest(descriptor: descriptor, manifest: manifest, config: config)
+    }
+
+    /// The manifest for `platform` (nil: the index's first Linux image) and its
+    /// config, without layers.
+    public func manifestAndConfig(platform: Platform?) throws -> InspectedImage {
+        let (root, index) = try rootDocument()
+        guard let index else { return InspectedImage(root: root, platforms: [], image: try load(root, layers: false)) }
+        let chosen = try platform.map { try PlatformResolver.manifest(in: index, for: $0, location: description) }
+            ?? PlatformResolver.preferredManifest(in: index, location: description)
+        return InspectedImage(root: root, platforms: PlatformResolver.platforms(of: index), image: try load(chosen, layers: false))
     }
 }
 
@@ -76,27 +94,6 @@ public struct InspectedImage: Sendable {
     /// The platforms of the index; empty for a single image.
     public var platforms: [Platform]
     public var image: ImageManifest
-}
-
-extension ManifestSource {
-    /// The manifest for `platform` (nil: the index's first Linux image) and its
-    /// config, without layers.
-    public func manifestAndConfig(platform: Platform?) throws -> InspectedImage {
-        let root = try self.root()
-        let kind = try CanonicalJSON.decode(ManifestKind.self, from: try store.read(root.digest), source: "manifest \(root.digest) of \(description)")
-        var chosen = root
-        var platforms: [Platform] = []
-        if kind.isIndex {
-            let index = try CanonicalJSON.decode(Index.self, from: try store.read(root.digest), source: "index \(root.digest) of \(description)")
-            platforms = PlatformResolver.platforms(of: index)
-            chosen = try platform.map { try PlatformResolver.manifest(in: index, for: $0, location: description) }
-                ?? PlatformResolver.preferredManifest(in: index, location: description)
-            try fetch([chosen])
-        }
-        let manifest = try CanonicalJSON.decode(Manifest.self, from: try store.read(chosen.digest), source: "manifest \(chosen.digest) of \(description)")
-        try fetch([manifest.config])
-        return InspectedImage(root: root, platforms: platforms, image: try ImageManifest(chosen, in: store))
-    }
 }
 
 /// An image already in a store: the last build, a tagged build, or an `oci:`

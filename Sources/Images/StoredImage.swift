@@ -1,5 +1,4 @@
 import OCI
-import ContentStore
 
 /// An image whose every part is in a store: one manifest, or an index of several
 /// (a multi-platform image). What sources yield and sinks write.
@@ -47,14 +46,6 @@ public struct ImageManifest: Sendable {
         self.descriptor = descriptor
         self.manifest = manifest
         self.config = config
-    }
-
-    /// Reads a manifest and its config from the store (both verified on read).
-    public init(_ descriptor: Descriptor, in store: ContentStore) throws {
-        let manifest = try CanonicalJSON.decode(Manifest.self, from: try store.read(descriptor.digest), source: "manifest \(descriptor.digest)")
-        let config = try CanonicalJSON.decode(ImageConfig.self, from: try store.read(manifest.config.digest),
-                                              source: "config \(manifest.config.digest)")
-        self.init(descriptor: descriptor, manifest: manifest, config: config)
     }
 }
 

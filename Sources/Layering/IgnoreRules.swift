@@ -59,17 +59,22 @@ public struct IgnoreRules: Sendable {
         return rules
     }
 
-    /// Whether `path` (relative, `/`-separated) is excluded.
+    /// Whether `path` (relative, `/`-separated) is excluded: its matches are built
+    /// from the top directory down, as a walk builds them.
     public func excludes(_ path: String) -> Bool {
         guard !patterns.isEmpty else { return false }
-        let scalars = Array(path.unicodeScalars)
-        var excluded = false
-        for pattern in patterns where excluded == pattern.negated {
-            // Only a pattern that would change the verdict needs matching (the last match wins).
-            if matchesOrParentMatches(pattern, scalars) { excluded = !pattern.negated }
+        var matches: Matches?
+        var prefix = ""
+        for component in path.split(separator: "/", omittingEmptySubsequences: false) {
+            prefix = prefix.isEmpty ? String(component) : prefix + "/" + component
+            matches = self.matches(prefix, parent: matches)
         }
-        return excluded
+        return matches.map(excludes) ?? false
     }
+
+    /// True when some `!` pattern might re-include something below an excluded
+    /// directory, so the walk has to look inside it.
+    public var hasExceptions: Bool { patterns.contains { $0.negated } }
 
     /// Which patterns match a path or one of its parent directories. A walk keeps a
     /// directory's set and derives its children's from it, so each path is matched
@@ -92,21 +97,6 @@ public struct IgnoreRules: Sendable {
     public func excludes(_ matches: Matches) -> Bool {
         guard let last = matches.matched.lastIndex(of: true) else { return false }
         return !patterns[last].negated
-    }
-
-    /// True when some `!` pattern might re-include something below an excluded
-    /// directory, so the walk has to look inside it.
-    public var hasExceptions: Bool { patterns.contains { $0.negated } }
-
-    /// The path or one of its parent directories matches (a matched directory excludes what is below it).
-    private func matchesOrParentMatches(_ pattern: Pattern, _ path: [Unicode.Scalar]) -> Bool {
-        if pattern.glob.matches(path, 0..<path.count) { return true }
-        var end = path.count
-        while let slash = path[..<end].lastIndex(of: "/") {
-            if pattern.glob.matches(path, 0..<slash) { return true }
-            end = slash
-        }
-        return false
     }
 
     /// Like Go's filepath.Clean, then without a leading `/` (patterns are relative to the context).

@@ -34,18 +34,19 @@ public struct ImagePuller {
     /// Brings manifests (by digest) and blobs of `repository` into the store, blobs
     /// in parallel; what the store has is skipped.
     public func fetch(_ descriptors: [Descriptor], repository: String) throws {
-        let missing = descriptors.filter { !self.store.contains($0.digest) }
-        let manifests = missing.filter { MediaType.isManifest($0.mediaType) || MediaType.isIndex($0.mediaType) }
+        var seen = Set<Digest>()
+        let missing = descriptors.filter { !self.store.contains($0.digest) && seen.insert($0.digest).inserted }
+        // Manifests come from /manifests/ (a registry may not serve them as blobs), one at a time.
+        let isManifest = { (descriptor: Descriptor) in MediaType.isManifest(descriptor.mediaType) || MediaType.isIndex(descriptor.mediaType) }
+        let manifests = missing.filter(isManifest)
         if !manifests.isEmpty {
             let client = try RegistryClient(session: session)
             for manifest in manifests {
                 _ = try fetchManifest(client, repository, manifest.digest.description, expected: manifest.digest, mediaType: manifest.mediaType)
             }
         }
-        let blobs = missing.filter { !(MediaType.isManifest($0.mediaType) || MediaType.isIndex($0.mediaType)) }
         let store = self.store, session = self.session, observer = self.observer
-        var seen = Set<Digest>()
-        try WorkerPool.forEach(blobs.filter { seen.insert($0.digest).inserted }, width: parallelBlobs, name: "pull") { blob in
+        try WorkerPool.forEach(missing.filter { !isManifest($0) }, width: parallelBlobs, name: "pull") { blob in
             observer?.started(blob, label: "pull")
             try ImagePuller.download(blob, repository: repository, client: try RegistryClient(session: session), store: store, observer: observer)
             observer?.finished(blob, outcome: .downloaded)
