@@ -1,3 +1,5 @@
+import Glibc
+
 /// Splitting file paths into directory and name.
 ///
 /// Foundation's `NSString.deletingLastPathComponent` traps on some short paths
@@ -16,6 +18,15 @@ public enum PathName {
         let trimmed = trimTrailingSlashes(path)
         guard let slash = trimmed.lastIndex(of: "/") else { return trimmed }
         return String(trimmed[trimmed.index(after: slash)...])
+    }
+
+    /// `path` from the root: relative paths are taken from the working directory
+    /// (for keys that must not depend on where gantry was started).
+    public static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        guard let cwd = getcwd(nil, 0) else { return path }
+        defer { free(cwd) }
+        return String(cString: cwd) + "/" + path
     }
 
     private static func trimTrailingSlashes(_ path: String) -> String {

@@ -22,6 +22,13 @@ public final class BlobIngest: ByteSink {
         try file.write(bytes)
     }
 
+    /// A second name for the file being written, for a reader that must keep
+    /// reading it after `commit` renames it (an upload streaming the blob while it
+    /// is written). The reader unlinks it when done.
+    public func linkPartial(to path: String) throws {
+        guard link(tempPath, path) == 0 else { throw SystemError.failure("link", path: path) }
+    }
+
     /// Moves the blob into place under `digest`, which the caller computed from
     /// exactly the bytes it wrote (a `DigestingSink` in front of this ingest).
     public func commit(digest: Digest) throws {

@@ -91,6 +91,21 @@ public struct ContentStore: Sendable {
         try ingest.commit(digest: actual)
     }
 
+    /// Copies a file into the store in one pass, hashing it on the way; `accept`
+    /// sees the digest and size before the blob is committed and may refuse it
+    /// (a pin that does not match), in which case nothing stays behind.
+    public func ingest(file path: String, mediaType: String, accept: (Descriptor) throws -> Void = { _ in }) throws -> Descriptor {
+        let ingest = try beginIngest()
+        defer { ingest.abort() }  // does nothing once committed
+        let digesting = DigestingSink(next: ingest)
+        try FileReader.forEachChunk(of: path) { try digesting.write($0) }
+        let descriptor = Descriptor(mediaType: mediaType, digest: Digest(sha256: digesting.finish()), size: digesting.count)
+        try accept(descriptor)
+        if contains(descriptor.digest) { return descriptor }
+        try ingest.commit(digest: descriptor.digest)
+        return descriptor
+    }
+
     /// Copies a blob of another store into this one, verifying it as it is read
     /// (a damaged source blob is quarantined there, and nothing is committed here).
     public func ingest(from source: ContentStore, _ blob: Descriptor) throws {

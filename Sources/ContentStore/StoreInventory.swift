@@ -20,6 +20,9 @@ public struct StoreInventory: Sendable {
         public var closure: Set<Digest>
         /// Blobs the manifests name that the store does not have.
         public var missing: Set<Digest>
+        /// Layers of a registry base that a build left in the registry (a push to
+        /// it mounts them; other outputs fetch them when they need the bytes).
+        public var remote: Set<Digest> = []
     }
 
     /// A cache record (`cache/<kind>/<name>.json`, naming blobs) or a cached
@@ -57,9 +60,9 @@ public struct StoreInventory: Sendable {
         }
         for descriptor in try store.index.read().manifests {
             let name = descriptor.annotations?[AnnotationKey.refName] ?? descriptor.digest.description
-            var closure = Set<Digest>(), missing = Set<Digest>()
-            Self.walk(descriptor, store: store, closure: &closure, missing: &missing)
-            tags.append(Tag(name: name, descriptor: descriptor, closure: closure, missing: missing))
+            var walk = Walk()
+            walk.follow(descriptor, store: store)
+            tags.append(Tag(name: name, descriptor: descriptor, closure: walk.closure, missing: walk.missing, remote: walk.remote))
         }
         caches = Self.cacheEntries(store: store)
         leftovers = Self.leftovers(store: store, inProgress: &inProgress)
@@ -79,19 +82,41 @@ public struct StoreInventory: Sendable {
 
     /// Follows a manifest or index to every blob it names (lenient: a damaged or
     /// foreign document just ends the walk there; `gantry store check` reports it).
-    static func walk(_ descriptor: Descriptor, store: ContentStore, closure: inout Set<Digest>, missing: inout Set<Digest>) {
-        guard store.contains(descriptor.digest) else { missing.insert(descriptor.digest); return }
-        guard closure.insert(descriptor.digest).inserted else { return }
-        guard MediaType.isIndex(descriptor.mediaType) || MediaType.isManifest(descriptor.mediaType),
-              let bytes = try? FileReader.readSmallFile(store.blobPath(descriptor.digest)) else { return }
-        if MediaType.isIndex(descriptor.mediaType) {
-            guard let index = try? CanonicalJSON.decode(Index.self, from: bytes, source: descriptor.digest.description) else { return }
-            for child in index.manifests { walk(child, store: store, closure: &closure, missing: &missing) }
-        } else {
-            guard let manifest = try? CanonicalJSON.decode(Manifest.self, from: bytes, source: descriptor.digest.description) else { return }
-            for blob in [manifest.config] + manifest.layers {
-                if store.contains(blob.digest) { closure.insert(blob.digest) } else { missing.insert(blob.digest) }
+    struct Walk {
+        var closure = Set<Digest>(), missing = Set<Digest>(), remote = Set<Digest>()
+
+        mutating func follow(_ descriptor: Descriptor, store: ContentStore) {
+            guard store.contains(descriptor.digest) else { missing.insert(descriptor.digest); return }
+            guard closure.insert(descriptor.digest).inserted else { return }
+            guard MediaType.isIndex(descriptor.mediaType) || MediaType.isManifest(descriptor.mediaType),
+                  let bytes = try? FileReader.readSmallFile(store.blobPath(descriptor.digest)) else { return }
+            if MediaType.isIndex(descriptor.mediaType) {
+                guard let index = try? CanonicalJSON.decode(Index.self, from: bytes, source: descriptor.digest.description) else { return }
+                for child in index.manifests { follow(child, store: store) }
+                return
             }
+            guard let manifest = try? CanonicalJSON.decode(Manifest.self, from: bytes, source: descriptor.digest.description) else { return }
+            let baseLayers = self.baseLayers(of: manifest, store: store)
+            for blob in [manifest.config] + manifest.layers {
+                if store.contains(blob.digest) {
+                    closure.insert(blob.digest)
+                } else if baseLayers.contains(blob.digest) {
+                    remote.insert(blob.digest)
+                } else {
+                    missing.insert(blob.digest)
+                }
+            }
+        }
+
+        /// The layers of the registry base a build recorded (org.opencontainers.image.base.*),
+        /// when its manifest is in the store; that manifest is kept with the image.
+        private mutating func baseLayers(of manifest: Manifest, store: ContentStore) -> Set<Digest> {
+            guard manifest.annotations?[AnnotationKey.baseName] != nil,
+                  let text = manifest.annotations?[AnnotationKey.baseDigest], let digest = try? Digest(text),
+                  store.contains(digest), let bytes = try? FileReader.readSmallFile(store.blobPath(digest)),
+                  let base = try? CanonicalJSON.decode(Manifest.self, from: bytes, source: text) else { return [] }
+            closure.insert(digest)
+            return Set(base.layers.map(\.digest))
         }
     }
 

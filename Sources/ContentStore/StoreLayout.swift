@@ -34,6 +34,8 @@ extension ContentStore {
     /// that `gantry store prune` can tell abandoned scratch from scratch in use.
     public enum ScratchPurpose: String, Sendable, CaseIterable {
         case model, archive
+        /// A second name of a layer being written, read by the upload streaming it.
+        case stream
     }
 
     var cacheRoot: String { root + "/cache" }

@@ -13,8 +13,19 @@ public struct FetchedModel: Sendable {
     public var source: String
     /// True when nothing was downloaded: the store already had this version.
     public var reused: Bool
-    /// Where the file is: the store's blob of that digest.
+    /// Where the file is: the store's blob of that digest, or the user's own file
+    /// when it was read in place (then `localStamp` is its version when hashed).
     public var path: String
+    public var localStamp: LocalFileStamp? = nil
+
+    /// For a model read in place: fails if the file was written since it was hashed,
+    /// so an image never carries bytes other than the digest it records.
+    public func checkUnchanged() throws {
+        guard let localStamp else { return }
+        guard (try? LocalFileStamp(path: path)) == localStamp else {
+            throw Failure(.invalidInput, "model \(path) changed while the image was being built; build again once it is complete")
+        }
+    }
 }
 
 /// Brings a model into the content store, addressed by its SHA-256:
@@ -40,8 +51,10 @@ public struct ModelFetcher {
         self.environment = environment
     }
 
-    public func fetch(_ source: ModelSource, pin: Digest?) throws -> FetchedModel {
-        if case .local(let path) = source { return try fetchLocal(path, source: source, pin: pin) }
+    /// `inPlace`: a local file is hashed where it is rather than copied into the
+    /// store (a build reads it once more for its layer; `checkUnchanged` after).
+    public func fetch(_ source: ModelSource, pin: Digest?, inPlace: Bool = false) throws -> FetchedModel {
+        if case .local(let path) = source { return try fetchLocal(path, pin: pin, inPlace: inPlace) }
         if let pin, store.contains(pin) {
             return FetchedModel(digest: pin, size: try size(of: store.blobPath(pin)), source: source.description,
                                 reused: true, path: store.blobPath(pin))
@@ -80,18 +93,43 @@ public struct ModelFetcher {
         return FetchedModel(digest: digest, size: size, source: source.description, reused: false, path: store.blobPath(digest))
     }
 
-    private func fetchLocal(_ path: String, source: ModelSource, pin: Digest?) throws -> FetchedModel {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw Failure(.missingInput, "model source \(path) does not exist; check the path")
+    /// A local file: its digest taken from the record of its stat stamp when the
+    /// file was not written since (no read at all); otherwise hashed in place, or
+    /// copied into the store and hashed in the same pass.
+    private func fetchLocal(_ path: String, pin: Digest?, inPlace: Bool) throws -> FetchedModel {
+        let stamp = try LocalFileStamp(path: path)
+        let absolute = PathName.absolute(path)
+        let cache = ModelCache(store: store)
+        let refuseUnpinned = { (found: Digest) throws in
+            if let pin, pin != found {
+                throw Failure(.invalidInput, "model \(path) has \(found), but the recipe pins \(pin); it was not used")
+            }
         }
-        let (sha, size) = try FileReader.digest(of: path)
-        let digest = Digest(sha256: sha)
-        if let pin, pin != digest {
-            throw Failure(.invalidInput, "model \(path) has \(digest), but the recipe pins \(pin); it was not used")
+        if let known = cache.lookupLocal(path: absolute), known.stamp == stamp, inPlace || store.contains(known.digest) {
+            try refuseUnpinned(known.digest)
+            return inPlace
+                ? FetchedModel(digest: known.digest, size: known.size, source: path, reused: true, path: path, localStamp: stamp)
+                : FetchedModel(digest: known.digest, size: known.size, source: path, reused: true, path: store.blobPath(known.digest))
         }
-        let reused = store.contains(digest)
-        try store.ingest(file: path, expected: Descriptor(mediaType: "application/octet-stream", digest: digest, size: size))
-        return FetchedModel(digest: digest, size: size, source: path, reused: reused, path: store.blobPath(digest))
+        let blob: Descriptor
+        var reused = false
+        if inPlace {
+            let (sha256, size) = try FileReader.digest(of: path)
+            blob = Descriptor(mediaType: "application/octet-stream", digest: Digest(sha256: sha256), size: size)
+            try refuseUnpinned(blob.digest)
+        } else {
+            blob = try store.ingest(file: path, mediaType: "application/octet-stream") { found in
+                try refuseUnpinned(found.digest)
+                reused = store.contains(found.digest)
+            }
+        }
+        // Trusted next time only if the file did not change while it was read.
+        if (try? LocalFileStamp(path: path)) == stamp, !stamp.isRecent(now: time(nil)) {
+            cache.rememberLocal(path: absolute, stamp: stamp, digest: blob.digest, size: blob.size)
+        }
+        return inPlace
+            ? FetchedModel(digest: blob.digest, size: blob.size, source: path, reused: false, path: path, localStamp: stamp)
+            : FetchedModel(digest: blob.digest, size: blob.size, source: path, reused: reused, path: store.blobPath(blob.digest))
     }
 
     private func size(of path: String) throws -> Int64 {

@@ -112,11 +112,13 @@ struct BuildCommand: ParsableCommand {
         // Checked before building: a bad destination should not cost a build.
         let destination = try push.map(Reference.init(parsing:))
         request.registry = try registry.settings()
+        request.pushTarget = destination
         request.transferObserver = quiet ? nil : ProgressPrinter()
         let store = try self.store.open()
         var builder = Builder(store: store)
         builder.modelFetched = { model in
-            if !quiet { StandardError.write("model  \(model.source) \(model.digest) \(model.reused ? "(unchanged)" : "(downloaded)")\n") }
+            let how = model.reused ? "(unchanged)" : model.localStamp != nil ? "(hashed)" : "(downloaded)"
+            if !quiet { StandardError.write("model  \(model.source) \(model.digest) \(how)\n") }
         }
         let result = try builder.build(request) { line in
             if !quiet { StandardError.write(BuildOutput.line(for: line)) }
@@ -126,7 +128,7 @@ struct BuildCommand: ParsableCommand {
         }
         if let destination {
             let pushed = try PushCommand.push(result.image.manifestDescriptor, from: store, to: destination,
-                                              tags: pushTags, options: registry, quiet: quiet)
+                                              tags: pushTags, options: registry, quiet: quiet, backfill: true)
             LastPush.save(pushed, in: store)
             if !quiet { StandardError.write("pushed \(pushed.reference)\n") }
             if let digestReferenceFile { try AtomicFile.write(Array("\(pushed.reference)\n".utf8), to: digestReferenceFile) }

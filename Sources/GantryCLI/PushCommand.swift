@@ -37,19 +37,22 @@ struct PushCommand: ParsableCommand {
         let destination = try Reference(parsing: reference)
         let userStore = try store.open()
         let (source, manifest) = try ImageSelector.resolve(image, store: userStore)
-        let result = try Self.push(manifest, from: source, to: destination, tags: tags, options: registry, quiet: quiet || json)
+        // Base layers a build left in the registry are fetched only into gantry's own store, never into a user's layout.
+        let result = try Self.push(manifest, from: source, to: destination, tags: tags, options: registry, quiet: quiet || json,
+                                   backfill: source.root == userStore.root)
         // `gantry deploy` without a reference deploys this: recorded in the user's store even when pushed from oci:DIR.
         LastPush.save(result, in: userStore)
         try Self.report(result, json: json)
     }
 
     static func push(_ manifest: Descriptor, from store: ContentStore, to destination: Reference, tags: [String],
-                     options: RegistryOptions, quiet: Bool) throws -> PushResult {
+                     options: RegistryOptions, quiet: Bool, backfill: Bool) throws -> PushResult {
         for tag in tags where (try? Reference(parsing: "x:\(tag)")) == nil {
             throw Failure(.usage, "--tag '\(tag)' is not a valid tag: 1-128 of [A-Za-z0-9_.-], not starting with '.' or '-'")
         }
-        let sink = RegistrySink(reference: destination, extraTags: tags, settings: try options.settings(),
-                                observer: quiet ? nil : ProgressPrinter())
+        let settings = try options.settings(), observer: ProgressPrinter? = quiet ? nil : ProgressPrinter()
+        let sink = RegistrySink(reference: destination, extraTags: tags, settings: settings, observer: observer,
+                                backfill: backfill ? BaseLayerBackfill(store: store, settings: settings, observer: observer) : nil)
         return try sink.push(manifest, from: store)
     }
 

@@ -33,7 +33,8 @@ struct ListStoreCommand: ParsableCommand {
                 "images": .array(inventory.tags.map { tag in
                     .object(["tag": .string(tag.name), "digest": .string(tag.descriptor.digest.description),
                              "size": .integer(size(of: tag.closure, in: inventory)),
-                             "missing": .array(tag.missing.sorted().map { .string($0.description) })])
+                             "missing": .array(tag.missing.sorted().map { .string($0.description) }),
+                             "inRegistry": .array(tag.remote.sorted().map { .string($0.description) })])
                 }),
                 "caches": .array(inventory.caches.map { entry in
                     .object(["kind": .string(entry.kind), "path": .string(entry.path), "size": .integer(entry.size),
@@ -53,7 +54,8 @@ struct ListStoreCommand: ParsableCommand {
         print("images")
         if inventory.tags.isEmpty { print("  (none)") }
         for tag in inventory.tags.sorted(by: { $0.name < $1.name }) {
-            let note = tag.missing.isEmpty ? "" : "  (\(tag.missing.count) blob(s) missing: run 'gantry store check')"
+            var note = tag.missing.isEmpty ? "" : "  (\(tag.missing.count) blob(s) missing: run 'gantry store check')"
+            if !tag.remote.isEmpty { note += "  (\(tag.remote.count) base layer(s) left in the registry)" }
             print("  \(pad(tag.name, 32)) \(tag.descriptor.digest.short)  \(pad(ByteCount.format(size(of: tag.closure, in: inventory)), 10))\(note)")
         }
         print("caches")

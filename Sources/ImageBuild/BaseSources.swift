@@ -19,7 +19,9 @@ enum BaseSources {
         case .registry(let reference):
             let puller = ImagePuller(store: store, session: try request.registry.session(for: reference.registry),
                                      parallelBlobs: request.registry.upload.parallelBlobs, observer: request.transferObserver)
-            return RegistrySource(reference: reference, puller: puller)
+            // Its layers stay in the registry until an output needs their bytes: a push
+            // to the same registry mounts them without a byte downloaded.
+            return RegistrySource(reference: reference, puller: puller, layersOnDemand: true)
         case .rootfs(let file):
             return RootfsSource(file: file, store: store, cache: cache,
                                 settings: LayerSettings(compression: request.compression, mtime: mtime, threads: request.threads))

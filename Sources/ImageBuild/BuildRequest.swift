@@ -27,6 +27,9 @@ public struct BuildRequest: Sendable {
     /// For registry bases.
     public var registry = RegistrySettings()
     public var transferObserver: TransferObserver?
+    /// Where the image is pushed after the build (`--push`): new layers start going
+    /// up while they are written (see `LayerStreams`).
+    public var pushTarget: Reference?
     /// A model fetched into its own layer, between the dependencies and the app.
     public var model: ModelSettings?
     /// A Python dependencies layer, right above the base.

@@ -66,10 +66,16 @@ public struct Builder {
         }
         planned += try request.layers.map { try appLayer($0, compression: request.compression) }
 
+        // Overlap the build with the push: uploads run while later layers build.
+        let streams = request.pushTarget.flatMap { target in
+            request.registry.upload.monolithicOnly ? nil : LayerStreams(store: store, reference: target, settings: request.registry)
+        }
+        var finished = false
+        defer { streams?.finish(abandon: !finished) }
         var built: [BuiltLayer] = []
         var reports = baseReports
         for layer in planned {
-            let (blob, line) = try build(layer, mtime: mtime, threads: request.threads, cache: cache)
+            let (blob, line) = try build(layer, mtime: mtime, threads: request.threads, cache: cache, streams: streams)
             built.append(BuiltLayer(blob: blob, createdBy: layer.createdBy))
             reports.append(line)
             report(line)
@@ -79,6 +85,11 @@ public struct Builder {
         settings.labels = defaultLabels(request: request, created: created).merging(settings.labels) { $1 }
         let image = try Assembler(store: store).assemble(base: base, layers: built, settings: settings,
                                                          platform: platform, created: created)
+        // Files and archives need every byte: base layers left in the registry come now.
+        if !sinks.isEmpty {
+            let backfill = BaseLayerBackfill(store: store, settings: request.registry, observer: request.transferObserver)
+            try backfill.fetchMissing(of: image.manifest)
+        }
         let names = [Builder.lastBuildTag] + [request.tag].compactMap { $0 }
         for sink in names.map({ StoreSink(store: store, name: $0) as any ImageSink }) + sinks {
             try sink.write(image.stored, from: store)
@@ -86,6 +97,7 @@ public struct Builder {
         if let digestFile = request.digestFile {
             try AtomicFile.write(Array("\(image.manifestDescriptor.digest)\n".utf8), to: digestFile)
         }
+        finished = true
         return BuildResult(image: image, layers: reports)
     }
 
@@ -97,19 +109,37 @@ public struct Builder {
         var createdBy: String
         /// A store blob the layer's files come from (the model), verified before it is read.
         var storeBlob: Descriptor? = nil
+        /// A local model read in place: checked unchanged after the layer is built.
+        var builtFrom: FetchedModel? = nil
     }
 
     /// Builds one layer, or takes it from the cache when its inputs are unchanged.
-    private func build(_ layer: PlannedLayer, mtime: Int64, threads: Int, cache: LayerCache) throws -> (LayerBlob, LayerReport) {
+    private func build(_ layer: PlannedLayer, mtime: Int64, threads: Int, cache: LayerCache,
+                       streams: LayerStreams?) throws -> (LayerBlob, LayerReport) {
         let started = Date()
         let settings = LayerSettings(compression: layer.compression, mtime: mtime, threads: threads)
-        let key = cache.key(for: layer.fileSet, settings: settings)
+        let key = cache.key(for: layer.fileSet, settings: settings, content: layer.builtFrom?.digest)
         if let hit = cache.lookup(key) {
             return (hit, LayerReport(description: layer.description, blob: hit, seconds: Date().timeIntervalSince(started), source: .cached))
         }
         // A model reused from the store is read for this layer: check it first.
         if let blob = layer.storeBlob { try store.verify(blob) }
-        let blob = try store.ingestLayer { try LayerBuilder.build(layer.fileSet, settings: settings, into: $0) }
+        var growing: GrowingFile?
+        let blob: LayerBlob
+        do {
+            blob = try store.ingestLayer { ingest in
+                growing = streams?.start(ingest)
+                let blob = try LayerBuilder.build(layer.fileSet, settings: settings,
+                                                  into: growing.map { GrowthReportingSink(next: ingest, file: $0) } ?? ingest)
+                try layer.builtFrom?.checkUnchanged()
+                return blob
+            }
+        } catch {
+            growing?.fail()
+            throw error
+        }
+        // Stored first, then the upload may close: the registry never gets a layer the store lost.
+        growing?.complete(size: blob.descriptor.size, digest: blob.descriptor.digest.description)
         cache.remember(blob, for: key)
         return (blob, LayerReport(description: layer.description, blob: blob, seconds: Date().timeIntervalSince(started), source: .built))
     }
@@ -122,12 +152,17 @@ public struct Builder {
     }
 
     private func modelLayer(_ model: ModelSettings, compression: Compression) throws -> (PlannedLayer, FetchedModel) {
-        let fetched = try ModelFetcher(store: store).fetch(model.source, pin: model.sha256)
+        // A local model is read where it is: copying 1 GiB into the store first would
+        // double what the build writes to disk.
+        let fetched = try ModelFetcher(store: store).fetch(model.source, pin: model.sha256, inPlace: true)
         modelFetched?(fetched)
-        let layer = PlannedLayer(fileSet: try FileSet(source: fetched.path, options: FileSetOptions(destination: model.imagePath)),
+        var layer = PlannedLayer(fileSet: try FileSet(source: fetched.path, options: FileSetOptions(destination: model.imagePath)),
                                  compression: compression, description: model.imagePath,
-                                 createdBy: "gantry: model \(fetched.digest) at \(model.imagePath)",
-                                 storeBlob: Descriptor(mediaType: "application/octet-stream", digest: fetched.digest, size: fetched.size))
+                                 createdBy: "gantry: model \(fetched.digest) at \(model.imagePath)")
+        if fetched.localStamp == nil {
+            layer.storeBlob = Descriptor(mediaType: "application/octet-stream", digest: fetched.digest, size: fetched.size)
+        }
+        layer.builtFrom = fetched  // keyed by its digest; checked unchanged after a build
         return (layer, fetched)
     }
 

@@ -15,7 +15,10 @@ struct LayerCache {
 
     static let version = "gantry-layer-cache-v3"
 
-    func key(for fileSet: FileSet, settings: LayerSettings) -> String {
+    /// `content`: the SHA-256 of a single-file set's file when it is known (the
+    /// model), keyed instead of the file's path and stamp, so a touched or moved
+    /// model whose bytes are the same still hits.
+    func key(for fileSet: FileSet, settings: LayerSettings, content: Digest? = nil) -> String {
         // Fed to the hasher as bytes through one reusable buffer: no string per file
         // (building one per entry was a quarter of a no-change rebuild of 100,000 files),
         // and never the whole listing in memory.
@@ -25,14 +28,20 @@ struct LayerCache {
             key.appendText(entry.path)
             switch entry.kind {
             case .directory: key.appendTag(0x01)
-            case .regular(let source): key.appendTag(0x02); key.appendText(source)
+            case .regular(let source):
+                key.appendTag(0x02)
+                if let content {
+                    key.appendText(content.description)
+                } else {
+                    key.appendText(source)
+                }
             case .symlink(let target): key.appendTag(0x03); key.appendText(target)
             case .hardlink(let first): key.appendTag(0x04); key.appendText(first)
             }
             key.appendNumber(UInt64(entry.mode))
             key.appendNumber(UInt64(entry.uid))
             key.appendNumber(UInt64(entry.gid))
-            if let stamp = entry.stamp {
+            if let stamp = entry.stamp, content == nil {
                 key.appendNumber(stamp.device)
                 key.appendNumber(stamp.inode)
                 key.appendNumber(UInt64(bitPattern: stamp.size))

@@ -5,7 +5,7 @@ import Layering
 extension ContentStore {
     /// Streams a new layer into the store: a temp file, renamed to its digest once
     /// complete; on any error the temp file is deleted.
-    func ingestLayer(_ produce: (ByteSink) throws -> LayerBlob) throws -> LayerBlob {
+    func ingestLayer(_ produce: (BlobIngest) throws -> LayerBlob) throws -> LayerBlob {
         let ingest = try beginIngest()
         do {
             let blob = try produce(ingest)

@@ -25,9 +25,14 @@ public protocol ManifestSource: ImageSource {
     func root() throws -> Descriptor
     /// Brings manifests and blobs into the store, verified; those it has are skipped.
     func fetch(_ descriptors: [Descriptor]) throws
+    /// As a build's base: leave the layers where they are (a registry, where a push
+    /// mounts them), fetching only the manifest and config.
+    var layersOnDemand: Bool { get }
 }
 
 extension ManifestSource {
+    public var layersOnDemand: Bool { false }
+
     /// The image at the location: for `platform`, the one manifest; without, all
     /// of an index's manifests (a multi-platform image as it is).
     public func read(platform: Platform?) throws -> StoredImage {
@@ -42,10 +47,9 @@ extension ManifestSource {
     }
 
     public func image(for platform: Platform) throws -> BaseImage {
-        guard case .manifest(let image) = try read(platform: platform) else {
-            throw Failure(.internalFailure, "\(description): a platform was asked for but an index came back")
-        }
-        return try BaseImage(image, name: baseName, location: description)
+        let (root, index) = try rootDocument()
+        let chosen = try index.map { try PlatformResolver.manifest(in: $0, for: platform, location: description) } ?? root
+        return try BaseImage(try load(chosen, layers: !layersOnDemand), name: baseName, location: description)
     }
 
     /// The root descriptor, and the index when the root is one (its bytes read and checked once).

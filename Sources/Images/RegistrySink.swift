@@ -9,12 +9,16 @@ public struct RegistrySink: ImageSink {
     public let extraTags: [String]
     public let settings: RegistrySettings
     public let observer: TransferObserver?
+    /// Set when pushing from gantry's own store, whose builds may have left base layers in the registry.
+    public var backfill: BaseLayerBackfill?
 
-    public init(reference: Reference, extraTags: [String], settings: RegistrySettings, observer: TransferObserver?) {
+    public init(reference: Reference, extraTags: [String], settings: RegistrySettings, observer: TransferObserver?,
+                backfill: BaseLayerBackfill? = nil) {
         self.reference = reference
         self.extraTags = extraTags
         self.settings = settings
         self.observer = observer
+        self.backfill = backfill
     }
 
     public var description: String { reference.description }
@@ -27,7 +31,7 @@ public struct RegistrySink: ImageSink {
     /// The push, with what happened to each blob (for `--json` and the summary line).
     public func push(_ root: Descriptor, from store: ContentStore) throws -> PushResult {
         let pusher = ImagePusher(store: store, session: try settings.session(for: reference.registry),
-                                 settings: settings.upload, observer: observer)
+                                 settings: settings.upload, observer: observer, backfill: backfill)
         return try pusher.push(manifest: root, to: reference, extraTags: extraTags)
     }
 }

@@ -9,10 +9,13 @@ public struct RegistrySource: ManifestSource {
     public let reference: Reference
     public let puller: ImagePuller
     public let description: String
+    /// A build's base: only its manifest and config are fetched (see `BaseLayerBackfill`).
+    public let layersOnDemand: Bool
 
-    public init(reference: Reference, puller: ImagePuller, role: String = "base") {
+    public init(reference: Reference, puller: ImagePuller, role: String = "base", layersOnDemand: Bool = false) {
         self.reference = reference
         self.puller = puller
+        self.layersOnDemand = layersOnDemand
         description = "\(role) \(reference)"
     }
 

@@ -29,12 +29,17 @@ public struct ImagePusher {
     public let session: RegistrySession
     public let settings: UploadSettings
     public let observer: TransferObserver?
+    /// Fetches base layers a build left in the registry when this push needs their
+    /// bytes (not when the registry has them or mounts them); nil: every blob must be in the store.
+    public var backfill: BaseLayerBackfill?
 
-    public init(store: ContentStore, session: RegistrySession, settings: UploadSettings, observer: TransferObserver?) {
+    public init(store: ContentStore, session: RegistrySession, settings: UploadSettings, observer: TransferObserver?,
+                backfill: BaseLayerBackfill? = nil) {
         self.store = store
         self.session = session
         self.settings = settings
         self.observer = observer
+        self.backfill = backfill
     }
 
     /// One manifest of the push, with the repository its base layers can be mounted from.
@@ -81,28 +86,30 @@ public struct ImagePusher {
     private func uploadBlobs(of parts: [Part], to reference: Reference) throws -> [PushResult.BlobResult] {
         let repository = reference.repository
         var seen = Set<Digest>()
-        var work: [(blob: Descriptor, mountFrom: String?)] = []
+        var work: [(blob: Descriptor, mountFrom: String?, manifest: Manifest)] = []
         for part in parts {
             // Layers of a base pulled from this registry can be mounted instead of uploaded.
             let mountFrom = part.manifest.annotations?[AnnotationKey.baseName]
                 .flatMap { try? Reference(parsing: $0) }
                 .flatMap { $0.registry == reference.registry ? $0.repository : nil }
-            work.append((part.manifest.config, nil))
-            work += part.manifest.layers.map { ($0, mountFrom) }
+            work.append((part.manifest.config, nil, part.manifest))
+            work += part.manifest.layers.map { ($0, mountFrom, part.manifest) }
         }
         work = work.filter { seen.insert($0.blob.digest).inserted }
-        for (blob, _) in work where !store.contains(blob.digest) {
-            throw Failure(.missingInput, "blob \(blob.digest.short) of the image is not in the store \(store.root); build the image again")
+        for (blob, _, manifest) in work where !store.contains(blob.digest) {
+            guard backfill != nil, BaseLayerBackfill.mayBeRemote(manifest) else { throw BaseLayerBackfill.lost(blob, store: store) }
         }
         let outcomes = Locked<[PushResult.BlobResult]>([])
-        let store = self.store, session = self.session, settings = self.settings, observer = self.observer
-        try WorkerPool.forEach(work, width: settings.parallelBlobs, name: "push") { blob, mountFrom in
+        let store = self.store, session = self.session, settings = self.settings, observer = self.observer, backfill = self.backfill
+        try WorkerPool.forEach(work, width: settings.parallelBlobs, name: "push") { blob, mountFrom, manifest in
             let client = try RegistryClient(session: session)
             var uploader = BlobUploader(client: client, repository: repository, settings: settings, observer: observer)
             uploader.journal = UploadJournal(store: store, registry: session.registry, repository: repository)
             observer?.started(blob, label: "push")
-            // A damaged blob in the store must stop the push before the registry sees it.
+            // A damaged blob in the store must stop the push before the registry sees it;
+            // a base layer left in its registry is fetched only now that its bytes are needed.
             let outcome = try uploader.upload(blob, file: store.blobPath(blob.digest), mountFrom: mountFrom) {
+                if let backfill { try backfill.fetch([blob], of: manifest) }
                 try store.verify(blob)
             }
             observer?.finished(blob, outcome: outcome)

@@ -157,6 +157,35 @@ test_init_writes_a_recipe_that_builds() {
   expect_failure 73 "already exists" init
 }
 
+test_local_model_is_read_in_place_and_known_by_its_stamp() {
+  mkdir app && echo 'print(1)' > app/app.py
+  head -c 3000000 /dev/urandom > weights.bin && touch -d 2020-01-01 weights.bin
+  local first_sha; first_sha=$(sha256sum weights.bin | cut -d' ' -f1)
+  sleep 2.1  # a stamp from the last second or two is not trusted (a same-tick write could follow)
+  run_gantry build --store "$(store)" --layer app:/app --model weights.bin
+  assert_eq "$RC" 0 "build ($ERR)"
+  local first=$OUT
+  assert_contains "$ERR" "model  weights.bin sha256:$first_sha (hashed)"
+  assert_no_file "$(store)/blobs/sha256/$first_sha"
+  run_gantry build --store "$(store)" --layer app:/app --model weights.bin
+  assert_contains "$ERR" "sha256:$first_sha (unchanged)"
+  # Same bytes, new mtime: hashed again, and the model layer is still a cache hit.
+  touch weights.bin
+  run_gantry build --store "$(store)" --layer app:/app --model weights.bin
+  assert_eq "$OUT" "$first" "digest after a touch"
+  assert_contains "$ERR" "sha256:$first_sha (hashed)"
+  echo "$ERR" | grep -E '^layer  /models/weights.bin .*cached$' > /dev/null || fail "model layer rebuilt after a touch: $ERR"
+  # New bytes, same size, the old mtime put back: the changed ctime still shows it.
+  cp -p weights.bin old.bin
+  printf Z | dd of=weights.bin bs=1 seek=100 conv=notrunc status=none
+  touch -r old.bin weights.bin
+  run_gantry build --store "$(store)" --layer app:/app --model weights.bin
+  assert_ne "$OUT" "$first" "digest after the model changed"
+  assert_contains "$ERR" "sha256:$(sha256sum weights.bin | cut -d' ' -f1) (hashed)"
+  umoci unpack --rootless --image "$(store):gantry:last-build" bundle > /dev/null 2>&1 || fail "umoci could not unpack the image"
+  cmp bundle/rootfs/models/weights.bin weights.bin || fail "the image holds other model bytes"
+}
+
 test_concurrent_builds_share_one_store_safely() {
   local i pids=""
   for i in 1 2 3 4; do

@@ -37,10 +37,16 @@ test_push_then_skopeo_sees_the_same_image() {
 test_big_layer_goes_up_in_chunks() {
   start_registry reg
   make_app app 100
-  run_gantry build --store "$(store)" --layer app:/models --push "$REG/models/big:1" --chunk-size 16
+  run_gantry build --store "$(store)" --layer app:/models --push "$REG/models/big:1" --chunk-size 16 --verbose
   assert_eq "$RC" 0 "build --push ($ERR)"
   local patches; patches=$(count_requests "$T/reg.log" PATCH /blobs/uploads)
   [ "$patches" -ge 6 ] || fail "100 MB in 16 MiB chunks took $patches PATCH requests"
+  # Build and push overlap: chunks go up while the layer is written, and the push
+  # after the build finds the layer there (one upload session for it, no second).
+  echo "$ERR" | grep -E '^(http: PATCH|layer  /models)' | head -1 | grep -q '^http: PATCH' \
+    || fail "no chunk went up before the layer was built: $ERR"
+  assert_contains "$ERR" "already there"
+  assert_eq "$(count_requests "$T/reg.log" POST /v2/models/big/blobs/uploads/)" 2 "upload sessions (the streamed layer, the config)"
   skopeo copy -q --src-tls-verify=false "docker://$REG/models/big:1" oci:copy:1
   assert_eq "$(inspect_digest oci:copy:1)" "$OUT" "digest after a chunked upload"
 }
@@ -65,6 +71,27 @@ test_base_from_registry_is_mounted_not_uploaded() {
   assert_eq "$RC" 0 "inspect ($ERR)"
   assert_contains "$OUT" "annotation: org.opencontainers.image.base.name=$REG/base/python:1"
   assert_contains "$OUT" "layers:     2"
+  # The build never downloaded the base layer: only the manifest and config.
+  assert_eq "$(count_requests "$T/reg.log" GET "/v2/base/python/blobs/$base_layer")" 0 "base layer downloaded by the build"
+  run_gantry store ls --store "$(store)" --json
+  echo "$OUT" > ls.json
+  assert_eq "$(json ls.json '[i["inRegistry"] for i in d["images"] if i["tag"] == "gantry:last-build"][0]')" "['$base_layer']" "store ls: base layer in the registry"
+  assert_eq "$(json ls.json '[i["missing"] for i in d["images"] if i["tag"] == "gantry:last-build"][0]')" "[]" "store ls: nothing missing"
+  run_gantry store check --store "$(store)"
+  assert_eq "$RC" 0 "store check with the base layer left in the registry ($ERR)"
+  # What needs the bytes fetches them, verified: a push to another registry, an oci: output.
+  local first=$REG; start_registry reg2; local other=$REG; REG=$first
+  run_gantry push "$REG/apps/web:2" --store "$(store)" --quiet
+  assert_eq "$RC" 0 "push to the same registry again ($ERR)"
+  assert_eq "$(count_requests "$T/reg.log" GET "/v2/base/python/blobs/$base_layer")" 0 "base layer downloaded for a push to its own registry"
+  run_gantry push "$other/copies/web:1" --store "$(store)" --quiet
+  assert_eq "$RC" 0 "push to another registry ($ERR)"
+  assert_eq "$(count_requests "$T/reg.log" GET "/v2/base/python/blobs/$base_layer")" 1 "base layer fetched once for another registry"
+  skopeo copy -q --src-tls-verify=false "docker://$other/copies/web:1" oci:other:1
+  python3 "$ORACLE" other > /dev/null || fail "oci_check refused the image pushed to the other registry"
+  run_gantry build --store "$T/fresh-store" --base "$REG/base/python:1" --layer app:/app --output oci:out:1
+  assert_eq "$RC" 0 "build to an oci: layout on a registry base ($ERR)"
+  python3 "$ORACLE" out > /dev/null || fail "oci_check refused the layout built on a registry base"
 }
 
 test_basic_auth_login_and_wrong_credentials() {
