@@ -47,6 +47,12 @@ public final class FileDescriptorSink: ByteSink {
         }
     }
 
+    /// Queues `length` bytes at `offset` of `descriptor` for writeback without waiting
+    /// (for writers that do not go through a sink, such as a ranged download's parts).
+    public static func startWriteback(_ descriptor: Int32, offset: Int64, length: Int64) {
+        _ = gantry_start_writeback(descriptor, off_t(offset), off_t(length))
+    }
+
     /// Flushes to stable storage, so that a rename after it never exposes a file
     /// whose data a crash could still lose.
     public func sync() throws {

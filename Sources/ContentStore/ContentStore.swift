@@ -127,6 +127,19 @@ public struct ContentStore: Sendable {
         markVerified(actual)
     }
 
+    /// Moves a file into the store under a digest this process computed from the
+    /// very bytes it wrote (a download hashed in flight), without reading it again;
+    /// only the size is checked. The file must be synced and on the store's file system.
+    public func adopt(file path: String, hashedAs blob: Descriptor) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw SystemError.failure("read", path: path) }
+        guard Int64(info.st_size) == blob.size else {
+            throw Failure(.invalidInput, "\(path) has \(info.st_size) bytes, not the \(blob.size) that were hashed")
+        }
+        guard rename(path, blobPath(blob.digest)) == 0 else { throw SystemError.failure("store blob", path: blobPath(blob.digest)) }
+        markVerified(blob.digest)
+    }
+
     public var index: IndexFile { IndexFile(path: root + "/index.json") }
 
     /// Names a manifest in `index.json` (annotation org.opencontainers.image.ref.name),

@@ -68,17 +68,29 @@ struct RangedDownload {
     let partSize: Int64
     let width: Int
 
-    func run() throws {
+    /// Downloads every part and returns the file's digest, hashed as the parts land.
+    func run() throws -> Digest {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemError.failure("create", path: path) }
         defer { close(fd) }
         guard ftruncate(fd, off_t(size)) == 0 else { throw SystemError.failure("write", path: path) }
         let parts = stride(from: Int64(0), to: size, by: Int(partSize)).map { ($0, min($0 + partSize, size) - 1) }
         let endpoint = self.endpoint, options = self.options, connect = self.connect, path = self.path
-        try WorkerPool.forEach(parts, width: width, name: "download") { part in
-            try RangedDownload.fetch(part, endpoint: endpoint, transport: try connect(options), fd: fd, path: path)
+        let hasher = PrefixHasher(path: path, size: size)
+        do {
+            try WorkerPool.forEach(parts, width: width, name: "download") { part in
+                try RangedDownload.fetch(part, endpoint: endpoint, transport: try connect(options), fd: fd, path: path)
+                // Written back now, part by part, so the final fsync does not wait for the whole file.
+                FileDescriptorSink.startWriteback(fd, offset: part.0, length: part.1 + 1 - part.0)
+                hasher.partFinished(start: part.0, end: part.1 + 1)
+            }
+        } catch {
+            hasher.stop()
+            throw error
         }
+        let digest = Digest(sha256: try hasher.digest())
         guard fsync(fd) == 0 else { throw SystemError.failure("write", path: path) }
+        return digest
     }
 
     /// One part, bytes `part.0...part.1`: each attempt asks for what is still missing.

@@ -73,9 +73,8 @@ public struct ModelFetcher {
         let digest: Digest
         if version.acceptsRanges, let size = version.size, size > partSize {
             do {
-                try RangedDownload(endpoint: endpoint, options: http, connect: connect, path: temp, size: size, partSize: partSize,
-                                   width: parallelParts).run()
-                digest = Digest(sha256: try FileReader.digest(of: temp).sha256)
+                digest = try RangedDownload(endpoint: endpoint, options: http, connect: connect, path: temp, size: size,
+                                            partSize: partSize, width: parallelParts).run()
             } catch is RangesIgnored {
                 digest = try StreamDownload(endpoint: endpoint, transport: transport, path: temp, expectedSize: version.size,
                                             resumable: false).run()
@@ -88,7 +87,8 @@ public struct ModelFetcher {
         if let pin, pin != digest {
             throw Failure(.invalidInput, "model from \(source) has \(digest), but the recipe pins \(pin); it was not used (update the pin if the new model is intended)")
         }
-        try store.adopt(file: temp, expected: Descriptor(mediaType: "application/octet-stream", digest: digest, size: size))
+        // Hashed as it was written: moved into the store without reading it again.
+        try store.adopt(file: temp, hashedAs: Descriptor(mediaType: "application/octet-stream", digest: digest, size: size))
         cache.remember(source: source.description, version: version, digest: digest, size: size)
         return FetchedModel(digest: digest, size: size, source: source.description, reused: false, path: store.blobPath(digest))
     }
