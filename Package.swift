@@ -18,6 +18,7 @@ let package = Package(
         // System libraries, found through pkg-config (scripts/setup installs the -dev packages).
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
@@ -27,7 +28,7 @@ let package = Package(
         .target(name: "Diagnostics"),
         .target(name: "OCI", dependencies: ["Diagnostics"]),
         .target(name: "ByteStreams", dependencies: ["Diagnostics", "CCrypto", "CShims"]),
-        .target(name: "Layering", dependencies: ["Diagnostics", "OCI", "ByteStreams", "CArchive", "CZlib"]),
+        .target(name: "Layering", dependencies: ["Diagnostics", "OCI", "ByteStreams", "CArchive", "CZlib", "CZstd"]),
         .target(name: "ContentStore", dependencies: ["Diagnostics", "OCI", "ByteStreams"]),
         .target(name: "HTTP", dependencies: ["Diagnostics", "ByteStreams", "CCurl", "CCurlShims"]),
         .target(name: "Registry", dependencies: ["Diagnostics", "OCI", "ByteStreams", "ContentStore", "HTTP"]),

@@ -15,6 +15,7 @@ enum VersionText {
         \(CurlVersion.text)
         \(CryptoVersion.text)
         \(ArchiveLibraryVersions.zlib)
+        \(ArchiveLibraryVersions.zstd)
         """
     }
 }

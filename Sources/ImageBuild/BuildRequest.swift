@@ -90,6 +90,13 @@ public struct BuildRequest: Sendable {
         if let model { _ = try InputRules.destination(model.destination, what: "model destination") }
         if let python { _ = try InputRules.destination(python.target, what: "python target") }
         _ = try InputRules.threads(threads)
+        // Refused before any work rather than after the build: docker-archive has no zstd.
+        let zstd = ([compression] + (try layers.compactMap { try $0.compression.map(InputRules.compression) })).contains {
+            if case .zstd = $0 { return true } else { return false }
+        }
+        if zstd, let archive = outputs.first(where: { if case .dockerArchive = $0 { return true } else { return false } }) {
+            throw Failure(.usage, "output \(archive): Docker's archive format cannot hold zstd layers; use compression auto or gzip for it, or write oci-archive:FILE")
+        }
     }
 }
 

@@ -47,6 +47,10 @@ public struct ArchiveSink: ImageSink {
             guard case .manifest(let single) = image else {
                 throw Failure(.usage, "output \(description): a docker-archive holds one platform, and this image is an index of \(image.manifests.count); choose one platform, or write oci-archive:FILE")
             }
+            // Docker's archive format knows gzip and plain tar layers only.
+            if let layer = single.manifest.layers.first(where: { $0.mediaType.hasSuffix("+zstd") }) {
+                throw Failure(.usage, "output \(description): layer \(layer.digest.short) is zstd-compressed, which Docker's archive format cannot hold; build with compression auto or gzip, or write oci-archive:FILE")
+            }
             dockerReference = reference
             dockerImage = single
         }

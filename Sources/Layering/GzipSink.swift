@@ -9,7 +9,7 @@ import Diagnostics
 /// header, with the CRC-32 and length of the whole input in the trailer.
 /// Blocks are compressed by up to `threads` workers; memory is bounded by the
 /// blocks in flight (about 2 MiB each), never by the layer size.
-public final class GzipSink: ByteSink {
+public final class GzipSink: CompressingSink {
     static let blockSize = 1 << 20
     static let dictionarySize = 32 << 10
     /// Header per RFC 1952: no file name, mtime 0, no extra flags, OS 255
@@ -101,7 +101,7 @@ public final class GzipSink: ByteSink {
     /// save ~7 % for ~25 MB/s of CPU a core, far slower than sending the bytes.
     static func level(for input: [UInt8], compression: Compression) -> Int32 {
         switch compression {
-        case .gzip(let level): return level
+        case .gzip(let level), .zstd(let level): return level
         case .none: return 0
         case .auto(let level):
             let sample = Array(input.prefix(16 << 10))

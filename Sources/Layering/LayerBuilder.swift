@@ -45,19 +45,14 @@ public enum LayerBuilder {
     public static func stream(settings: LayerSettings, into output: ByteSink,
                               _ produce: (TarWriter) throws -> Void) throws -> LayerBlob {
         let blobDigest = DigestingSink(next: output)
-        let gzip: GzipSink?
-        if case .none = settings.compression {
-            gzip = nil
-        } else {
-            gzip = GzipSink(compression: settings.compression, threads: settings.threads, next: blobDigest)
-        }
-        let tarDigest = DigestingSink(next: gzip ?? blobDigest)
+        let compressor = try settings.compression.sink(threads: settings.threads, next: blobDigest)
+        let tarDigest = DigestingSink(next: compressor ?? blobDigest)
         let tar = try TarWriter(sink: tarDigest)
         try produce(tar)
         try tar.finish()
-        try gzip?.finish()
+        try compressor?.finish()
         let diffID = Digest(sha256: tarDigest.finish())
-        let digest = gzip == nil ? diffID : Digest(sha256: blobDigest.finish())
+        let digest = compressor == nil ? diffID : Digest(sha256: blobDigest.finish())
         let descriptor = Descriptor(mediaType: settings.compression.mediaType, digest: digest, size: blobDigest.count)
         return LayerBlob(descriptor: descriptor, diffID: diffID, uncompressedSize: tarDigest.count)
     }

@@ -1,5 +1,6 @@
 import CArchive
 import CZlib
+import CZstd
 
 /// Versions of the C libraries this module links, for `gantry --version`.
 public enum ArchiveLibraryVersions {
@@ -10,5 +11,9 @@ public enum ArchiveLibraryVersions {
 
     public static var zlib: String {
         zlibVersion().map { "zlib " + String(cString: $0) } ?? "zlib (unknown)"
+    }
+
+    public static var zstd: String {
+        ZSTD_versionString().map { "libzstd " + String(cString: $0) } ?? "libzstd (unknown)"
     }
 }

@@ -186,6 +186,33 @@ test_local_model_is_read_in_place_and_known_by_its_stamp() {
   cmp bundle/rootfs/models/weights.bin weights.bin || fail "the image holds other model bytes"
 }
 
+test_zstd_layers_are_opt_in_and_read_by_other_tools() {
+  start_registry reg
+  mkdir app && head -c 3000000 /dev/urandom > app/r.bin
+  python3 -c "print('flask routes and model weights\n' * 100000, end='')" > app/t.txt
+  run_gantry build --store "$(store)" --layer app:/app --compression zstd:5 --output oci:z:1 --push "$REG/z/app:1" --quiet
+  assert_eq "$RC" 0 "zstd build ($ERR)"
+  local digest=$OUT
+  json z/blobs/sha256/"${digest#sha256:}" 'd["layers"][0]["mediaType"]' > media.txt
+  assert_eq "$(cat media.txt)" "application/vnd.oci.image.layer.v1.tar+zstd"
+  local layer diff_id
+  layer=$(json z/blobs/sha256/"${digest#sha256:}" 'd["layers"][0]["digest"][7:]')
+  diff_id=$(json z/blobs/sha256/"$(json z/blobs/sha256/"${digest#sha256:}" 'd["config"]["digest"][7:]')" 'd["rootfs"]["diff_ids"][0]')
+  assert_eq "sha256:$(zstd -dc "z/blobs/sha256/$layer" | sha256sum | cut -d' ' -f1)" "$diff_id" "zstd -d of the layer against its diff_id"
+  mkdir x && zstd -dc "z/blobs/sha256/$layer" | tar -xf - -C x
+  cmp x/app/t.txt app/t.txt && cmp x/app/r.bin app/r.bin || fail "the zstd layer does not hold the app's files"
+  skopeo copy -q --src-tls-verify=false "docker://$REG/z/app:1" oci:back:1
+  assert_eq "$(inspect_digest oci:back:1)" "$digest" "skopeo copied the zstd image back unchanged"
+  # The bytes do not depend on the number of threads.
+  run_gantry build --store "$T/one-thread" --layer app:/app --compression zstd:5 --threads 1 --quiet
+  assert_eq "$OUT" "$digest" "digest with one thread"
+  # Docker's archive format has no zstd: refused before any work, nothing written.
+  expect_failure 64 "Docker's archive format cannot hold zstd layers" build --store "$(store)" --layer app:/app --compression zstd --output docker-archive:d.tar
+  assert_no_file d.tar
+  expect_failure 64 "is zstd-compressed, which Docker's archive format cannot hold" build --store "$(store)" --base oci:z:1 --output docker-archive:d.tar
+  assert_no_file d.tar
+}
+
 test_concurrent_builds_share_one_store_safely() {
   local i pids=""
   for i in 1 2 3 4; do
