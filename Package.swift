@@ -38,7 +38,7 @@ let package = Package(
         ]),
         .target(name: "Images", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "Registry"]),
         .target(name: "ImageBuild", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "Registry", "Fetch", "Images",
+            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "HTTP", "Registry", "Fetch", "Images",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "GantryCLI", dependencies: [

@@ -80,6 +80,9 @@ public struct StoreInventory: Sendable {
 
     // MARK: reading
 
+    /// The part of a `remote` record this module reads (Registry writes it).
+    private struct RemoteLocation: Decodable { var repository: String }
+
     /// Follows a manifest or index to every blob it names (lenient: a damaged or
     /// foreign document just ends the walk there; `gantry store check` reports it).
     struct Walk {
@@ -100,7 +103,7 @@ public struct StoreInventory: Sendable {
             for blob in [manifest.config] + manifest.layers {
                 if store.contains(blob.digest) {
                     closure.insert(blob.digest)
-                } else if baseLayers.contains(blob.digest) {
+                } else if baseLayers.contains(blob.digest) || store.cacheRecord(RemoteLocation.self, in: .remote, key: blob.digest.encoded) != nil {
                     remote.insert(blob.digest)
                 } else {
                     missing.insert(blob.digest)

@@ -28,6 +28,8 @@ extension ContentStore {
         case models
         /// Installed Python packages by requirements and platform (`PythonDependencies`).
         case python
+        /// Where a layer lives that a build used from a registry without its bytes (Registry's `RemoteBlobLocation`).
+        case remote
     }
 
     /// What a scratch path in `ingest/` is for; its name carries the owner's PID so

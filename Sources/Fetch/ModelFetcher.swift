@@ -17,6 +17,20 @@ public struct FetchedModel: Sendable {
     /// when it was read in place (then `localStamp` is its version when hashed).
     public var path: String
     public var localStamp: LocalFileStamp? = nil
+    /// True when the build took the model's layer from the registry layer cache:
+    /// nothing was downloaded, and `path` is empty.
+    public var fromLayerCache = false
+
+    public init(digest: Digest, size: Int64, source: String, reused: Bool, path: String,
+                localStamp: LocalFileStamp? = nil, fromLayerCache: Bool = false) {
+        self.digest = digest
+        self.size = size
+        self.source = source
+        self.reused = reused
+        self.path = path
+        self.localStamp = localStamp
+        self.fromLayerCache = fromLayerCache
+    }
 
     /// For a model read in place: fails if the file was written since it was hashed,
     /// so an image never carries bytes other than the digest it records.
@@ -53,6 +67,20 @@ public struct ModelFetcher {
 
     /// `inPlace`: a local file is hashed where it is rather than copied into the
     /// store (a build reads it once more for its layer; `checkUnchanged` after).
+    /// What a remote source's current version is called, without downloading it
+    /// (one HEAD): its ETag, else its Last-Modified, with its size; nil when the
+    /// source names neither (then only its bytes can tell an unchanged version).
+    /// The digest is known too when this store already downloaded that version.
+    public func currentVersion(of source: ModelSource) throws -> (name: String, knownDigest: Digest?)? {
+        if case .local = source { return nil }
+        let endpoint = try RemoteEndpoint(source: source, environment: environment, retry: retry, connect: connect)
+        let version = try endpoint.probe(try connect(http))
+        guard let tag = version.etag.map({ "etag:" + $0 }) ?? version.lastModified.map({ "modified:" + $0 }) else { return nil }
+        let known = ModelCache(store: store).lookup(source: source.description)
+            .flatMap { $0.matches(version) && store.contains($0.digest) ? $0.digest : nil }
+        return ("\(tag) size:\(version.size.map(String.init) ?? "?")", known)
+    }
+
     public func fetch(_ source: ModelSource, pin: Digest?, inPlace: Bool = false) throws -> FetchedModel {
         if case .local(let path) = source { return try fetchLocal(path, pin: pin, inPlace: inPlace) }
         if let pin, store.contains(pin) {

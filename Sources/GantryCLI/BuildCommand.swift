@@ -105,6 +105,10 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .customLong("digest-ref-file"), help: "With --push: write repository@digest to this file (for deploy steps).")
     var digestReferenceFile: String?
 
+    @Option(name: .customLong("cache-repo"),
+            help: "A registry repository for a layer cache shared by build agents (REGISTRY/REPOSITORY): unchanged layers are taken from it instead of built, downloaded or uploaded; with --push, new layers are recorded in it.")
+    var cacheRepo: String?
+
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
@@ -117,7 +121,8 @@ struct BuildCommand: ParsableCommand {
         let store = try self.store.open()
         var builder = Builder(store: store)
         builder.modelFetched = { model in
-            let how = model.reused ? "(unchanged)" : model.localStamp != nil ? "(hashed)" : "(downloaded)"
+            let how = model.fromLayerCache ? "(unchanged; its layer is in the registry cache, not downloaded)"
+                : model.reused ? "(unchanged)" : model.localStamp != nil ? "(hashed)" : "(downloaded)"
             if !quiet { StandardError.write("model  \(model.source) \(model.digest) \(how)\n") }
         }
         let result = try builder.build(request) { line in
@@ -132,6 +137,10 @@ struct BuildCommand: ParsableCommand {
             LastPush.save(pushed, in: store)
             if !quiet { StandardError.write("pushed \(pushed.reference)\n") }
             if let digestReferenceFile { try AtomicFile.write(Array("\(pushed.reference)\n".utf8), to: digestReferenceFile) }
+            if let cacheRepository = request.cacheRepository, !result.cacheEntries.isEmpty {
+                let cache = RegistryLayerCache(repository: cacheRepository, settings: request.registry, store: store)
+                cache.saveAll(result.cacheEntries, pushedTo: destination).forEach(Warnings.emit)
+            }
         }
         print(result.image.manifestDescriptor.digest)
     }
@@ -147,6 +156,7 @@ struct BuildCommand: ParsableCommand {
         } else {
             request.contextDirectory = "."
         }
+        if let cacheRepo { request.cacheRepository = try InputRules.cacheRepository(cacheRepo) }
         if let base { request.base = try ImageLocation(parsing: base, role: "--base", allowRegistry: true) }
         if let platform { request.platform = try Platform(parsing: platform) }
         if !layers.isEmpty { request.layers = try layers.map(LayerSpec.init(flag:)) }

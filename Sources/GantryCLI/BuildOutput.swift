@@ -10,6 +10,7 @@ enum BuildOutput {
         switch layer.source {
         case .base: how = "from base"
         case .cached: how = "cached"
+        case .registryCache: how = "cached (registry)"
         case .built: how = String(format: "built in %.2fs", layer.seconds)
         }
         let size = ByteCount.format(layer.blob.descriptor.size).padding(toLength: 10, withPad: " ", startingAt: 0)

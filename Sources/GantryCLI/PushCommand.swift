@@ -52,7 +52,7 @@ struct PushCommand: ParsableCommand {
         }
         let settings = try options.settings(), observer: ProgressPrinter? = quiet ? nil : ProgressPrinter()
         let sink = RegistrySink(reference: destination, extraTags: tags, settings: settings, observer: observer,
-                                backfill: backfill ? BaseLayerBackfill(store: store, settings: settings, observer: observer) : nil)
+                                backfill: backfill ? LayerBackfill(store: store, settings: settings, observer: observer) : nil)
         return try sink.push(manifest, from: store)
     }
 

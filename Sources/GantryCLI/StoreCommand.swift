@@ -55,7 +55,7 @@ struct ListStoreCommand: ParsableCommand {
         if inventory.tags.isEmpty { print("  (none)") }
         for tag in inventory.tags.sorted(by: { $0.name < $1.name }) {
             var note = tag.missing.isEmpty ? "" : "  (\(tag.missing.count) blob(s) missing: run 'gantry store check')"
-            if !tag.remote.isEmpty { note += "  (\(tag.remote.count) base layer(s) left in the registry)" }
+            if !tag.remote.isEmpty { note += "  (\(tag.remote.count) layer(s) left in the registry)" }
             print("  \(pad(tag.name, 32)) \(tag.descriptor.digest.short)  \(pad(ByteCount.format(size(of: tag.closure, in: inventory)), 10))\(note)")
         }
         print("caches")

@@ -30,6 +30,8 @@ public struct BuildRequest: Sendable {
     /// Where the image is pushed after the build (`--push`): new layers start going
     /// up while they are written (see `LayerStreams`).
     public var pushTarget: Reference?
+    /// `--cache-repo`: the registry layer cache (see `RegistryLayerCache`).
+    public var cacheRepository: Reference?
     /// A model fetched into its own layer, between the dependencies and the app.
     public var model: ModelSettings?
     /// A Python dependencies layer, right above the base.
@@ -53,6 +55,7 @@ public struct BuildRequest: Sendable {
         settings.stopSignal = recipe.stopSignal
         if let compression = recipe.compression { self.compression = try Compression(parsing: compression) }
         tag = recipe.tag
+        if let cacheRepo = recipe.cacheRepo { cacheRepository = try InputRules.cacheRepository(cacheRepo) }
         if let model = recipe.model {
             var settings = ModelSettings(source: try ModelSource(parsing: model.source))
             if let pin = model.sha256 { settings.sha256 = try ModelSettings.parsePin(pin) }

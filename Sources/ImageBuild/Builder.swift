@@ -15,12 +15,16 @@ public struct LayerReport: Sendable {
     public var seconds: Double
     public var source: Source
 
-    public enum Source: Sendable { case base, built, cached }
+    /// `registryCache`: found in the `--cache-repo` layer cache, nothing built or downloaded.
+    public enum Source: Sendable { case base, built, cached, registryCache }
 }
 
 public struct BuildResult: Sendable {
     public var image: AssembledImage
     public var layers: [LayerReport]
+    /// With `--cache-repo`: layers the registry layer cache does not have yet (to
+    /// record once the image is pushed; see `RegistryLayerCache.saveAll`).
+    public var cacheEntries: [LayerCacheEntry] = []
 }
 
 /// Runs a build: base → new layers → config and manifest → outputs.
@@ -42,6 +46,8 @@ public struct Builder {
 
         let mtime = request.sourceDateEpoch ?? 0
         let cache = LayerCache(store: store, enabled: request.useCache)
+        let remote = request.useCache ? request.cacheRepository.map { RegistryLayerCache(repository: $0, settings: request.registry, store: store) } : nil
+        let plan = PlanContext(mtime: mtime, threads: request.threads, remote: remote)
         let (base, baseReports) = try resolveBase(request, mtime: mtime, cache: cache)
         baseReports.forEach(report)
         let platform = request.platform ?? base.config?.platform ?? Platform.host
@@ -51,7 +57,7 @@ public struct Builder {
         var settings = request.settings
         var planned: [PlannedLayer] = []
         if let python = request.python {
-            planned.append(try pythonLayer(python, platform: platform, compression: request.compression))
+            planned.append(try pythonLayer(python, platform: platform, compression: request.compression, plan: plan))
             let inherited = (base.config?.config?.env ?? []).first { $0.hasPrefix("PYTHONPATH=") }.map { String($0.dropFirst(11)) }
             let path = [python.target, inherited].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ":")
             if !settings.env.contains(where: { $0.name == "PYTHONPATH" }) {
@@ -59,12 +65,12 @@ public struct Builder {
             }
         }
         if let model = request.model {
-            let (layer, fetched) = try modelLayer(model, compression: request.compression)
+            let (layer, fetched) = try modelLayer(model, compression: request.compression, plan: plan)
             planned.append(layer)
             settings.labels[ModelLabel.digest] = settings.labels[ModelLabel.digest] ?? fetched.digest.description
             settings.labels[ModelLabel.source] = settings.labels[ModelLabel.source] ?? fetched.source
         }
-        planned += try request.layers.map { try appLayer($0, compression: request.compression) }
+        planned += try request.layers.map { try appLayer($0, compression: request.compression, plan: plan) }
 
         // Overlap the build with the push: uploads run while later layers build.
         let streams = request.pushTarget.flatMap { target in
@@ -74,11 +80,15 @@ public struct Builder {
         defer { streams?.finish(abandon: !finished) }
         var built: [BuiltLayer] = []
         var reports = baseReports
+        var cacheEntries: [LayerCacheEntry] = []
         for layer in planned {
-            let (blob, line) = try build(layer, mtime: mtime, threads: request.threads, cache: cache, streams: streams)
+            let (blob, line) = try build(layer, plan: plan, cache: cache, streams: streams)
             built.append(BuiltLayer(blob: blob, createdBy: layer.createdBy))
             reports.append(line)
             report(line)
+            if let key = layer.remoteKey, line.source != .registryCache {
+                cacheEntries.append(LayerCacheEntry(key: key, layer: blob, model: layer.model))
+            }
         }
 
         let created = Assembler.timestamp(mtime)
@@ -87,7 +97,7 @@ public struct Builder {
                                                          platform: platform, created: created)
         // Files and archives need every byte: base layers left in the registry come now.
         if !sinks.isEmpty {
-            let backfill = BaseLayerBackfill(store: store, settings: request.registry, observer: request.transferObserver)
+            let backfill = LayerBackfill(store: store, settings: request.registry, observer: request.transferObserver)
             try backfill.fetchMissing(of: image.manifest)
         }
         let names = [Builder.lastBuildTag] + [request.tag].compactMap { $0 }
@@ -98,12 +108,13 @@ public struct Builder {
             try AtomicFile.write(Array("\(image.manifestDescriptor.digest)\n".utf8), to: digestFile)
         }
         finished = true
-        return BuildResult(image: image, layers: reports)
+        return BuildResult(image: image, layers: reports, cacheEntries: cacheEntries)
     }
 
     /// A layer to build: its files, how to compress them, and how to describe it.
     struct PlannedLayer {
-        var fileSet: FileSet
+        /// nil for a layer found in the registry cache before its inputs were made (pip, a download).
+        var fileSet: FileSet?
         var compression: Compression
         var description: String
         var createdBy: String
@@ -111,16 +122,42 @@ public struct Builder {
         var storeBlob: Descriptor? = nil
         /// A local model read in place: checked unchanged after the layer is built.
         var builtFrom: FetchedModel? = nil
+        /// Its key in the registry layer cache (`--cache-repo`), and what that cache gave.
+        var remoteKey: String? = nil
+        var remoteHit: RegistryLayerCache.Hit? = nil
+        /// Whether the registry cache was already asked (a miss needs no second look).
+        var remoteChecked = false
+        /// The model this layer holds, for its cache entry.
+        var model: CachedModel? = nil
+    }
+
+    /// What every layer of one build shares.
+    struct PlanContext {
+        var mtime: Int64
+        var threads: Int
+        var remote: RegistryLayerCache?
+
+        func settings(_ compression: Compression) -> LayerSettings {
+            LayerSettings(compression: compression, mtime: mtime, threads: threads)
+        }
     }
 
     /// Builds one layer, or takes it from the cache when its inputs are unchanged.
-    private func build(_ layer: PlannedLayer, mtime: Int64, threads: Int, cache: LayerCache,
+    private func build(_ layer: PlannedLayer, plan: PlanContext, cache: LayerCache,
                        streams: LayerStreams?) throws -> (LayerBlob, LayerReport) {
         let started = Date()
-        let settings = LayerSettings(compression: layer.compression, mtime: mtime, threads: threads)
-        let key = cache.key(for: layer.fileSet, settings: settings, content: layer.builtFrom?.digest)
-        if let hit = cache.lookup(key) {
-            return (hit, LayerReport(description: layer.description, blob: hit, seconds: Date().timeIntervalSince(started), source: .cached))
+        let report = { (blob: LayerBlob, source: LayerReport.Source) in
+            (blob, LayerReport(description: layer.description, blob: blob, seconds: Date().timeIntervalSince(started), source: source))
+        }
+        if let hit = layer.remoteHit { return report(hit.layer, .registryCache) }
+        guard let fileSet = layer.fileSet else {
+            throw Failure(.internalFailure, "layer \(layer.description) has neither files nor a cache entry")
+        }
+        let settings = plan.settings(layer.compression)
+        let key = cache.key(for: fileSet, settings: settings, content: layer.builtFrom?.digest)
+        if let hit = cache.lookup(key) { return report(hit, .cached) }
+        if !layer.remoteChecked, let remote = plan.remote, let remoteKey = layer.remoteKey, let hit = try remote.lookup(remoteKey) {
+            return report(hit.layer, .registryCache)
         }
         // A model reused from the store is read for this layer: check it first.
         if let blob = layer.storeBlob { try store.verify(blob) }
@@ -129,7 +166,7 @@ public struct Builder {
         do {
             blob = try store.ingestLayer { ingest in
                 growing = streams?.start(ingest)
-                let blob = try LayerBuilder.build(layer.fileSet, settings: settings,
+                let blob = try LayerBuilder.build(fileSet, settings: settings,
                                                   into: growing.map { GrowthReportingSink(next: ingest, file: $0) } ?? ingest)
                 try layer.builtFrom?.checkUnchanged()
                 return blob
@@ -141,40 +178,92 @@ public struct Builder {
         // Stored first, then the upload may close: the registry never gets a layer the store lost.
         growing?.complete(size: blob.descriptor.size, digest: blob.descriptor.digest.description)
         cache.remember(blob, for: key)
-        return (blob, LayerReport(description: layer.description, blob: blob, seconds: Date().timeIntervalSince(started), source: .built))
+        return report(blob, .built)
     }
 
-    private func pythonLayer(_ python: PythonSettings, platform: Platform, compression: Compression) throws -> PlannedLayer {
-        let directory = try PythonDependencies(store: store, settings: python, platform: platform).install()
-        return PlannedLayer(fileSet: try FileSet(source: directory, options: FileSetOptions(destination: python.target)),
-                            compression: compression, description: python.target,
-                            createdBy: "gantry: python dependencies from \(PathName.lastComponent(of: python.requirements)) at \(python.target)")
+    private func pythonLayer(_ python: PythonSettings, platform: Platform, compression: Compression, plan: PlanContext) throws -> PlannedLayer {
+        let dependencies = PythonDependencies(store: store, settings: python, platform: platform)
+        var layer = PlannedLayer(fileSet: nil, compression: compression, description: python.target,
+                                 createdBy: "gantry: python dependencies from \(PathName.lastComponent(of: python.requirements)) at \(python.target)")
+        if let remote = plan.remote {
+            // Keyed by what pip is asked for, so a fresh agent finds it without running pip.
+            let key = RemoteLayerKey.python(requirements: try dependencies.requirements(), platformTag: dependencies.platformTag,
+                                            pythonVersion: python.version, target: python.target, settings: plan.settings(compression))
+            layer.remoteKey = key
+            if try !dependencies.isInstalled() {
+                layer.remoteChecked = true
+                if let hit = try remote.lookup(key) {
+                    layer.remoteHit = hit
+                    return layer
+                }
+            }
+        }
+        layer.fileSet = try FileSet(source: try dependencies.install(), options: FileSetOptions(destination: python.target))
+        return layer
     }
 
-    private func modelLayer(_ model: ModelSettings, compression: Compression) throws -> (PlannedLayer, FetchedModel) {
+    private func modelLayer(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> (PlannedLayer, FetchedModel) {
+        let fetcher = ModelFetcher(store: store)
+        let describe = { (digest: Digest) in
+            PlannedLayer(fileSet: nil, compression: compression, description: model.imagePath,
+                         createdBy: "gantry: model \(digest) at \(model.imagePath)")
+        }
+        var remoteKey: String?
+        if let remote = plan.remote {
+            // Keyed by the model's pin, else by its source and the version the source
+            // reports: a fresh agent finds an unchanged model's layer without downloading it.
+            var identity = model.sha256.map { "sha256 \($0)" }
+            var local = model.sha256.map(store.contains) ?? false
+            if identity == nil, let version = try fetcher.currentVersion(of: model.source) {
+                identity = "source \(model.source)\n\(version.name)"
+                local = version.knownDigest != nil
+            }
+            if let identity {
+                let key = RemoteLayerKey.model(identity: identity, destination: model.imagePath, settings: plan.settings(compression))
+                remoteKey = key
+                if !local, let hit = try remote.lookup(key), let cached = hit.model {
+                    let fetched = FetchedModel(digest: cached.digest, size: cached.size, source: model.source.description,
+                                               reused: true, path: "", fromLayerCache: true)
+                    modelFetched?(fetched)
+                    var layer = describe(cached.digest)
+                    layer.remoteKey = key
+                    layer.remoteHit = hit
+                    layer.model = cached
+                    return (layer, fetched)
+                }
+            }
+        }
         // A local model is read where it is: copying 1 GiB into the store first would
         // double what the build writes to disk.
-        let fetched = try ModelFetcher(store: store).fetch(model.source, pin: model.sha256, inPlace: true)
+        let fetched = try fetcher.fetch(model.source, pin: model.sha256, inPlace: true)
         modelFetched?(fetched)
-        var layer = PlannedLayer(fileSet: try FileSet(source: fetched.path, options: FileSetOptions(destination: model.imagePath)),
-                                 compression: compression, description: model.imagePath,
-                                 createdBy: "gantry: model \(fetched.digest) at \(model.imagePath)")
+        var layer = describe(fetched.digest)
+        layer.fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: model.imagePath))
         if fetched.localStamp == nil {
             layer.storeBlob = Descriptor(mediaType: "application/octet-stream", digest: fetched.digest, size: fetched.size)
         }
         layer.builtFrom = fetched  // keyed by its digest; checked unchanged after a build
+        layer.model = CachedModel(digest: fetched.digest, size: fetched.size)
+        if plan.remote != nil {
+            layer.remoteKey = remoteKey ?? RemoteLayerKey.model(identity: "sha256 \(fetched.digest)", destination: model.imagePath,
+                                                                settings: plan.settings(compression))
+            layer.remoteChecked = remoteKey != nil
+        }
         return (layer, fetched)
     }
 
-    private func appLayer(_ spec: LayerSpec, compression: Compression) throws -> PlannedLayer {
+    private func appLayer(_ spec: LayerSpec, compression: Compression, plan: PlanContext) throws -> PlannedLayer {
         let owner = try Ownership.parse(spec.ownership)
         let options = FileSetOptions(destination: spec.destination, ignore: spec.ignore, uid: owner.uid,
                                      gid: owner.gid, allowExternalSymlinks: spec.allowExternalSymlinks)
         let fileSet = try FileSet(source: spec.source, options: options)
         let count = fileSet.entries.count
-        return PlannedLayer(fileSet: fileSet, compression: try spec.compression.map(Compression.init(parsing:)) ?? compression,
-                            description: spec.destination,
-                            createdBy: "gantry: \(count) entr\(count == 1 ? "y" : "ies") at \(spec.destination)")
+        let layerCompression = try spec.compression.map(Compression.init(parsing:)) ?? compression
+        var layer = PlannedLayer(fileSet: fileSet, compression: layerCompression, description: spec.destination,
+                                 createdBy: "gantry: \(count) entr\(count == 1 ? "y" : "ies") at \(spec.destination)")
+        // By content (a fresh checkout has new inodes and mtimes); looked up only when the store's own cache misses.
+        if plan.remote != nil { layer.remoteKey = try RemoteLayerKey.files(fileSet, settings: plan.settings(layerCompression)) }
+        return layer
     }
 
     /// The base for this build's platform, from the source its location names.

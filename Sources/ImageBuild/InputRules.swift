@@ -45,6 +45,16 @@ public enum InputRules {
         return name
     }
 
+    /// A repository for the layer cache: `registry/repository`, no tag or digest
+    /// (its entries are tags of their own).
+    public static func cacheRepository(_ text: String) throws -> Reference {
+        guard let reference = try? Reference(parsing: text), reference.tag == nil, reference.digest == nil,
+              text.contains("/") else {
+            throw Failure(.usage, "cache repository '\(text)' must be REGISTRY/REPOSITORY without a tag, e.g. myreg.azurecr.io/cache/app")
+        }
+        return reference
+    }
+
     static func compression(_ text: String) throws -> Compression {
         try Compression(parsing: text)
     }

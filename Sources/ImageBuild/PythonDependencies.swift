@@ -36,16 +36,27 @@ struct PythonDependencies {
         return "manylinux_2_28_\(arch)"
     }
 
+    /// The requirements file's bytes.
+    func requirements() throws -> [UInt8] {
+        guard FileManager.default.fileExists(atPath: settings.requirements) else {
+            throw Failure(.missingInput, "python requirements \(settings.requirements) does not exist; check 'python.requirements' in gantry.yaml")
+        }
+        return try FileReader.readSmallFile(settings.requirements)
+    }
+
+    /// Where these requirements are (or will be) installed in the store.
+    func cachedDirectory() throws -> String {
+        let keyText = "\(Self.cacheVersion)\n\(platformTag)\n\(settings.version)\ncp\n" + String(decoding: try requirements(), as: UTF8.self)
+        return try store.cacheDirectory(in: .python, key: SHA256Hasher.hash(Array(keyText.utf8)).hex)
+    }
+
+    /// Whether pip already ran for these requirements in this store.
+    func isInstalled() throws -> Bool { FileManager.default.fileExists(atPath: try cachedDirectory()) }
+
     /// The directory holding the installed packages (made on first use).
     func install() throws -> String {
         let requirementsPath = settings.requirements
-        guard FileManager.default.fileExists(atPath: requirementsPath) else {
-            throw Failure(.missingInput, "python requirements \(requirementsPath) does not exist; check 'python.requirements' in gantry.yaml")
-        }
-        let requirements = try FileReader.readSmallFile(requirementsPath)
-        let keyText = "\(Self.cacheVersion)\n\(platformTag)\n\(settings.version)\ncp\n" + String(decoding: requirements, as: UTF8.self)
-        let key = SHA256Hasher.hash(Array(keyText.utf8)).hex
-        let directory = try store.cacheDirectory(in: .python, key: key)
+        let directory = try cachedDirectory()
         if FileManager.default.fileExists(atPath: directory) { return directory }
 
         let temp = "\(directory).tmp-\(getpid())"

@@ -23,6 +23,8 @@ public struct Recipe: Sendable, Equatable {
     /// Default for layers that do not set their own.
     public var compression: String?
     public var tag: String?
+    /// A registry repository holding the layer cache for fresh build agents (`--cache-repo`).
+    public var cacheRepo: String?
     public var model: RecipeModel?
     public var python: RecipePython?
     /// `deploy:` flattened to dotted keys (`autoscale.maxReplicas`, `env.NAME`), with their lines.

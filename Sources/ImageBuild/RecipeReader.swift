@@ -9,7 +9,7 @@ struct RecipeReader {
     let directory: String
 
     static let topLevelKeys = ["base", "platform", "layers", "entrypoint", "cmd", "env", "workdir", "user",
-                               "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "python", "deploy"]
+                               "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "python", "deploy", "cacheRepo"]
     static let modelKeys = ["source", "sha256", "destination"]
     static let pythonKeys = ["requirements", "version", "target", "platform"]
     static let layerKeys = ["source", "destination", "ignore", "ownership", "compression", "allowExternalSymlinks"]
@@ -44,6 +44,7 @@ struct RecipeReader {
             case "stopSignal": recipe.stopSignal = try string(value, field: name)
             case "compression": recipe.compression = try checked(value) { try InputRules.compression(try string(value, field: name)).description }
             case "tag": recipe.tag = try string(value, field: name)
+            case "cacheRepo": recipe.cacheRepo = try checked(value) { try InputRules.cacheRepository(try string(value, field: name)).description }
             case "model": recipe.model = try model(value)
             case "python": recipe.python = try python(value)
             case "deploy": recipe.deploy = try flatten(value, prefix: "")

@@ -10,10 +10,10 @@ public struct RegistrySink: ImageSink {
     public let settings: RegistrySettings
     public let observer: TransferObserver?
     /// Set when pushing from gantry's own store, whose builds may have left base layers in the registry.
-    public var backfill: BaseLayerBackfill?
+    public var backfill: LayerBackfill?
 
     public init(reference: Reference, extraTags: [String], settings: RegistrySettings, observer: TransferObserver?,
-                backfill: BaseLayerBackfill? = nil) {
+                backfill: LayerBackfill? = nil) {
         self.reference = reference
         self.extraTags = extraTags
         self.settings = settings

@@ -9,7 +9,7 @@ public struct RegistrySource: ManifestSource {
     public let reference: Reference
     public let puller: ImagePuller
     public let description: String
-    /// A build's base: only its manifest and config are fetched (see `BaseLayerBackfill`).
+    /// A build's base: only its manifest and config are fetched (see `LayerBackfill`).
     public let layersOnDemand: Bool
 
     public init(reference: Reference, puller: ImagePuller, role: String = "base", layersOnDemand: Bool = false) {

@@ -31,10 +31,12 @@ public struct ImagePusher {
     public let observer: TransferObserver?
     /// Fetches base layers a build left in the registry when this push needs their
     /// bytes (not when the registry has them or mounts them); nil: every blob must be in the store.
-    public var backfill: BaseLayerBackfill?
+    public var backfill: LayerBackfill?
+    /// Repositories of the destination registry known to hold a blob, to mount it from.
+    public var mountHints: [Digest: String] = [:]
 
     public init(store: ContentStore, session: RegistrySession, settings: UploadSettings, observer: TransferObserver?,
-                backfill: BaseLayerBackfill? = nil) {
+                backfill: LayerBackfill? = nil) {
         self.store = store
         self.session = session
         self.settings = settings
@@ -93,11 +95,11 @@ public struct ImagePusher {
                 .flatMap { try? Reference(parsing: $0) }
                 .flatMap { $0.registry == reference.registry ? $0.repository : nil }
             work.append((part.manifest.config, nil, part.manifest))
-            work += part.manifest.layers.map { ($0, mountFrom, part.manifest) }
+            work += part.manifest.layers.map { ($0, self.mountSource(of: $0, registry: reference.registry) ?? mountFrom, part.manifest) }
         }
         work = work.filter { seen.insert($0.blob.digest).inserted }
         for (blob, _, manifest) in work where !store.contains(blob.digest) {
-            guard backfill != nil, BaseLayerBackfill.mayBeRemote(manifest) else { throw BaseLayerBackfill.lost(blob, store: store) }
+            guard backfill != nil, LayerBackfill.mayBeRemote(blob, of: manifest, store: store) else { throw LayerBackfill.lost(blob, store: store) }
         }
         let outcomes = Locked<[PushResult.BlobResult]>([])
         let store = self.store, session = self.session, settings = self.settings, observer = self.observer, backfill = self.backfill
@@ -116,6 +118,14 @@ public struct ImagePusher {
             outcomes.withLock { $0.append(PushResult.BlobResult(digest: blob.digest, size: blob.size, action: outcome.action)) }
         }
         return outcomes.value.sorted { $0.digest < $1.digest }
+    }
+
+    /// A repository of the same registry that holds `blob` for sure: one named by
+    /// `mountHints`, or the one recorded for a layer-cache hit.
+    private func mountSource(of blob: Descriptor, registry: String) -> String? {
+        if let hint = mountHints[blob.digest] { return hint }
+        guard let location = RemoteBlobLocation.recorded(blob.digest, in: store), location.registry == registry else { return nil }
+        return location.repository
     }
 
     private func putManifest(_ bytes: [UInt8], as descriptor: Descriptor, target: String, _ client: RegistryClient, _ repository: String) throws {

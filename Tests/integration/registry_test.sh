@@ -94,6 +94,53 @@ test_base_from_registry_is_mounted_not_uploaded() {
   python3 "$ORACLE" out > /dev/null || fail "oci_check refused the layout built on a registry base"
 }
 
+test_cache_repo_lets_a_fresh_agent_skip_unchanged_layers() {
+  start_registry reg
+  mkdir -p root/models app && head -c 30000000 /dev/urandom > root/models/w.bin && echo 'print(1)' > app/app.py
+  start_blob_server root
+  local model="http://127.0.0.1:$BLOB_PORT/gantrydemo/models/w.bin" cache="$REG/cache/app"
+  run_gantry build --store "$T/agent1" --layer app:/app --model "$model" --cache-repo "$cache" --push "$REG/apps/web:1"
+  assert_eq "$RC" 0 "first agent ($ERR)"
+  # A one-line change on a fresh agent: the model is neither downloaded nor uploaded.
+  echo 'print(2)' > app/app.py
+  : > "$BLOB_LOG"
+  local before; before=$(wc -l < "$T/reg.log")
+  run_gantry build --store "$T/agent2" --layer app:/app --model "$model" --cache-repo "$cache" --push "$REG/apps/web:2"
+  assert_eq "$RC" 0 "fresh agent ($ERR)"
+  local digest=$OUT
+  assert_contains "$ERR" "(unchanged; its layer is in the registry cache, not downloaded)"
+  echo "$ERR" | grep -E '^layer  /models/w.bin .*cached \(registry\)$' > /dev/null || fail "model layer not from the registry cache: $ERR"
+  echo "$ERR" | grep -E '^layer  /app .*built' > /dev/null || fail "the changed app layer was not built: $ERR"
+  grep -q '^GET ' "$BLOB_LOG" && fail "the model was downloaded: $(cat "$BLOB_LOG")"
+  tail -n +$((before + 1)) "$T/reg.log" > agent2.log
+  local model_layer; model_layer=$(skopeo inspect --tls-verify=false --raw "docker://$REG/apps/web:2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"])')
+  assert_eq "$(count_requests agent2.log PATCH /blobs/uploads)" 0 "chunks uploaded by the fresh agent"
+  assert_eq "$(count_requests agent2.log PUT "/v2/apps/web/blobs/uploads/.*digest=$model_layer")" 0 "model layer uploaded again"
+  # The same image as a build that has everything locally.
+  run_gantry build --store "$T/plain" --layer app:/app --model "$model" --quiet
+  assert_eq "$OUT" "$digest" "digest with and without the registry cache"
+  # Another repository mounts the cached layers; an oci: output fetches their bytes, verified.
+  run_gantry build --store "$T/agent3" --layer app:/app --model "$model" --cache-repo "$cache" --push "$REG/apps/other:1" --output oci:out:1
+  assert_eq "$RC" 0 "fresh agent pushing elsewhere ($ERR)"
+  grep -E "\"POST /v2/apps/other/blobs/uploads/\?mount=$model_layer&from=cache/app[^\"]*\" 201" "$T/reg.log" > /dev/null || fail "the model layer was not mounted from the cache"
+  python3 "$ORACLE" out > /dev/null || fail "oci_check refused the layout built from cached layers"
+  # Agents writing at once lose no entry: each key is a tag of its own.
+  mkdir app1 app2 && echo 'print("one")' > app1/app.py && echo 'print("two")' > app2/app.py
+  "$GANTRY" build --store "$T/agent4" --layer app1:/app --cache-repo "$cache" --push "$REG/apps/one:1" --quiet > /dev/null 2>&1 &
+  local first=$!
+  "$GANTRY" build --store "$T/agent5" --layer app2:/app --cache-repo "$cache" --push "$REG/apps/two:1" --quiet > /dev/null 2>&1 &
+  local second=$!
+  wait "$first" || fail "concurrent agent 1 failed"
+  wait "$second" || fail "concurrent agent 2 failed"
+  local n
+  for n in 1 2; do
+    run_gantry build --store "$T/check$n" --layer "app$n:/app" --cache-repo "$cache"
+    assert_eq "$RC" 0 "fresh agent $n ($ERR)"
+    echo "$ERR" | grep -E '^layer  /app .*cached \(registry\)$' > /dev/null || fail "entry of concurrent agent $n lost: $ERR"
+  done
+  expect_failure 64 "must be REGISTRY/REPOSITORY without a tag" build --store "$T/x" --layer app:/app --cache-repo "$REG/cache/app:v1"
+}
+
 test_basic_auth_login_and_wrong_credentials() {
   htpasswd -Bbn builder 's3cret-Pa55' > htpasswd
   start_registry reg "auth: {htpasswd: {realm: gantry-test, path: $T/htpasswd}}"

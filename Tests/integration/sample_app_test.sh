@@ -52,6 +52,20 @@ test_sample_app_runs_and_an_app_change_pushes_only_the_app_layer() {
   assert_eq "$(grep -cE '"PUT /v2/sample/app/manifests/' rebuild.log)" 2 "manifest PUTs (digest and tag)"
   run_image "$REG/sample/app:2" second
   assert_contains "$(curl -fsS "http://127.0.0.1:$APP_PORT/version")" '"version":"1.0.1"' "the new app version runs"
+
+  # Build agents that start empty share a layer cache in the registry: the second
+  # runs no pip and downloads no model, and gets the same image.
+  run_gantry build -f sample/gantry.yaml --base "rootfs:$base" --store "$T/agent1" --cache-repo "$REG/cache/sample" --push "$REG/sample/app:3"
+  assert_eq "$RC" 0 "first agent ($ERR)"
+  : > "$BLOB_LOG"
+  run_gantry build -f sample/gantry.yaml --base "rootfs:$base" --store "$T/agent2" --cache-repo "$REG/cache/sample" --push "$REG/sample/app:4"
+  assert_eq "$RC" 0 "second agent ($ERR)"
+  assert_eq "$OUT" "$(inspect_digest --tls-verify=false "docker://$REG/sample/app:2")" "same image from the cache"
+  echo "$ERR" | grep -E '^layer  /opt/gantry/python .*cached \(registry\)$' > /dev/null || fail "dependencies not from the registry cache: $ERR"
+  echo "$ERR" | grep -E '^layer  /models/model.json .*cached \(registry\)$' > /dev/null || fail "model not from the registry cache: $ERR"
+  [ -z "$(ls -A "$T/agent2/cache/python" 2>/dev/null)" ] || fail "pip ran on the second agent: $(ls "$T/agent2/cache/python")"
+  grep -q '^GET ' "$BLOB_LOG" && fail "the second agent downloaded the model: $(cat "$BLOB_LOG")"
+  return 0
 }
 
 run_tests

@@ -1,0 +1,124 @@
+import Foundation
+import HTTP
+import OCI
+import ByteStreams
+import ContentStore
+import Layering
+import Registry
+import Diagnostics
+
+/// `--cache-repo`: a layer cache kept in a registry repository, for build agents
+/// that start with an empty store (hosted Azure Pipelines and GitHub runners).
+/// Each entry is a small OCI manifest tagged `layer-<key>` (`RemoteLayerKey`):
+/// its one layer is the cached layer (so the registry keeps the blob), and its
+/// annotations give the layer's diff_id and, for a model layer, the model's digest.
+/// One tag per key: agents writing at once never lose each other's entries.
+/// Looking an entry up is one GET; a hit builds, downloads and uploads nothing.
+public struct RegistryLayerCache: Sendable {
+    let repository: Reference
+    let settings: RegistrySettings
+    let store: ContentStore
+
+    static let configMediaType = "application/vnd.gantry.layer-cache.v1+json"
+    static let config: [UInt8] = Array("{}".utf8)
+    enum Key {
+        static let diffID = "io.gantry.cache.diff-id"
+        static let uncompressedSize = "io.gantry.cache.uncompressed-size"
+        static let modelDigest = "io.gantry.cache.model.digest"
+        static let modelSize = "io.gantry.cache.model.size"
+    }
+
+    /// A cached layer, and the model it holds when it is a model layer.
+    struct Hit {
+        var layer: LayerBlob
+        var model: CachedModel?
+    }
+
+    public init(repository: Reference, settings: RegistrySettings, store: ContentStore) {
+        self.repository = repository
+        self.settings = settings
+        self.store = store
+    }
+
+    static func tag(_ key: String) -> String { "layer-" + key }
+
+    /// The entry for `key`, or nil (no entry, or one gantry cannot use). A registry
+    /// that cannot be reached fails the build: a cache that silently stopped
+    /// working would only show as slow builds.
+    func lookup(_ key: String) throws -> Hit? {
+        let client = try RegistryClient(session: try settings.session(for: repository.registry))
+        var request = HTTPRequest(method: "GET", url: client.url("/v2/\(repository.repository)/manifests/\(Self.tag(key))"))
+        request.setHeader("Accept", MediaType.ociManifest)
+        let response = try client.send(request, scope: RegistryClient.scope(repository.repository, push: false))
+        if response.status == 404 { return nil }
+        guard response.status == 200 else { throw client.failure(response, "layer cache \(repository.name)") }
+        guard let manifest = try? CanonicalJSON.decode(Manifest.self, from: response.body, source: "layer cache entry"),
+              manifest.config.mediaType == Self.configMediaType, manifest.layers.count == 1,
+              let annotations = manifest.annotations,
+              let diffID = annotations[Key.diffID].flatMap({ try? Digest($0) }),
+              let uncompressed = annotations[Key.uncompressedSize].flatMap({ Int64($0) }) else { return nil }
+        var hit = Hit(layer: LayerBlob(descriptor: manifest.layers[0], diffID: diffID, uncompressedSize: uncompressed))
+        if let text = annotations[Key.modelDigest] {
+            guard let digest = try? Digest(text), let size = annotations[Key.modelSize].flatMap({ Int64($0) }) else { return nil }
+            hit.model = CachedModel(digest: digest, size: size)
+        }
+        // Pushes mount the layer from here; anything needing its bytes fetches them from here.
+        RemoteBlobLocation(registry: repository.registry, repository: repository.repository).record(hit.layer.descriptor.digest, in: store)
+        return hit
+    }
+
+    /// Records `layer` under `key`, mounting its blob from `source` (a repository of
+    /// the same registry that has it: the image just pushed). An existing entry is left alone.
+    /// Records every entry after a push to `pushed` (same registry: the blobs are
+    /// mounted from there). Best effort: a failure only costs the next agent a
+    /// rebuild, so it is returned as a warning, never thrown.
+    public func saveAll(_ entries: [LayerCacheEntry], pushedTo pushed: Reference) -> [String] {
+        guard pushed.registry == repository.registry else {
+            return ["--cache-repo \(repository.name) is not on the registry pushed to (\(pushed.registry)); the layer cache was read but not updated"]
+        }
+        var warnings: [String] = []
+        for entry in entries {
+            do {
+                try save(entry.key, layer: entry.layer, model: entry.model, mountingFrom: pushed.repository)
+            } catch {
+                warnings.append("could not record layer \(entry.layer.descriptor.digest.short) in the layer cache \(repository.name): \(error)")
+            }
+        }
+        return warnings
+    }
+
+    func save(_ key: String, layer: LayerBlob, model: CachedModel?, mountingFrom source: String) throws {
+        let session = try settings.session(for: repository.registry)
+        let client = try RegistryClient(session: session)
+        let tagURL = client.url("/v2/\(repository.repository)/manifests/\(Self.tag(key))")
+        let head = try client.send(HTTPRequest(method: "HEAD", url: tagURL), scope: RegistryClient.scope(repository.repository, push: false))
+        if head.status == 200 { return }
+        var annotations = [Key.diffID: layer.diffID.description, Key.uncompressedSize: String(layer.uncompressedSize)]
+        if let model {
+            annotations[Key.modelDigest] = model.digest.description
+            annotations[Key.modelSize] = String(model.size)
+        }
+        let config = try store.put(Self.config, mediaType: Self.configMediaType)
+        let manifest = Manifest(config: config, layers: [layer.descriptor], annotations: annotations)
+        let descriptor = try store.put(try CanonicalJSON.encode(manifest), mediaType: MediaType.ociManifest)
+        var pusher = ImagePusher(store: store, session: session, settings: settings.upload, observer: nil)
+        pusher.mountHints = [layer.descriptor.digest: source]
+        var target = repository
+        target.tag = Self.tag(key)
+        target.digest = nil
+        _ = try pusher.push(manifest: descriptor, to: target, extraTags: [])
+    }
+}
+
+/// A model's digest and size, as a model layer's cache entry records them.
+public struct CachedModel: Sendable, Equatable {
+    public var digest: Digest
+    public var size: Int64
+}
+
+/// A layer to record in the registry layer cache once the image is pushed.
+public struct LayerCacheEntry: Sendable {
+    public var key: String
+    public var layer: LayerBlob
+    public var model: CachedModel?
+}
