@@ -56,7 +56,7 @@ extension ContentStore {
     public func saveCacheRecord<T: Encodable>(_ value: T, in area: CacheArea, key: String) {
         guard let bytes = try? CanonicalJSON.encode(value) else { return }
         try? FileManager.default.createDirectory(atPath: "\(cacheRoot)/\(area.rawValue)", withIntermediateDirectories: true)
-        try? AtomicFile.write(bytes, to: cachePath(area, key) + ".json")
+        try? AtomicFile.write(bytes, to: cachePath(area, key) + ".json", durable: false)
     }
 
     /// Marks a record as used now: its modification time is what
@@ -85,6 +85,6 @@ extension ContentStore {
 
     public func saveRecord<T: Encodable>(_ value: T, named name: String) throws {
         try ContentStore.makeDirectory(cacheRoot)
-        try AtomicFile.write(try CanonicalJSON.encode(value), to: "\(cacheRoot)/\(name).json")
+        try AtomicFile.write(try CanonicalJSON.encode(value), to: "\(cacheRoot)/\(name).json", durable: false)
     }
 }

@@ -52,7 +52,7 @@ public struct UploadJournal: Sendable {
         guard let bytes = try? CanonicalJSON.encode(record) else { return }
         if !FileManager.default.fileExists(atPath: directory) { try? ContentStore.makeDirectory(directory) }
         // 0600: an upload URL is a capability to write into the repository.
-        try? AtomicFile.write(bytes, to: path(digest), mode: 0o600)
+        try? AtomicFile.write(bytes, to: path(digest), mode: 0o600, durable: false)
     }
 
     public func remove(_ digest: Digest) {
