@@ -30,6 +30,8 @@ extension ContentStore {
         case python
         /// Where a layer lives that a build used from a registry without its bytes (Registry's `RemoteBlobLocation`).
         case remote
+        /// Blobs pushed to a repository and accepted there (Registry's `PushedBlobs`).
+        case pushed
     }
 
     /// What a scratch path in `ingest/` is for; its name carries the owner's PID so
@@ -57,6 +59,11 @@ extension ContentStore {
         guard let bytes = try? CanonicalJSON.encode(value) else { return }
         try? FileManager.default.createDirectory(atPath: "\(cacheRoot)/\(area.rawValue)", withIntermediateDirectories: true)
         try? AtomicFile.write(bytes, to: cachePath(area, key) + ".json", durable: false)
+    }
+
+    /// Drops a record (best effort).
+    public func removeCacheRecord(in area: CacheArea, key: String) {
+        unlink(cachePath(area, key) + ".json")
     }
 
     /// Marks a record as used now: its modification time is what

@@ -70,22 +70,37 @@ public struct ImagePusher {
                               manifest: try CanonicalJSON.decode(Manifest.self, from: rootBytes, source: "manifest \(root.digest)")))
         }
         let repository = reference.repository
-        let blobs = try uploadBlobs(of: parts, to: reference)
+        let pushed = PushedBlobs(store: store, registry: session.registry, repository: repository)
+        var (blobs, skipped) = try uploadBlobs(of: parts, to: reference, skipping: pushed)
 
         let client = try RegistryClient(session: session)
-        if kind.isIndex {
-            for part in parts { try putManifest(part.bytes, as: part.descriptor, target: part.descriptor.digest.description, client, repository) }
-        }
         var tags: [String] = []
-        for target in [root.digest.description] + ([reference.tag].compactMap { $0 } + extraTags) {
-            try putManifest(rootBytes, as: root, target: target, client, repository)
-            if target != root.digest.description { tags.append(target) }
+        func putManifests() throws {
+            if kind.isIndex {
+                for part in parts { try putManifest(part.bytes, as: part.descriptor, target: part.descriptor.digest.description, client, repository) }
+            }
+            tags = []
+            for target in [root.digest.description] + ([reference.tag].compactMap { $0 } + extraTags) {
+                try putManifest(rootBytes, as: root, target: target, client, repository)
+                if target != root.digest.description { tags.append(target) }
+            }
         }
+        do {
+            try putManifests()
+        } catch let error as RegistryError where !skipped.isEmpty && error.codes.contains(where: { $0.hasSuffix("BLOB_UNKNOWN") }) {
+            // A blob recorded as pushed is gone from the registry: forget the records and go the full way.
+            pushed.forget(skipped)
+            (blobs, skipped) = try uploadBlobs(of: parts, to: reference, skipping: nil)
+            try putManifests()
+        }
+        pushed.remember(blobs.map(\.digest))
         return PushResult(reference: "\(reference.name)@\(root.digest)", digest: root.digest, tags: tags, blobs: blobs)
     }
 
-    /// Configs and layers of every part, each once, `settings.parallelBlobs` at a time.
-    private func uploadBlobs(of parts: [Part], to reference: Reference) throws -> [PushResult.BlobResult] {
+    /// Configs and layers of every part, each once, `settings.parallelBlobs` at a time;
+    /// those `pushed` records are not asked about (returned as `skipped`).
+    private func uploadBlobs(of parts: [Part], to reference: Reference,
+                             skipping pushed: PushedBlobs?) throws -> (blobs: [PushResult.BlobResult], skipped: [Digest]) {
         let repository = reference.repository
         var seen = Set<Digest>()
         var work: [(blob: Descriptor, mountFrom: String?, manifest: Manifest)] = []
@@ -98,6 +113,16 @@ public struct ImagePusher {
             work += part.manifest.layers.map { ($0, self.mountSource(of: $0, registry: reference.registry) ?? mountFrom, part.manifest) }
         }
         work = work.filter { seen.insert($0.blob.digest).inserted }
+        var results: [PushResult.BlobResult] = []
+        var skipped: [Digest] = []
+        if let pushed {
+            for (blob, _, _) in work where pushed.contains(blob.digest) {
+                skipped.append(blob.digest)
+                observer?.finished(blob, outcome: .present)
+                results.append(PushResult.BlobResult(digest: blob.digest, size: blob.size, action: "present"))
+            }
+            work = work.filter { !skipped.contains($0.blob.digest) }
+        }
         for (blob, _, manifest) in work where !store.contains(blob.digest) {
             guard backfill != nil, LayerBackfill.mayBeRemote(blob, of: manifest, store: store) else { throw LayerBackfill.lost(blob, store: store) }
         }
@@ -117,7 +142,7 @@ public struct ImagePusher {
             observer?.finished(blob, outcome: outcome)
             outcomes.withLock { $0.append(PushResult.BlobResult(digest: blob.digest, size: blob.size, action: outcome.action)) }
         }
-        return outcomes.value.sorted { $0.digest < $1.digest }
+        return ((results + outcomes.value).sorted { $0.digest < $1.digest }, skipped)
     }
 
     /// A repository of the same registry that holds `blob` for sure: one named by

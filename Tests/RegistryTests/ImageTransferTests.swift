@@ -44,6 +44,33 @@ import Diagnostics
         ])
     }
 
+    @Test func aSecondPushAsksAboutNoBlobUntilTheRegistryRefusesTheManifest() throws {
+        let registry = ScriptedRegistry()
+        let reference = try Reference(parsing: "registry.test/team/app:1.0")
+        let heads = { registry.trace.filter { $0.hasPrefix("HEAD") }.count }
+        registry.transport.on("HEAD", "/blobs/", times: 2, reply: .answer(200))
+        registry.transport.on("PUT", "/manifests/", times: 2, reply: .answer(201))
+        _ = try pusher(registry).push(manifest: image.manifestDescriptor, to: reference, extraTags: [])
+        #expect(heads() == 2)
+        // Accepted in a manifest, so remembered: the next push sends no HEAD.
+        registry.transport.on("PUT", "/manifests/", times: 2, reply: .answer(201))
+        let second = try pusher(registry).push(manifest: image.manifestDescriptor, to: reference, extraTags: [])
+        #expect(heads() == 2)
+        #expect(second.blobs.map(\.action) == ["present", "present"])
+        // The registry lost a blob: the manifest is refused, the records are forgotten, every blob is asked about again.
+        let refusal = Array(#"{"errors":[{"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry"}]}"#.utf8)
+        registry.transport.on("PUT", "/manifests/", reply: .answer(400, body: refusal))
+        registry.transport.on("HEAD", "/blobs/", times: 2, reply: .answer(200))
+        registry.transport.on("PUT", "/manifests/", times: 2, reply: .answer(201))
+        _ = try pusher(registry).push(manifest: image.manifestDescriptor, to: reference, extraTags: [])
+        #expect(heads() == 4)
+        // Another repository has its own records.
+        registry.transport.on("HEAD", "/v2/team/other/blobs/", times: 2, reply: .answer(200))
+        registry.transport.on("PUT", "/manifests/", times: 2, reply: .answer(201))
+        _ = try pusher(registry).push(manifest: image.manifestDescriptor, to: try Reference(parsing: "registry.test/team/other:1"), extraTags: [])
+        #expect(heads() == 6)
+    }
+
     @Test func aManifestStoredUnderAnotherDigestIsAnError() throws {
         let registry = ScriptedRegistry()
         registry.transport.on("HEAD", "/blobs/", times: 2, reply: .answer(200))

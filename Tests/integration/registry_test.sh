@@ -21,17 +21,29 @@ test_push_then_skopeo_sees_the_same_image() {
   assert_eq "$(inspect_digest --tls-verify=false "docker://$REG/team/app:latest")" "$digest" "extra tag"
   skopeo copy -q --src-tls-verify=false "docker://$REG/team/app:v1" oci:copy:v1
   assert_eq "$(inspect_digest oci:copy:v1)" "$digest" "copied back with the same digest"
-  # pushing the same image again uploads no blob
+  # Pushing the same image again sends no blob and asks about none: the store
+  # remembers what this repository accepted (the manifest PUT verifies it).
   local before; before=$(wc -l < "$T/reg.log")
   run_gantry push "$REG/team/app:v1" --store "$(store)" --json
   assert_eq "$RC" 0 "second push ($ERR)"
   tail -n +$((before + 1)) "$T/reg.log" > second.log
   assert_eq "$(count_requests second.log POST /blobs/uploads)" 0 "upload sessions on the second push"
   assert_eq "$(count_requests second.log PATCH /blobs/uploads)" 0 "PATCH on the second push"
-  assert_eq "$(count_requests second.log HEAD /blobs/)" 2 "HEAD per blob"
+  assert_eq "$(count_requests second.log HEAD /blobs/)" 0 "HEAD requests on the second push"
   echo "$OUT" > result.json
   assert_eq "$(json result.json 'sorted(set(b["action"] for b in d["blobs"]))')" "['present']" "--json blob actions"
   assert_eq "$(json result.json 'd["digest"]')" "$digest"
+  # A blob the registry lost is noticed at the manifest PUT and sent again.
+  local layer; layer=$(skopeo inspect --tls-verify=false --raw "docker://$REG/team/app:v1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"])')
+  curl -fsS -o /dev/null -X DELETE "http://$REG/v2/team/app/blobs/$layer" || fail "could not delete the layer from the registry"
+  before=$(wc -l < "$T/reg.log")
+  run_gantry push "$REG/team/app:v2" --store "$(store)"
+  assert_eq "$RC" 0 "push after the registry lost a blob ($ERR)"
+  tail -n +$((before + 1)) "$T/reg.log" > third.log
+  grep -E '"PUT /v2/team/app/manifests/[^"]*" 400' third.log > /dev/null || fail "the first manifest PUT was not refused"
+  assert_eq "$(count_requests third.log PUT "/v2/team/app/blobs/uploads/.*digest=$layer")" 1 "the lost layer sent again"
+  skopeo copy -q --src-tls-verify=false "docker://$REG/team/app:v2" oci:copy:v2
+  assert_eq "$(inspect_digest oci:copy:v2)" "$digest" "copied back after the repair"
 }
 
 test_big_layer_goes_up_in_chunks() {
