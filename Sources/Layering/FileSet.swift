@@ -119,8 +119,12 @@ public struct FileSet: Sendable {
                 collected.append(entry)
             }
         }
-        // Sorted and linked in place: a copy of 100,000 entries is tens of MB at the peak.
-        collected.sort { FileSet.bytewisePrecedes($0.path, $1.path) }
+        // Sorted as indices, then put in that order in place: sorting the entries
+        // themselves moved each ~100-byte struct (and retained its strings) at every
+        // step of the merge, a third of a no-change rebuild of 100,000 files; a
+        // gathered copy would cost tens of MB at the peak.
+        var order = collected.indices.sorted { FileSet.bytewisePrecedes(collected[$0].path, collected[$1].path) }
+        FileSet.permute(&collected, by: &order)
         FileSet.linkHardlinks(&collected)
         entries = collected
     }
@@ -135,13 +139,30 @@ public struct FileSet: Sendable {
     /// Byte order of the UTF-8 paths (tar order), compared with memcmp: the generic
     /// UTF-8 view comparison was a tenth of a no-change rebuild of 100,000 files.
     static func bytewisePrecedes(_ a: String, _ b: String) -> Bool {
-        var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
+        // Native strings are contiguous UTF-8: compared in place, no copy.
+        let inPlace = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in
                 let common = min(x.count, y.count)
                 let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
                 return order != 0 ? order < 0 : x.count < y.count
             }
+        }
+        if let result = inPlace ?? nil { return result }
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
+    /// Puts `items` in the order `order` gives (`order[i]`: the index of the item that
+    /// belongs at position i), in place, following each cycle with swaps; `order` is used up.
+    static func permute<T>(_ items: inout [T], by order: inout [Int]) {
+        for start in items.indices where order[start] != start {
+            var position = start
+            while order[position] != start {
+                let source = order[position]
+                items.swapAt(position, source)
+                order[position] = position
+                position = source
+            }
+            order[position] = position
         }
     }
 

@@ -3,6 +3,19 @@ import Testing
 @testable import Layering
 
 @Suite struct FileSetTests {
+    /// The in-place permutation the sort uses gives what gathering a copy gives.
+    @Test func permutingInPlaceMatchesGathering() {
+        var generator = SystemRandomNumberGenerator()
+        for count in [0, 1, 2, 3, 10, 257] {
+            let items = (0..<count).map { "item\($0)" }
+            var order = Array(items.indices).shuffled(using: &generator)
+            let gathered = order.map { items[$0] }
+            var permuted = items
+            FileSet.permute(&permuted, by: &order)
+            #expect(permuted == gathered)
+        }
+    }
+
     @Test func entriesAreSortedNormalizedAndParentsEmitted() throws {
         let dir = try TemporaryDirectory()
         try dir.write("src/b.py", "b", mode: 0o600)
