@@ -81,11 +81,10 @@ public struct Builder {
         var built: [BuiltLayer] = []
         var reports = baseReports
         var cacheEntries: [LayerCacheEntry] = []
-        for layer in planned {
-            let (blob, line) = try build(layer, plan: plan, cache: cache, streams: streams)
+        let job = LayerJob(store: store, plan: plan, cache: cache, streams: streams)
+        for (layer, (blob, line)) in zip(planned, try job.buildAll(planned, report: report)) {
             built.append(BuiltLayer(blob: blob, createdBy: layer.createdBy))
             reports.append(line)
-            report(line)
             if let key = layer.remoteKey, line.source != .registryCache {
                 cacheEntries.append(LayerCacheEntry(key: key, layer: blob, model: layer.model))
             }
@@ -112,7 +111,7 @@ public struct Builder {
     }
 
     /// A layer to build: its files, how to compress them, and how to describe it.
-    struct PlannedLayer {
+    struct PlannedLayer: Sendable {
         /// nil for a layer found in the registry cache before its inputs were made (pip, a download).
         var fileSet: FileSet?
         var compression: Compression
@@ -132,7 +131,7 @@ public struct Builder {
     }
 
     /// What every layer of one build shares.
-    struct PlanContext {
+    struct PlanContext: Sendable {
         var mtime: Int64
         var threads: Int
         var remote: RegistryLayerCache?
@@ -140,45 +139,6 @@ public struct Builder {
         func settings(_ compression: Compression) -> LayerSettings {
             LayerSettings(compression: compression, mtime: mtime, threads: threads)
         }
-    }
-
-    /// Builds one layer, or takes it from the cache when its inputs are unchanged.
-    private func build(_ layer: PlannedLayer, plan: PlanContext, cache: LayerCache,
-                       streams: LayerStreams?) throws -> (LayerBlob, LayerReport) {
-        let started = Date()
-        let report = { (blob: LayerBlob, source: LayerReport.Source) in
-            (blob, LayerReport(description: layer.description, blob: blob, seconds: Date().timeIntervalSince(started), source: source))
-        }
-        if let hit = layer.remoteHit { return report(hit.layer, .registryCache) }
-        guard let fileSet = layer.fileSet else {
-            throw Failure(.internalFailure, "layer \(layer.description) has neither files nor a cache entry")
-        }
-        let settings = plan.settings(layer.compression)
-        let key = cache.key(for: fileSet, settings: settings, content: layer.builtFrom?.digest)
-        if let hit = cache.lookup(key) { return report(hit, .cached) }
-        if !layer.remoteChecked, let remote = plan.remote, let remoteKey = layer.remoteKey, let hit = try remote.lookup(remoteKey) {
-            return report(hit.layer, .registryCache)
-        }
-        // A model reused from the store is read for this layer: check it first.
-        if let blob = layer.storeBlob { try store.verify(blob) }
-        var growing: GrowingFile?
-        let blob: LayerBlob
-        do {
-            blob = try store.ingestLayer { ingest in
-                growing = streams?.start(ingest)
-                let blob = try LayerBuilder.build(fileSet, settings: settings,
-                                                  into: growing.map { GrowthReportingSink(next: ingest, file: $0) } ?? ingest)
-                try layer.builtFrom?.checkUnchanged()
-                return blob
-            }
-        } catch {
-            growing?.fail()
-            throw error
-        }
-        // Stored first, then the upload may close: the registry never gets a layer the store lost.
-        growing?.complete(size: blob.descriptor.size, digest: blob.descriptor.digest.description)
-        cache.remember(blob, for: key)
-        return report(blob, .built)
     }
 
     private func pythonLayer(_ python: PythonSettings, platform: Platform, compression: Compression, plan: PlanContext) throws -> PlannedLayer {

@@ -9,13 +9,13 @@ import Registry
 /// while the last one is still uploading. The push after the build then finds
 /// these blobs present. Each upload reads a second name of the layer's ingest
 /// file, so the store's commit (rename) does not pull the file from under it.
-final class LayerStreams: @unchecked Sendable {
-    // `running` is touched only by the building thread, hence @unchecked.
+final class LayerStreams: Sendable {
     private let store: ContentStore
     private let reference: Reference
     private let settings: RegistrySettings
     private let pool: WorkerPool
-    private var running: [(file: GrowingFile, done: Pending<Void>)] = []
+    /// Layers build in parallel, so the list of uploads is shared.
+    private let running = Locked<[(file: GrowingFile, done: Pending<Void>)]>([])
 
     init(store: ContentStore, reference: Reference, settings: RegistrySettings) {
         self.store = store
@@ -38,16 +38,19 @@ final class LayerStreams: @unchecked Sendable {
             defer { unlink(path); done.fulfil(()) }
             upload.run(file, path: path)
         }
-        running.append((file, done))
+        running.withLock { $0.append((file, done)) }
         return file
     }
 
     /// Waits for every upload to end. After a failed build, `abandon` first stops
     /// those still waiting for bytes (they cancel their sessions).
     func finish(abandon: Bool) {
-        if abandon { running.forEach { $0.file.fail() } }
-        running.forEach { $0.done.wait() }
-        running = []
+        let uploads = running.withLock { uploads in
+            defer { uploads = [] }
+            return uploads
+        }
+        if abandon { uploads.forEach { $0.file.fail() } }
+        uploads.forEach { $0.done.wait() }
         pool.shutdown()
     }
 }

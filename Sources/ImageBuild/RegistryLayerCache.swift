@@ -29,7 +29,7 @@ public struct RegistryLayerCache: Sendable {
     }
 
     /// A cached layer, and the model it holds when it is a model layer.
-    struct Hit {
+    struct Hit: Sendable {
         var layer: LayerBlob
         var model: CachedModel?
     }

@@ -1,0 +1,89 @@
+import Foundation
+import OCI
+import ByteStreams
+import ContentStore
+import Layering
+import Diagnostics
+
+/// Builds a build's new layers (dependencies, model, app), each from the layer
+/// cache when its inputs are unchanged. With 4 or more compression threads
+/// (`--threads`, default: the cores) layers build side by side, half the threads
+/// each way (the model's copy and hashing beside the dependencies' compression);
+/// below that one layer's compression already fills the cores (on 2 cores, side by
+/// side was 8 % faster for 11 MiB more memory). Lines are reported in image order.
+struct LayerJob: Sendable {
+    let store: ContentStore
+    let plan: Builder.PlanContext
+    let cache: LayerCache
+    let streams: LayerStreams?
+
+    /// Every layer of `planned`, in order; `report` sees each line in that order.
+    /// After a failure the layers already started finish, then the first error is thrown.
+    func buildAll(_ planned: [Builder.PlannedLayer], report: (LayerReport) -> Void) throws -> [(LayerBlob, LayerReport)] {
+        let width = plan.threads >= 4 ? min(planned.count, max(2, plan.threads / 2)) : 1
+        guard width > 1 else {
+            return try planned.map { layer in
+                let result = try build(layer)
+                report(result.1)
+                return result
+            }
+        }
+        let pool = WorkerPool(threads: width, name: "layer")
+        defer { pool.shutdown() }
+        let results = planned.map { _ in Pending<Result<(LayerBlob, LayerReport), any Error>>() }
+        for (layer, result) in zip(planned, results) {
+            pool.submit { result.fulfil(Result { try self.build(layer) }) }
+        }
+        var built: [(LayerBlob, LayerReport)] = []
+        var firstError: (any Error)?
+        for result in results {
+            switch result.wait() {
+            case .success(let layer):
+                if firstError == nil { report(layer.1) }
+                built.append(layer)
+            case .failure(let error):
+                firstError = firstError ?? error
+            }
+        }
+        if let firstError { throw firstError }
+        return built
+    }
+
+    /// Builds one layer, or takes it from the cache when its inputs are unchanged.
+    func build(_ layer: Builder.PlannedLayer) throws -> (LayerBlob, LayerReport) {
+        let started = Date()
+        let report = { (blob: LayerBlob, source: LayerReport.Source) in
+            (blob, LayerReport(description: layer.description, blob: blob, seconds: Date().timeIntervalSince(started), source: source))
+        }
+        if let hit = layer.remoteHit { return report(hit.layer, .registryCache) }
+        guard let fileSet = layer.fileSet else {
+            throw Failure(.internalFailure, "layer \(layer.description) has neither files nor a cache entry")
+        }
+        let settings = plan.settings(layer.compression)
+        let key = cache.key(for: fileSet, settings: settings, content: layer.builtFrom?.digest)
+        if let hit = cache.lookup(key) { return report(hit, .cached) }
+        if !layer.remoteChecked, let remote = plan.remote, let remoteKey = layer.remoteKey, let hit = try remote.lookup(remoteKey) {
+            return report(hit.layer, .registryCache)
+        }
+        // A model reused from the store is read for this layer: check it first.
+        if let blob = layer.storeBlob { try store.verify(blob) }
+        var growing: GrowingFile?
+        let blob: LayerBlob
+        do {
+            blob = try store.ingestLayer { ingest in
+                growing = streams?.start(ingest)
+                let blob = try LayerBuilder.build(fileSet, settings: settings,
+                                                  into: growing.map { GrowthReportingSink(next: ingest, file: $0) } ?? ingest)
+                try layer.builtFrom?.checkUnchanged()
+                return blob
+            }
+        } catch {
+            growing?.fail()
+            throw error
+        }
+        // Stored first, then the upload may close: the registry never gets a layer the store lost.
+        growing?.complete(size: blob.descriptor.size, digest: blob.descriptor.digest.description)
+        cache.remember(blob, for: key)
+        return report(blob, .built)
+    }
+}
