@@ -154,7 +154,8 @@ for line in lines:
         ref_file = re.search(r'--digest-ref-file "?([^" ]+)', line).group(1)
         print(f'IMAGE_REF="$(cat {ref_file})"')
 PY
-    [ "$(grep -c '^gantry ' "$template.sh")" -eq 3 ] || fail "$template: expected fetch, build+push and deploy lines: $(cat "$template.sh")"
+    [ "$(grep -c '^gantry ' "$template.sh")" -eq 2 ] || fail "$template: expected build+push and deploy lines: $(cat "$template.sh")"
+    grep -q -- '--cache-repo' "$template.sh" || fail "$template: the build does not use the registry layer cache"
     (
       cd "$T/checkout"
       export PATH="$T/prefix/bin:$PATH" GANTRY_STORE="$T/ci-store-$template" MODEL_SOURCE=az://gantrydemo/models/classifier.json \
@@ -164,6 +165,8 @@ PY
       [ "$(command -v gantry)" = "$T/prefix/bin/gantry" ] || fail "the installed gantry is not the one on PATH"
       bash -euo pipefail "$T/$template.sh" > "$T/$template.out" 2>&1
     ) || fail "$template's gantry commands failed: $(tail -5 "$T/$template.out")"
+    skopeo list-tags --tls-verify=false --creds ci:ci-Pass "docker://$REG/cache/flask-app" | grep -q '"layer-' \
+      || fail "$template's build recorded nothing in the layer cache"
     kube_requests PATCH /deployments/flask-app | tail -1 > "$template.deploy.json"
     grep -q "$REG/flask-app@sha256:" "$template.deploy.json" || fail "$template did not deploy the pushed image by digest"
   done
