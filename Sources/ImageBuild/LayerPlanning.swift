@@ -1,0 +1,127 @@
+import Foundation
+import OCI
+import ByteStreams
+import ContentStore
+import Layering
+import Fetch
+
+/// Planning a build's new layers: what each one is made of (installed Python
+/// packages, the model, the app's files), its keys, and what the registry layer
+/// cache already has, before anything is built (`LayerJob` builds them).
+extension Builder {
+    /// A layer to build: its files, how to compress them, and how to describe it.
+    struct PlannedLayer: Sendable {
+        /// nil for a layer found in the registry cache before its inputs were made (pip, a download).
+        var fileSet: FileSet?
+        var compression: Compression
+        var description: String
+        var createdBy: String
+        /// A store blob the layer's files come from (the model), verified before it is read.
+        var storeBlob: Descriptor? = nil
+        /// A local model read in place: checked unchanged after the layer is built.
+        var builtFrom: FetchedModel? = nil
+        /// Its key in the registry layer cache (`--cache-repo`), and what that cache gave.
+        var remoteKey: String? = nil
+        var remoteHit: RegistryLayerCache.Hit? = nil
+        /// Whether the registry cache was already asked (a miss needs no second look).
+        var remoteChecked = false
+        /// The model this layer holds, for its cache entry.
+        var model: CachedModel? = nil
+    }
+
+    /// What every layer of one build shares.
+    struct PlanContext: Sendable {
+        var mtime: Int64
+        var threads: Int
+        var remote: RegistryLayerCache?
+
+        func settings(_ compression: Compression) -> LayerSettings {
+            LayerSettings(compression: compression, mtime: mtime, threads: threads)
+        }
+    }
+
+    func pythonLayer(_ python: PythonSettings, platform: Platform, compression: Compression, plan: PlanContext) throws -> PlannedLayer {
+        let dependencies = PythonDependencies(store: store, settings: python, platform: platform)
+        var layer = PlannedLayer(fileSet: nil, compression: compression, description: python.target,
+                                 createdBy: "gantry: python dependencies from \(PathName.lastComponent(of: python.requirements)) at \(python.target)")
+        if let remote = plan.remote {
+            // Keyed by what pip is asked for, so a fresh agent finds it without running pip.
+            let key = RemoteLayerKey.python(requirements: try dependencies.requirements(), platformTag: dependencies.platformTag,
+                                            pythonVersion: python.version, target: python.target, settings: plan.settings(compression))
+            layer.remoteKey = key
+            if try !dependencies.isInstalled() {
+                layer.remoteChecked = true
+                if let hit = try remote.lookup(key) {
+                    layer.remoteHit = hit
+                    return layer
+                }
+            }
+        }
+        layer.fileSet = try FileSet(source: try dependencies.install(), options: FileSetOptions(destination: python.target))
+        return layer
+    }
+
+    func modelLayer(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> (PlannedLayer, FetchedModel) {
+        let fetcher = ModelFetcher(store: store)
+        let describe = { (digest: Digest) in
+            PlannedLayer(fileSet: nil, compression: compression, description: model.imagePath,
+                         createdBy: "gantry: model \(digest) at \(model.imagePath)")
+        }
+        var remoteKey: String?
+        if let remote = plan.remote {
+            // Keyed by the model's pin, else by its source and the version the source
+            // reports: a fresh agent finds an unchanged model's layer without downloading it.
+            var identity = model.sha256.map { "sha256 \($0)" }
+            var local = model.sha256.map(store.contains) ?? false
+            if identity == nil, let version = try fetcher.currentVersion(of: model.source) {
+                identity = "source \(model.source)\n\(version.name)"
+                local = version.knownDigest != nil
+            }
+            if let identity {
+                let key = RemoteLayerKey.model(identity: identity, destination: model.imagePath, settings: plan.settings(compression))
+                remoteKey = key
+                if !local, let hit = try remote.lookup(key), let cached = hit.model {
+                    let fetched = FetchedModel(digest: cached.digest, size: cached.size, source: model.source.description,
+                                               reused: true, path: "", fromLayerCache: true)
+                    modelFetched?(fetched)
+                    var layer = describe(cached.digest)
+                    layer.remoteKey = key
+                    layer.remoteHit = hit
+                    layer.model = cached
+                    return (layer, fetched)
+                }
+            }
+        }
+        // A local model is read where it is: copying 1 GiB into the store first would
+        // double what the build writes to disk.
+        let fetched = try fetcher.fetch(model.source, pin: model.sha256, inPlace: true)
+        modelFetched?(fetched)
+        var layer = describe(fetched.digest)
+        layer.fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: model.imagePath))
+        if fetched.localStamp == nil {
+            layer.storeBlob = Descriptor(mediaType: "application/octet-stream", digest: fetched.digest, size: fetched.size)
+        }
+        layer.builtFrom = fetched  // keyed by its digest; checked unchanged after a build
+        layer.model = CachedModel(digest: fetched.digest, size: fetched.size)
+        if plan.remote != nil {
+            layer.remoteKey = remoteKey ?? RemoteLayerKey.model(identity: "sha256 \(fetched.digest)", destination: model.imagePath,
+                                                                settings: plan.settings(compression))
+            layer.remoteChecked = remoteKey != nil
+        }
+        return (layer, fetched)
+    }
+
+    func appLayer(_ spec: LayerSpec, compression: Compression, plan: PlanContext) throws -> PlannedLayer {
+        let owner = try Ownership.parse(spec.ownership)
+        let options = FileSetOptions(destination: spec.destination, ignore: spec.ignore, uid: owner.uid,
+                                     gid: owner.gid, allowExternalSymlinks: spec.allowExternalSymlinks)
+        let fileSet = try FileSet(source: spec.source, options: options)
+        let count = fileSet.entries.count
+        let layerCompression = try spec.compression.map(Compression.init(parsing:)) ?? compression
+        var layer = PlannedLayer(fileSet: fileSet, compression: layerCompression, description: spec.destination,
+                                 createdBy: "gantry: \(count) entr\(count == 1 ? "y" : "ies") at \(spec.destination)")
+        // By content (a fresh checkout has new inodes and mtimes); looked up only when the store's own cache misses.
+        if plan.remote != nil { layer.remoteKey = try RemoteLayerKey.files(fileSet, settings: plan.settings(layerCompression)) }
+        return layer
+    }
+}
