@@ -70,14 +70,20 @@ public struct ModelFetcher {
     /// What a remote source's current version is called, without downloading it
     /// (one HEAD): its ETag, else its Last-Modified, with its size; nil when the
     /// source names neither (then only its bytes can tell an unchanged version).
-    /// The digest is known too when this store already downloaded that version.
-    public func currentVersion(of source: ModelSource) throws -> (name: String, knownDigest: Digest?)? {
+    /// `known`: the model itself when this store already downloaded that version
+    /// (what `fetch` would give, without asking the source again).
+    public func currentVersion(of source: ModelSource) throws -> (name: String, known: FetchedModel?)? {
         if case .local = source { return nil }
         let endpoint = try RemoteEndpoint(source: source, environment: environment, retry: retry, connect: connect)
         let version = try endpoint.probe(try connect(http))
         guard let tag = version.etag.map({ "etag:" + $0 }) ?? version.lastModified.map({ "modified:" + $0 }) else { return nil }
         let known = ModelCache(store: store).lookup(source: source.description)
-            .flatMap { $0.matches(version) && store.contains($0.digest) ? $0.digest : nil }
+            .flatMap { record in
+                record.matches(version) && store.contains(record.digest)
+                    ? FetchedModel(digest: record.digest, size: record.size, source: source.description, reused: true,
+                                   path: store.blobPath(record.digest))
+                    : nil
+            }
         return ("\(tag) size:\(version.size.map(String.init) ?? "?")", known)
     }
 

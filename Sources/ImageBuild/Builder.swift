@@ -82,11 +82,11 @@ public struct Builder {
         var reports = baseReports
         var cacheEntries: [LayerCacheEntry] = []
         let job = LayerJob(store: store, plan: plan, cache: cache, streams: streams)
-        for (layer, (blob, line)) in zip(planned, try job.buildAll(planned, report: report)) {
-            built.append(BuiltLayer(blob: blob, createdBy: layer.createdBy))
-            reports.append(line)
-            if let key = layer.remoteKey, line.source != .registryCache {
-                cacheEntries.append(LayerCacheEntry(key: key, layer: blob, model: layer.model))
+        for (layer, outcome) in zip(planned, try job.buildAll(planned, report: report)) {
+            built.append(BuiltLayer(blob: outcome.blob, createdBy: layer.createdBy))
+            reports.append(outcome.report)
+            if let key = outcome.remoteKey, outcome.report.source != .registryCache {
+                cacheEntries.append(LayerCacheEntry(key: key, layer: outcome.blob, model: layer.model))
             }
         }
 

@@ -17,14 +17,21 @@ struct LayerJob: Sendable {
     let cache: LayerCache
     let streams: LayerStreams?
 
+    /// A layer as built or found, and its key in the registry layer cache when it has one.
+    struct Outcome: Sendable {
+        var blob: LayerBlob
+        var report: LayerReport
+        var remoteKey: String?
+    }
+
     /// Every layer of `planned`, in order; `report` sees each line in that order.
     /// After a failure the layers already started finish, then the first error is thrown.
-    func buildAll(_ planned: [Builder.PlannedLayer], report: (LayerReport) -> Void) throws -> [(LayerBlob, LayerReport)] {
+    func buildAll(_ planned: [Builder.PlannedLayer], report: (LayerReport) -> Void) throws -> [Outcome] {
         let width = plan.threads >= 4 ? min(planned.count, max(2, plan.threads / 2)) : 1
         guard width > 1 else {
             return try planned.map { layer in
                 let result = try build(layer)
-                report(result.1)
+                report(result.report)
                 return result
             }
         }
@@ -32,16 +39,16 @@ struct LayerJob: Sendable {
         defer { pool.shutdown() }
         var job = self
         job.plan.threads = max(1, plan.threads / width)  // the bytes do not depend on it
-        let results = planned.map { _ in Pending<Result<(LayerBlob, LayerReport), any Error>>() }
+        let results = planned.map { _ in Pending<Result<Outcome, any Error>>() }
         for (layer, result) in zip(planned, results) {
             pool.submit { [job] in result.fulfil(Result { try job.build(layer) }) }
         }
-        var built: [(LayerBlob, LayerReport)] = []
+        var built: [Outcome] = []
         var firstError: (any Error)?
         for result in results {
             switch result.wait() {
             case .success(let layer):
-                if firstError == nil { report(layer.1) }
+                if firstError == nil { report(layer.report) }
                 built.append(layer)
             case .failure(let error):
                 firstError = firstError ?? error
@@ -52,10 +59,13 @@ struct LayerJob: Sendable {
     }
 
     /// Builds one layer, or takes it from the cache when its inputs are unchanged.
-    func build(_ layer: Builder.PlannedLayer) throws -> (LayerBlob, LayerReport) {
+    func build(_ layer: Builder.PlannedLayer) throws -> Outcome {
         let started = Date()
+        var remoteKey = layer.remoteKey
         let report = { (blob: LayerBlob, source: LayerReport.Source) in
-            (blob, LayerReport(description: layer.description, blob: blob, seconds: Date().timeIntervalSince(started), source: source))
+            Outcome(blob: blob, report: LayerReport(description: layer.description, blob: blob,
+                                                    seconds: Date().timeIntervalSince(started), source: source),
+                    remoteKey: remoteKey)
         }
         if let hit = layer.remoteHit { return report(hit.layer, .registryCache) }
         guard let fileSet = layer.fileSet else {
@@ -64,8 +74,10 @@ struct LayerJob: Sendable {
         let settings = plan.settings(layer.compression)
         let key = cache.key(for: fileSet, settings: settings, content: layer.builtFrom?.digest)
         if let hit = cache.lookup(key) { return report(hit, .cached) }
-        if !layer.remoteChecked, let remote = plan.remote, let remoteKey = layer.remoteKey, let hit = try remote.lookup(remoteKey) {
-            return report(hit.layer, .registryCache)
+        if let remote = plan.remote, !layer.remoteChecked {
+            // An app layer's key hashes every file: only worth it once the store's own cache missed.
+            if remoteKey == nil, layer.keyedByContent { remoteKey = try RemoteLayerKey.files(fileSet, settings: settings) }
+            if let remoteKey, let hit = try remote.lookup(remoteKey) { return report(hit.layer, .registryCache) }
         }
         // A model reused from the store is read for this layer: check it first.
         if let blob = layer.storeBlob { try store.verify(blob) }

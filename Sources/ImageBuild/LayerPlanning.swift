@@ -25,6 +25,9 @@ extension Builder {
         var remoteHit: RegistryLayerCache.Hit? = nil
         /// Whether the registry cache was already asked (a miss needs no second look).
         var remoteChecked = false
+        /// An app layer: its registry-cache key is the content of its files, hashed
+        /// by `LayerJob` only when the store's own cache misses.
+        var keyedByContent = false
         /// The model this layer holds, for its cache entry.
         var model: CachedModel? = nil
     }
@@ -68,6 +71,7 @@ extension Builder {
                          createdBy: "gantry: model \(digest) at \(model.imagePath)")
         }
         var remoteKey: String?
+        var alreadyFetched: FetchedModel?
         if let remote = plan.remote {
             // Keyed by the model's pin, else by its source and the version the source
             // reports: a fresh agent finds an unchanged model's layer without downloading it.
@@ -75,7 +79,8 @@ extension Builder {
             var local = model.sha256.map(store.contains) ?? false
             if identity == nil, let version = try fetcher.currentVersion(of: model.source) {
                 identity = "source \(model.source)\n\(version.name)"
-                local = version.knownDigest != nil
+                local = version.known != nil
+                alreadyFetched = version.known  // the source was just asked: not again
             }
             if let identity {
                 let key = RemoteLayerKey.model(identity: identity, destination: model.imagePath, settings: plan.settings(compression))
@@ -94,7 +99,7 @@ extension Builder {
         }
         // A local model is read where it is: copying 1 GiB into the store first would
         // double what the build writes to disk.
-        let fetched = try fetcher.fetch(model.source, pin: model.sha256, inPlace: true)
+        let fetched = try alreadyFetched ?? fetcher.fetch(model.source, pin: model.sha256, inPlace: true)
         modelFetched?(fetched)
         var layer = describe(fetched.digest)
         layer.fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: model.imagePath))
@@ -120,8 +125,8 @@ extension Builder {
         let layerCompression = try spec.compression.map(Compression.init(parsing:)) ?? compression
         var layer = PlannedLayer(fileSet: fileSet, compression: layerCompression, description: spec.destination,
                                  createdBy: "gantry: \(count) entr\(count == 1 ? "y" : "ies") at \(spec.destination)")
-        // By content (a fresh checkout has new inodes and mtimes); looked up only when the store's own cache misses.
-        if plan.remote != nil { layer.remoteKey = try RemoteLayerKey.files(fileSet, settings: plan.settings(layerCompression)) }
+        // By content (a fresh checkout has new inodes and mtimes), once the store's own cache misses.
+        layer.keyedByContent = true
         return layer
     }
 }

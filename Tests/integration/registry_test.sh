@@ -128,6 +128,11 @@ test_cache_repo_lets_a_fresh_agent_skip_unchanged_layers() {
   local model_layer; model_layer=$(skopeo inspect --tls-verify=false --raw "docker://$REG/apps/web:2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"])')
   assert_eq "$(count_requests agent2.log PATCH /blobs/uploads)" 0 "chunks uploaded by the fresh agent"
   assert_eq "$(count_requests agent2.log PUT "/v2/apps/web/blobs/uploads/.*digest=$model_layer")" 0 "model layer uploaded again"
+  # Rebuilt on that agent unchanged: one HEAD asks the source for its version, nothing more.
+  : > "$BLOB_LOG"
+  run_gantry build --store "$T/agent2" --layer app:/app --model "$model" --cache-repo "$cache" --push "$REG/apps/web:2"
+  assert_eq "$RC" 0 "rebuild on the second agent ($ERR)"
+  assert_eq "$(grep -c . "$BLOB_LOG")" 1 "requests to the model source on an unchanged rebuild: $(cat "$BLOB_LOG")"
   # The same image as a build that has everything locally.
   run_gantry build --store "$T/plain" --layer app:/app --model "$model" --quiet
   assert_eq "$OUT" "$digest" "digest with and without the registry cache"
