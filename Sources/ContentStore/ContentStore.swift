@@ -81,14 +81,11 @@ public struct ContentStore: Sendable {
     /// Copies a blob from any file into the store, verifying digest and size on the way.
     public func ingest(file path: String, expected: Descriptor) throws {
         if contains(expected.digest) { return }
-        let ingest = try beginIngest()
-        let digesting = DigestingSink(next: ingest)
-        try FileReader.forEachChunk(of: path) { try digesting.write($0) }
-        let actual = Digest(sha256: digesting.finish())
-        guard actual == expected.digest, digesting.count == expected.size else {
-            throw Failure(.invalidInput, "\(path) does not match its descriptor (expected \(expected.digest), \(expected.size) bytes; got \(actual), \(digesting.count) bytes)")
+        _ = try ingest(file: path, mediaType: expected.mediaType) { actual in
+            guard actual.digest == expected.digest, actual.size == expected.size else {
+                throw Failure(.invalidInput, "\(path) does not match its descriptor (expected \(expected.digest), \(expected.size) bytes; got \(actual.digest), \(actual.size) bytes)")
+            }
         }
-        try ingest.commit(digest: actual)
     }
 
     /// Copies a file into the store in one pass, hashing it on the way; `accept`
@@ -123,8 +120,7 @@ public struct ContentStore: Sendable {
         guard actual == expected.digest, size == expected.size else {
             throw Failure(.invalidInput, "\(path) does not match its descriptor (expected \(expected.digest), \(expected.size) bytes; got \(actual), \(size) bytes)")
         }
-        guard rename(path, blobPath(actual)) == 0 else { throw SystemError.failure("store blob", path: blobPath(actual)) }
-        markVerified(actual)
+        try adopt(file: path, hashedAs: expected)
     }
 
     /// Moves a file into the store under a digest this process computed from the
