@@ -93,7 +93,7 @@ public struct ImagePusher {
             (blobs, skipped) = try uploadBlobs(of: parts, to: reference, skipping: nil)
             try putManifests()
         }
-        pushed.remember(blobs.map(\.digest))
+        pushed.remember(blobs.map(\.digest).filter { !skipped.contains($0) })
         return PushResult(reference: "\(reference.name)@\(root.digest)", digest: root.digest, tags: tags, blobs: blobs)
     }
 
