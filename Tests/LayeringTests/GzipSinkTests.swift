@@ -10,6 +10,17 @@ final class CollectingSink: ByteSink {
     func write(_ chunk: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: chunk) }
 }
 
+/// Feeds `input` to a compressor in pieces of `chunk` bytes, then ends the stream.
+func feed(_ input: [UInt8], to sink: CompressingSink, chunk: Int) throws {
+    var offset = 0
+    while offset < input.count {
+        let end = min(offset + chunk, input.count)
+        try input[offset..<end].withUnsafeBytes { try sink.write($0) }
+        offset = end
+    }
+    try sink.finish()
+}
+
 @Suite struct GzipSinkTests {
     /// zlib's return codes are checked: a level zlib refuses is an error, not an empty block.
     @Test func refusedDeflateSettingsAreAnError() throws {
@@ -31,14 +42,7 @@ final class CollectingSink: ByteSink {
 
     static func compress(_ input: [UInt8], _ compression: Compression, threads: Int, chunk: Int = 70_000) throws -> [UInt8] {
         let out = CollectingSink()
-        let gzip = GzipSink(compression: compression, threads: threads, next: out)
-        var offset = 0
-        while offset < input.count {
-            let end = min(offset + chunk, input.count)
-            try input[offset..<end].withUnsafeBytes { try gzip.write($0) }
-            offset = end
-        }
-        try gzip.finish()
+        try feed(input, to: GzipSink(compression: compression, threads: threads, next: out), chunk: chunk)
         return out.bytes
     }
 

@@ -9,14 +9,7 @@ import Diagnostics
 @Suite struct ZstdSinkTests {
     static func compress(_ input: [UInt8], level: Int32, threads: Int, chunk: Int = 70_000) throws -> [UInt8] {
         let out = CollectingSink()
-        let zstd = try ZstdSink(level: level, threads: threads, next: out)
-        var offset = 0
-        while offset < input.count {
-            let end = min(offset + chunk, input.count)
-            try input[offset..<end].withUnsafeBytes { try zstd.write($0) }
-            offset = end
-        }
-        try zstd.finish()
+        try feed(input, to: try ZstdSink(level: level, threads: threads, next: out), chunk: chunk)
         return out.bytes
     }
 
