@@ -8,7 +8,8 @@ import Diagnostics
 /// Z_FINISH); the raw deflate pieces are concatenated in order under one gzip
 /// header, with the CRC-32 and length of the whole input in the trailer.
 /// Blocks are compressed by up to `threads` workers; memory is bounded by the
-/// blocks in flight (about 2 MiB each), never by the layer size.
+/// blocks in flight (`threads` of them, about 2 MiB each: input and output),
+/// never by the layer size.
 public final class GzipSink: CompressingSink {
     static let blockSize = 1 << 20
     static let dictionarySize = 32 << 10
@@ -32,7 +33,10 @@ public final class GzipSink: CompressingSink {
         self.compression = compression
         let threads = max(1, threads)
         pool = threads > 1 ? WorkerPool(threads: threads, name: "gzip") : nil
-        maxInFlight = threads + 1
+        // One block per worker: while the oldest drains (in order), the caller fills
+        // the next block, so the workers stay busy without a spare block in memory
+        // (measured: no slower than threads + 1 on the 1 GiB model, 2 MiB less).
+        maxInFlight = threads
         block.reserveCapacity(GzipSink.blockSize)
     }
 
@@ -129,12 +133,13 @@ public final class GzipSink: CompressingSink {
             guard set == Z_OK else { throw zlibFailure("deflateSetDictionary", set) }
         }
         let bound = Int(deflateBound(&stream, uLong(input.count))) + 64
-        var input = input
         let flush = last ? Z_FINISH : Z_SYNC_FLUSH
         // Uninitialized: zero-filling a buffer deflate overwrites costs a pass over it.
         return try [UInt8](unsafeUninitializedCapacity: bound) { outBuffer, initialized in
-            let code = input.withUnsafeMutableBufferPointer { inBuffer in
-                stream.next_in = inBuffer.baseAddress
+            // zlib's next_in is not const but deflate never writes through it: reading
+            // the caller's block in place saves a 1 MiB copy per block in flight.
+            let code = input.withUnsafeBufferPointer { inBuffer in
+                stream.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress)
                 stream.avail_in = uInt(inBuffer.count)
                 stream.next_out = outBuffer.baseAddress
                 stream.avail_out = uInt(outBuffer.count)
