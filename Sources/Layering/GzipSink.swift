@@ -78,19 +78,30 @@ public final class GzipSink: CompressingSink {
     }
 
     private func submit(last: Bool) throws {
-        let input = block
         let dictionary = self.dictionary
-        let compression = self.compression
-        self.dictionary = input.count >= GzipSink.dictionarySize
-            ? Array(input.suffix(GzipSink.dictionarySize))
-            : Array((self.dictionary + input).suffix(GzipSink.dictionarySize))
+        self.dictionary = block.count >= GzipSink.dictionarySize
+            ? Array(block.suffix(GzipSink.dictionarySize))
+            : Array((self.dictionary + block).suffix(GzipSink.dictionarySize))
+        let level = GzipSink.level(for: block, compression: compression)
+        if level == 0 {
+            // Weights that do not compress are stored as they are: written straight
+            // from the block, on this thread (no worker, no output buffer: copying is
+            // all there is to do). Earlier blocks go out first to keep the order.
+            while !inFlight.isEmpty { try drainOldest() }
+            try GzipSink.writeStored(block, last: last, to: next)
+            block.removeAll(keepingCapacity: true)
+            return
+        }
+        guard let pool else {
+            let output = try GzipSink.deflateBlock(block, dictionary: dictionary, level: level, last: last).get()
+            block.removeAll(keepingCapacity: true)
+            try next.write(output)
+            return
+        }
+        let input = block
         block.removeAll(keepingCapacity: true)
         let pending = Pending<Result<[UInt8], Failure>>()
-        if let pool {
-            pool.submit { pending.fulfil(GzipSink.deflateBlock(input, dictionary: dictionary, compression: compression, last: last)) }
-        } else {
-            pending.fulfil(GzipSink.deflateBlock(input, dictionary: dictionary, compression: compression, last: last))
-        }
+        pool.submit { pending.fulfil(GzipSink.deflateBlock(input, dictionary: dictionary, level: level, last: last)) }
         inFlight.append(pending)
         while inFlight.count >= maxInFlight { try drainOldest() }
     }
@@ -115,8 +126,34 @@ public final class GzipSink: CompressingSink {
         }
     }
 
-    static func deflateBlock(_ input: [UInt8], dictionary: [UInt8], compression: Compression, last: Bool) -> Result<[UInt8], Failure> {
-        Result { try deflateRaw(input, dictionary: dictionary, level: level(for: input, compression: compression), last: last) }
+    /// What zlib's deflate (1.2.9 and later) writes at level 0 for a whole block
+    /// given at once with room to spare: stored blocks of at most 65,535 bytes
+    /// (3 header bits padded to a byte, LEN, NLEN, the bytes), the last one final
+    /// under Z_FINISH; after a sync flush, one empty stored block. Written here
+    /// so that nothing is copied through zlib's window (the unit tests check these
+    /// bytes against zlib's own).
+    static func writeStored(_ input: [UInt8], last: Bool, to sink: ByteSink) throws {
+        func header(final: Bool, length: Int) -> [UInt8] {
+            let length = UInt16(length)
+            return [final ? 1 : 0, UInt8(length & 0xff), UInt8(length >> 8), UInt8(~length & 0xff), UInt8(~length >> 8)]
+        }
+        try input.withUnsafeBytes { bytes in
+            var offset = 0
+            repeat {
+                let length = min(65_535, bytes.count - offset)
+                let final = last && offset + length == bytes.count
+                if length == 0 && !final { break }
+                try sink.write(header(final: final, length: length))
+                try sink.write(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]))
+                offset += length
+                if final { return }
+            } while offset < bytes.count
+            try sink.write(header(final: false, length: 0))  // the sync flush
+        }
+    }
+
+    static func deflateBlock(_ input: [UInt8], dictionary: [UInt8], level: Int32, last: Bool) -> Result<[UInt8], Failure> {
+        Result { try deflateRaw(input, dictionary: dictionary, level: level, last: last) }
             .mapError { $0 as? Failure ?? Failure(.internalFailure, "zlib: \($0)") }
     }
 

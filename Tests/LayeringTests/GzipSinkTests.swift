@@ -94,4 +94,19 @@ func feed(_ input: [UInt8], to sink: CompressingSink, chunk: Int) throws {
         let (status, decompressed) = try run("gzip", ["-dc"], stdin: Data(bytes))
         #expect(status == 0 && decompressed.isEmpty)
     }
+
+    /// gantry writes level-0 blocks itself; the bytes must be zlib's, whatever the
+    /// size (around the 65,535-byte stored-block limit), dictionary and flush.
+    @Test(arguments: [0, 1, 1000, 65_534, 65_535, 65_536, 131_070, 131_071, 1 << 20])
+    func storedBlocksAreZlibsBytes(_ size: Int) throws {
+        let input = Array(Self.input.suffix(size))
+        for last in [false, true] {
+            for dictionary in [[], Array(Self.input.prefix(32 << 10))] {
+                let out = CollectingSink()
+                try GzipSink.writeStored(input, last: last, to: out)
+                let zlib = try GzipSink.deflateRaw(input, dictionary: dictionary, level: 0, last: last)
+                #expect(out.bytes == zlib, "size \(size), last \(last), dictionary \(dictionary.count)")
+            }
+        }
+    }
 }
