@@ -11,8 +11,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
-        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (scripts/setup installs the -dev packages).
@@ -21,11 +19,13 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 
         // C shims for what Swift cannot call directly (GNU-only functions, C varargs).
         .target(name: "CShims"),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
         .target(name: "Diagnostics"),
+        .target(name: "YAML", dependencies: ["CYAML"]),
         .target(name: "OCI", dependencies: ["Diagnostics"]),
         .target(name: "ByteStreams", dependencies: ["Diagnostics", "CCrypto", "CShims"]),
         .target(name: "Layering", dependencies: ["Diagnostics", "OCI", "ByteStreams", "CArchive", "CZlib", "CZstd"]),
@@ -34,12 +34,11 @@ let package = Package(
         .target(name: "Registry", dependencies: ["Diagnostics", "OCI", "ByteStreams", "ContentStore", "HTTP"]),
         .target(name: "Fetch", dependencies: ["Diagnostics", "OCI", "ByteStreams", "ContentStore", "HTTP"]),
         .target(name: "Deploy", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", .product(name: "Mustache", package: "swift-mustache"),
+            "Diagnostics", "OCI", "ByteStreams",
         ]),
         .target(name: "Images", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "Registry"]),
         .target(name: "ImageBuild", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "HTTP", "Registry", "Fetch", "Images",
-            .product(name: "Yams", package: "Yams"),
+            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "HTTP", "Registry", "Fetch", "Images", "YAML",
         ]),
         .target(name: "GantryCLI", dependencies: [
             "Diagnostics", "OCI", "ByteStreams", "ImageBuild", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy",
@@ -51,6 +50,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["HTTP", "Registry", "OCI", "ByteStreams", "ContentStore"], path: "Tests/TestSupport"),
 
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "LayeringTests", dependencies: ["Layering", "ByteStreams", "OCI", "Diagnostics"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "OCI"]),
         .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "Images", "ContentStore", "OCI", "Layering", "Diagnostics"]),

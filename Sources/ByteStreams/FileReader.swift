@@ -3,7 +3,9 @@ import Diagnostics
 
 /// Reads a file in fixed-size chunks: memory stays at one buffer whatever the size.
 public enum FileReader {
-    public static let chunkSize = 1 << 20
+    /// 256 KiB: as fast as 1 MiB reads from the page cache or disk (the kernel reads
+    /// ahead either way), for a quarter of the memory.
+    public static let chunkSize = 256 << 10
 
     /// Calls `body` with each chunk of the file at `path`, in order.
     public static func forEachChunk(of path: String, chunkSize: Int = chunkSize,
@@ -36,6 +38,18 @@ public enum FileReader {
             bytes.append(contentsOf: chunk)
             if bytes.count > limit {
                 throw Failure(.invalidInput, "\(path) is larger than \(limit >> 20) MiB; expected a small JSON document")
+            }
+        }
+        return bytes
+    }
+
+    /// All of standard input (a password, a YAML document), up to `limit` bytes.
+    public static func readStandardInput(limit: Int = 64 << 20) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try forEachChunk(of: STDIN_FILENO, path: "standard input", chunkSize: 64 << 10) { chunk in
+            bytes.append(contentsOf: chunk)
+            if bytes.count > limit {
+                throw Failure(.invalidInput, "standard input is larger than \(limit >> 20) MiB; pass a smaller document")
             }
         }
         return bytes

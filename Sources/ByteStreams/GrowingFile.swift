@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A file another thread is still writing, as a reader sees it: how many bytes
 /// are there so far, and — once the writer is done — the final size and digest,
@@ -6,7 +7,7 @@ import Foundation
 /// that sends a layer's chunks while the layer is being compressed).
 public final class GrowingFile: @unchecked Sendable {
     // All state is touched only under `condition`, hence @unchecked.
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var written: Int64 = 0
     private var end: End?
 

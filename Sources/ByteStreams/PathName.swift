@@ -5,6 +5,20 @@ import Glibc
 /// Foundation's `NSString.deletingLastPathComponent` traps on some short paths
 /// (a one-character name, swift-corelibs-foundation 6.3), so gantry does it here.
 public enum PathName {
+    /// What is at `path`, symlinks followed: nil when nothing is (or it cannot be
+    /// looked at), else whether it is a directory.
+    public static func isDirectory(_ path: String) -> Bool? {
+        var info = stat()
+        guard fstatat(AT_FDCWD, path, &info, 0) == 0 else { return nil }
+        return info.st_mode & S_IFMT == S_IFDIR
+    }
+
+    /// The user's home directory from the password database, for when $HOME is unset.
+    public static var homeDirectory: String {
+        guard let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir else { return "/" }
+        return String(cString: directory)
+    }
+
     /// `a/b/c` → `a/b`; `c` → `.`; `/c` → `/`; trailing slashes are ignored.
     public static func parent(of path: String) -> String {
         let trimmed = trimTrailingSlashes(path)

@@ -1,11 +1,12 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A result that one thread fills in once and another waits for (a compressed
 /// block, a child process's standard error, the end of a worker job).
 public final class Pending<Value: Sendable>: @unchecked Sendable {
-    // NSCondition, not Mutex: waiting needs a condition variable. All state is
+    // Condition, not Mutex: waiting needs a condition variable. All state is
     // touched only under `condition`, hence @unchecked.
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var value: Value?
 
     public init() {}

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import CShims
 
@@ -29,8 +29,8 @@ public struct Subprocess: Sendable {
 
         /// The last non-blank line of standard error, else the exit status: for one-line messages.
         public var lastErrorLine: String {
-            errors.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
-                .map { $0.trimmingCharacters(in: .whitespaces) } ?? "exit status \(status)"
+            errors.split(separator: "\n").last(where: { !$0.trimmingWhitespace().isEmpty })
+                .map { $0.trimmingWhitespace() } ?? "exit status \(status)"
         }
     }
 
@@ -97,29 +97,41 @@ public struct Subprocess: Sendable {
             throw LaunchFailure(program: program, reason: String(cString: strerror(spawned)))
         }
 
-        if let input, let stdinPipe {
-            let bytes = input, descriptor = stdinPipe.write
-            Thread.detachNewThread {
-                // The child may exit without reading it all (EPIPE; SIGPIPE is ignored): its status tells why.
-                bytes.withUnsafeBytes { raw in
-                    var offset = 0
-                    while offset < raw.count {
-                        let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                        if written < 0 && errno == EINTR { continue }
-                        if written <= 0 { break }
-                        offset += written
+        do {
+            if let input, let stdinPipe {
+                let bytes = input, descriptor = stdinPipe.write
+                try DedicatedThread.start(name: "subprocess-in") {
+                    // The child may exit without reading it all (EPIPE; SIGPIPE is ignored): its status tells why.
+                    bytes.withUnsafeBytes { raw in
+                        guard let base = raw.baseAddress else { return }
+                        var offset = 0
+                        while offset < raw.count {
+                            let written = Glibc.write(descriptor, base + offset, raw.count - offset)
+                            if written < 0 && errno == EINTR { continue }
+                            if written <= 0 { break }
+                            offset += written
+                        }
                     }
+                    close(descriptor)
                 }
-                close(descriptor)
             }
+        } catch {
+            // No thread to feed it: the child must not wait for input that never comes.
+            Self.abandon(pid, closing: [stdinPipe?.write, stdoutPipe?.read, stderrPipe.read])
+            throw LaunchFailure(program: program, reason: "cannot start a thread to write its input")
         }
         let collectedErrors = Pending<String>()
         let errorDescriptor = stderrPipe.read
-        let errorReader = Thread {
-            collectedErrors.fulfil(String(decoding: Self.readAll(errorDescriptor), as: UTF8.self))
-            close(errorDescriptor)
+        do {
+            try DedicatedThread.start(name: "subprocess-err") {
+                collectedErrors.fulfil(String(decoding: Self.readAll(errorDescriptor), as: UTF8.self))
+                close(errorDescriptor)
+            }
+        } catch {
+            // The input writer (if any) ends on EPIPE once the child is gone and closes its end itself.
+            Self.abandon(pid, closing: [stdoutPipe?.read, stderrPipe.read])
+            throw LaunchFailure(program: program, reason: "cannot start a thread to read its errors")
         }
-        errorReader.start()
 
         var collected: [UInt8] = []
         if let stdoutPipe {
@@ -146,6 +158,14 @@ public struct Subprocess: Sendable {
         // Exited: the code; killed by a signal: 128 + its number, as shells report it.
         let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return Result(status: exitStatus, output: String(decoding: collected, as: UTF8.self), errors: collectedErrors.wait())
+    }
+
+    /// Kills and reaps a child gantry cannot look after, and closes its pipes.
+    private static func abandon(_ pid: pid_t, closing descriptors: [Int32?]) {
+        _ = kill(pid, SIGKILL)  // it may have exited already (ESRCH): reaped just the same
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        for case let descriptor? in descriptors { close(descriptor) }
     }
 
     private static func readAll(_ descriptor: Int32) -> [UInt8] {

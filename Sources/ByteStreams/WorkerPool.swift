@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// gantry's one thread pool: a fixed set of dedicated threads running submitted
 /// jobs in FIFO order.
@@ -8,20 +9,29 @@ import Foundation
 /// where they would starve async code.
 public final class WorkerPool: @unchecked Sendable {
     // The queue and flag are touched only under `condition`, hence @unchecked.
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var queue: [@Sendable () -> Void] = []
     private var stopping = false
+    /// No thread could be started (the system is out of threads): jobs run on the
+    /// caller's thread instead, slower but with the same results.
+    /// Set once in init, before any job is submitted.
+    private var inline = false
 
     public init(threads count: Int, name: String) {
+        var started = 0
         for index in 0..<max(1, count) {
-            let thread = Thread { [self] in self.run() }
-            thread.name = "\(name)-\(index)"
-            thread.stackSize = 1 << 20
-            thread.start()
+            do {
+                try DedicatedThread.start(name: "\(name)-\(index)") { [self] in self.run() }
+                started += 1
+            } catch {
+                break
+            }
         }
+        inline = started == 0
     }
 
     public func submit(_ job: @escaping @Sendable () -> Void) {
+        if inline { job(); return }
         condition.lock()
         queue.append(job)
         condition.signal()

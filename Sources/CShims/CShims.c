@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <unistd.h>
+#include <pthread.h>
 #include "CShims.h"
 
 int gantry_start_writeback(int fd, off_t offset, off_t length) {
@@ -36,4 +37,8 @@ int gantry_pipe_cloexec(int fds[2]) {
 
 int gantry_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
+
+int gantry_name_thread(pthread_t thread, const char *name) {
+    return pthread_setname_np(thread, name);
 }

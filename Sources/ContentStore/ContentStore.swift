@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import OCI
 import ByteStreams
 import Diagnostics
@@ -18,7 +19,7 @@ public struct ContentStore: Sendable {
     public static var defaultRoot: String {
         let environment = ProcessInfo.processInfo.environment
         if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty { return cache + "/gantry" }
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = environment["HOME"] ?? PathName.homeDirectory
         return home + "/.cache/gantry"
     }
 
@@ -152,9 +153,9 @@ public struct ContentStore: Sendable {
     }
 
     static func makeDirectory(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
+        // Symlinks followed: a store root that is a symlink to a directory is fine.
+        if let isDirectory = PathName.isDirectory(path) {
+            guard isDirectory else {
                 throw Failure(.cannotCreateOutput, "store path \(path) exists and is not a directory; choose another --store")
             }
             return
@@ -164,3 +165,4 @@ public struct ContentStore: Sendable {
         }
     }
 }
+

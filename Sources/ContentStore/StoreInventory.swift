@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import OCI
 import ByteStreams
 import Diagnostics
@@ -211,12 +212,7 @@ public struct StoreInventory: Sendable {
     static func diskUsage(_ path: String) -> Int64 {
         guard let info = stat(path) else { return 0 }
         guard info.st_mode & S_IFMT == S_IFDIR else { return Int64(info.st_size) }
-        var total: Int64 = 0
-        if let enumerator = FileManager.default.enumerator(atPath: path) {
-            while let relative = enumerator.nextObject() as? String {
-                if let child = stat(path + "/" + relative), child.st_mode & S_IFMT == S_IFREG { total += Int64(child.st_size) }
-            }
-        }
-        return total
+        let children = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return children.reduce(0) { $0 + diskUsage(path + "/" + $1) }
     }
 }

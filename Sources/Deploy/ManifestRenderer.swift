@@ -1,5 +1,4 @@
-import Foundation
-import Mustache
+import FoundationEssentials
 import OCI
 import ByteStreams
 import Diagnostics
@@ -7,7 +6,8 @@ import Diagnostics
 /// Renders templates/k8s/*.yaml.mustache with the image pinned by digest.
 ///
 /// Templates use the `YAML` content type: `{{value}}` becomes a double-quoted YAML
-/// scalar (any text is safe), `{{{value}}}` is inserted raw (numbers).
+/// scalar (any text is safe), `{{{value}}}` is inserted raw (numbers). See
+/// MustacheTemplate for what of Mustache they may use.
 public struct ManifestRenderer {
     public let directory: String
 
@@ -20,7 +20,6 @@ public struct ManifestRenderer {
         guard let digest = image.digest else {
             throw Failure(.internalFailure, "deploy needs an image pinned by digest, got \(image)")
         }
-        YAMLContentType.registerOnce
         let files: [String]
         do {
             files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml.mustache") }.sorted()
@@ -50,8 +49,8 @@ public struct ManifestRenderer {
             let path = directory + "/" + file
             let text = String(decoding: try FileReader.readSmallFile(path), as: UTF8.self)
             let template: MustacheTemplate
-            do { template = try MustacheTemplate(string: text) } catch {
-                throw Failure(.invalidInput, "template \(path) is not valid mustache: \(error)", cause: error)
+            do { template = try MustacheTemplate(text) } catch let failure as Failure {
+                throw Failure(.invalidInput, "template \(path): \(failure.message)", cause: failure)
             }
             let rendered = Self.tidy(template.render(context))
             if !rendered.isEmpty { documents.append((String(file.dropLast(".mustache".count)), rendered)) }
@@ -62,8 +61,8 @@ public struct ManifestRenderer {
     /// Drops lines left blank by sections, and returns "" for a document with no content.
     static func tidy(_ text: String) -> String {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        let meaningful = lines.contains { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }
+            .filter { !$0.trimmingWhitespace().isEmpty }
+        let meaningful = lines.contains { !$0.trimmingWhitespace().hasPrefix("#") }
         return meaningful ? lines.joined(separator: "\n") + "\n" : ""
     }
 
@@ -73,12 +72,3 @@ public struct ManifestRenderer {
     }
 }
 
-/// Escapes template values as YAML double-quoted scalars (JSON strings are valid YAML).
-struct YAMLContentType: MustacheContentType {
-    func escapeText(_ text: String) -> String {
-        guard let data = try? JSONEncoder().encode(text) else { return "\"\"" }
-        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\\/", with: "/")
-    }
-
-    static let registerOnce: Void = { MustacheContentTypes.register(YAMLContentType(), named: "YAML") }()
-}

@@ -1,12 +1,16 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A `kubernetes.io/dockerconfigjson` Secret built from the registry credentials
 /// gantry already has. Applied through kubectl's stdin; never printed.
 public enum PullSecret {
     public static func manifest(name: String, namespace: String, registry: String, username: String, password: String) -> String {
         let auth = Data("\(username):\(password)".utf8).base64EncodedString()
-        let config: [String: Any] = ["auths": [registry: ["username": username, "password": password, "auth": auth]]]
-        let json = (try? JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])) ?? Data()
+        let config = ["auths": [registry: DockerAuth(username: username, password: password, auth: auth)]]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding strings cannot fail.
+        let json = (try? encoder.encode(config)) ?? Data()
         return """
         apiVersion: v1
         kind: Secret
@@ -20,6 +24,13 @@ public enum PullSecret {
           .dockerconfigjson: \(json.base64EncodedString())
 
         """
+    }
+
+    /// One registry's entry in a docker config.json.
+    struct DockerAuth: Encodable {
+        let username: String
+        let password: String
+        let auth: String
     }
 
     /// What `--dry-run` shows instead of the secret's content.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HTTP
 import ByteStreams
 import Diagnostics
@@ -22,7 +23,7 @@ struct AzureBlob {
     var url: String {
         let endpoint = environment["AZURE_STORAGE_BLOB_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "https://\(account).blob.core.windows.net"
-        let path = [container, blob].map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0 }
+        let path = [container, blob].map(PercentEncoding.path)
         var url = (endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint) + "/" + path.joined(separator: "/")
         if let sas = environment["AZURE_STORAGE_SAS_TOKEN"], !sas.isEmpty {
             url += "?" + (sas.hasPrefix("?") ? String(sas.dropFirst()) : sas)

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HTTP
 import OCI
 import ByteStreams
@@ -76,7 +77,7 @@ struct RangedDownload {
         guard ftruncate(fd, off_t(size)) == 0 else { throw SystemError.failure("write", path: path) }
         let parts = stride(from: Int64(0), to: size, by: Int(partSize)).map { ($0, min($0 + partSize, size) - 1) }
         let endpoint = self.endpoint, options = self.options, connect = self.connect, path = self.path
-        let hasher = PrefixHasher(path: path, size: size)
+        let hasher = try PrefixHasher(path: path, size: size)
         do {
             try WorkerPool.forEach(parts, width: width, name: "download") { part in
                 try RangedDownload.fetch(part, endpoint: endpoint, transport: try connect(options), fd: fd, path: path)

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ByteStreams
 import Diagnostics
 
@@ -8,18 +9,15 @@ import Diagnostics
 /// whole file after it. Runs on its own thread; the parts report when they end.
 final class PrefixHasher: @unchecked Sendable {
     // All state is touched only under `condition`, hence @unchecked.
-    private let condition = NSCondition()
+    private let condition = Condition()
     /// Finished parts not yet hashed: start → end (exclusive).
     private var finished: [Int64: Int64] = [:]
     private var stopped = false
     private let result = Pending<Result<[UInt8], any Error>>()
 
     /// Starts hashing `size` bytes of `path` as parts finish.
-    init(path: String, size: Int64) {
-        let thread = Thread { [self] in result.fulfil(Result { try hash(path: path, size: size) }) }
-        thread.name = "download-hash"
-        thread.stackSize = 1 << 20
-        thread.start()
+    init(path: String, size: Int64) throws {
+        try DedicatedThread.start(name: "download-hash") { [self] in result.fulfil(Result { try hash(path: path, size: size) }) }
     }
 
     func partFinished(start: Int64, end: Int64) {

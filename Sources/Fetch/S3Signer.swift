@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HTTP
 import ByteStreams
 import Diagnostics
@@ -55,7 +56,7 @@ struct S3Signer: RequestSigner {
     func canonicalRequest(for request: HTTPRequest) -> (signedHeaders: String, text: String) {
         let components = URLComponents(string: request.url)
         let host = (components?.host ?? "") + (components?.port.map { ":\($0)" } ?? "")
-        var headers = request.headers.map { ($0.0.lowercased(), $0.1.trimmingCharacters(in: .whitespaces)) }
+        var headers = request.headers.map { ($0.0.lowercased(), $0.1.trimmingWhitespace()) }
             .filter { $0.0 == "range" || $0.0.hasPrefix("x-amz-") || $0.0 == "content-md5" || $0.0 == "content-type" }
         headers.append(("host", host))
         headers.sort { $0.0 < $1.0 }

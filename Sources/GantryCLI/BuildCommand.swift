@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ByteStreams
 import ArgumentParser
 import OCI
@@ -197,7 +198,7 @@ struct BuildCommand: ParsableCommand {
 
     /// A JSON array of strings (exec form) or a plain string (shell form).
     static func command(_ text: String, flag: String) throws -> [String] {
-        guard text.trimmingCharacters(in: .whitespaces).hasPrefix("[") else { return ["/bin/sh", "-c", text] }
+        guard text.trimmingWhitespace().hasPrefix("[") else { return ["/bin/sh", "-c", text] }
         guard let words = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else {
             throw Failure(.usage, "\(flag) '\(text)' is not a JSON array of strings, e.g. '[\"python3\", \"app.py\"]'")
         }

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import ByteStreams
 import OCI
 import Images
 import ImageBuild
@@ -11,10 +13,10 @@ enum BuildOutput {
         case .base: how = "from base"
         case .cached: how = "cached"
         case .registryCache: how = "cached (registry)"
-        case .built: how = String(format: "built in %.2fs", layer.seconds)
+        case .built: how = cFormat("built in %.2fs", layer.seconds)
         }
-        let size = ByteCount.format(layer.blob.descriptor.size).padding(toLength: 10, withPad: " ", startingAt: 0)
-        let name = layer.description.padding(toLength: max(12, layer.description.count), withPad: " ", startingAt: 0)
+        let size = ByteCount.format(layer.blob.descriptor.size).padded(to: 10)
+        let name = layer.description.padded(to: max(12, layer.description.count))
         return "layer  \(name) \(size) \(layer.blob.descriptor.digest.short)  \(how)\n"
     }
 
@@ -32,6 +34,6 @@ enum ByteCount {
         var value = Double(bytes)
         var unit = 0
         while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
+        return unit == 0 ? "\(bytes) B" : cFormat("%.1f", value) + " " + units[unit]
     }
 }

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import ByteStreams
 import ArgumentParser
 import OCI
 import ImageBuild
@@ -165,8 +167,7 @@ struct DeployCommand: ParsableCommand {
     }
 
     private func write(_ documents: [(String, String)], to directory: String) throws {
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+        if PathName.isDirectory(directory) == nil {
             try OutputPath.checkParentExists(of: directory, what: "--output")
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         }
@@ -177,7 +178,7 @@ struct DeployCommand: ParsableCommand {
     /// `myreg.azurecr.io/team/flask_app` → `flask-app`.
     static func defaultName(for reference: Reference) -> String {
         let last = reference.repository.split(separator: "/").last.map(String.init) ?? "app"
-        let cleaned = String(last.lowercased().map { ($0.isLetter || $0.isNumber) ? $0 : "-" }).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+        let cleaned = String(last.lowercased().map { ($0.isLetter || $0.isNumber) ? $0 : "-" }).trimming(while: { $0 == "-" })
         return cleaned.isEmpty ? "app" : String(cleaned.prefix(63))
     }
 

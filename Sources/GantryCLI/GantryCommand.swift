@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ArgumentParser
 import Diagnostics
 import CShims
@@ -34,14 +35,14 @@ public struct GantryCommand: ParsableCommand {
             let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
             let cleaned = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
             StandardError.write("gantry: error: \(cleaned) (see 'gantry help')\n")
-            Foundation.exit(FailureKind.usage.exitCode)
+            Glibc.exit(FailureKind.usage.exitCode)
         }
         do {
             try command.run()
-            Foundation.exit(0)
+            Glibc.exit(0)
         } catch let error as GantryError {
             StandardError.write("gantry: error: \(error)\n")
-            Foundation.exit(error.kind.exitCode)
+            Glibc.exit(error.kind.exitCode)
         } catch {
             exit(withError: error)
         }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ArgumentParser
 import ImageBuild
 import ContentStore
@@ -21,8 +22,7 @@ struct InitCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: target) && !force {
             throw Failure(.cannotCreateOutput, "\(target) already exists; pass --force to replace it")
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard PathName.isDirectory(directory) == true else {
             throw Failure(.cannotCreateOutput, "directory \(directory) does not exist; create it first")
         }
         let template = try TemplateLocator.directory() + "/gantry.yaml"

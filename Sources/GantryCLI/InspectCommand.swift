@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import ByteStreams
 import ArgumentParser
 import OCI
 import Images
@@ -61,7 +63,7 @@ struct InspectCommand: ParsableCommand {
         let total = manifest.layers.reduce(Int64(0)) { $0 + $1.size }
         lines.append("layers:     \(manifest.layers.count), \(ByteCount.format(total))")
         for layer in manifest.layers {
-            lines.append("  \(layer.digest)  \(ByteCount.format(layer.size).padding(toLength: 10, withPad: " ", startingAt: 0))  \(layer.mediaType)")
+            lines.append("  \(layer.digest)  \(ByteCount.format(layer.size).padded(to: 10))  \(layer.mediaType)")
         }
         print(lines.joined(separator: "\n"))
     }

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import ByteStreams
 import ArgumentParser
 import HTTP
 import Registry
@@ -25,8 +27,8 @@ struct LoginCommand: ParsableCommand {
         guard passwordStdin else {
             throw Failure(.usage, "pass the password on standard input with --password-stdin (a password on the command line ends up in shell history)")
         }
-        let input = FileHandle.standardInput.readDataToEndOfFile()
-        let password = String(decoding: input, as: UTF8.self).trimmingCharacters(in: .newlines)
+        let input = try FileReader.readStandardInput()
+        let password = String(decoding: input, as: UTF8.self).trimming(while: \.isNewline)
         guard !password.isEmpty else { throw Failure(.usage, "no password on standard input") }
         var settings = try options.settings()
         let credentials = Credentials(username: username, password: password)

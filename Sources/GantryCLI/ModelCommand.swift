@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ArgumentParser
 import OCI
 import Images
@@ -47,7 +48,7 @@ struct FetchModelCommand: ParsableCommand {
         if let output {
             try AtomicFile.write(to: output) { sink in try FileReader.forEachChunk(of: model.path) { try sink.write($0) } }
         }
-        let how = model.reused ? "unchanged, from the store" : String(format: "downloaded in %.1fs", Date().timeIntervalSince(started))
+        let how = model.reused ? "unchanged, from the store" : cFormat("downloaded in %.1fs", Date().timeIntervalSince(started))
         StandardError.write("model  \(model.source)  \(ByteCount.format(model.size))  \(how)\n")
         print(model.digest)
     }

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import ByteStreams
 import Synchronization
 import OCI
 import Registry
@@ -68,8 +70,8 @@ private struct Board {
         switch outcome {
         case .present: what = "already there"
         case .mounted(let from): what = "mounted from \(from)"
-        case .uploaded(let requests): what = "uploaded in \(String(format: "%.1f", seconds))s (\(ProgressPrinter.rate(entry.size, seconds)), \(requests) request\(requests == 1 ? "" : "s"))"
-        case .downloaded: what = "downloaded in \(String(format: "%.1f", seconds))s (\(ProgressPrinter.rate(entry.size, seconds)))"
+        case .uploaded(let requests): what = "uploaded in \(cFormat("%.1f", seconds))s (\(ProgressPrinter.rate(entry.size, seconds)), \(requests) request\(requests == 1 ? "" : "s"))"
+        case .downloaded: what = "downloaded in \(cFormat("%.1f", seconds))s (\(ProgressPrinter.rate(entry.size, seconds)))"
         }
         let text = "\(entry.label) \(blob.digest.short) \(ByteCount.format(entry.size)) \(what)"
         if live {
@@ -84,7 +86,7 @@ private struct Board {
     func line(_ digest: Digest, _ entry: Active) -> String {
         let seconds = max(Date().timeIntervalSince(entry.started), 0.001)
         let rate = Double(entry.done) / seconds
-        let eta = rate > 0 ? String(format: "ETA %.0fs", Double(entry.size - entry.done) / rate) : "ETA ?"
+        let eta = rate > 0 ? cFormat("ETA %.0fs", Double(entry.size - entry.done) / rate) : "ETA ?"
         return "\(entry.label) \(digest.short) \(ByteCount.format(entry.done))/\(ByteCount.format(entry.size)) \(ProgressPrinter.rate(entry.done, seconds)) \(eta)"
     }
 

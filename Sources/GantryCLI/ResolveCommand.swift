@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ArgumentParser
 import OCI
 import ContentStore
@@ -23,7 +24,7 @@ struct ResolveCommand: ParsableCommand {
     func run() throws {
         let text: String
         if file == "-" {
-            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            text = String(decoding: try FileReader.readStandardInput(), as: UTF8.self)
         } else {
             guard FileManager.default.fileExists(atPath: file) else {
                 throw Failure(.missingInput, "\(file) does not exist")
@@ -64,14 +65,8 @@ struct ImageLine {
     let suffix: String
 
     init?(_ line: String) {
-        let pattern = #"^(\s*(?:-\s+)?image:\s*)(["']?)([^"'\s#]+)(["']?)(\s*(?:#.*)?)$"#
-        guard let regex = try? NSRegularExpression(pattern: pattern),
-              let match = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
-              match.numberOfRanges == 6 else { return nil }
-        func group(_ index: Int) -> String {
-            Range(match.range(at: index), in: line).map { String(line[$0]) } ?? ""
-        }
-        prefix = group(1); quote = group(2); reference = group(3); suffix = group(5)
+        guard let match = line.wholeMatch(of: #/(\s*(?:-\s+)?image:\s*)(["']?)([^"'\s#]+)(["']?)(\s*(?:#.*)?)/#) else { return nil }
+        prefix = String(match.1); quote = String(match.2); reference = String(match.3); suffix = String(match.5)
     }
 
     func replacing(with reference: String) -> String { prefix + quote + reference + quote + suffix }

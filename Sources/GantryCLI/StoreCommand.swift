@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ArgumentParser
 import OCI
 import ContentStore
@@ -38,7 +39,7 @@ struct ListStoreCommand: ParsableCommand {
                 }),
                 "caches": .array(inventory.caches.map { entry in
                     .object(["kind": .string(entry.kind), "path": .string(entry.path), "size": .integer(entry.size),
-                             "lastUsed": .string(ISO8601DateFormatter().string(from: entry.modified)),
+                             "lastUsed": .string(rfc3339(secondsSince1970: Int64(entry.modified.timeIntervalSince1970.rounded(.down)))),
                              "blobs": .array(entry.digests.sorted().map { .string($0.description) })])
                 }),
                 "blobs": .object(["count": .integer(Int64(inventory.blobs.count)), "bytes": .integer(inventory.blobBytes),
@@ -105,7 +106,7 @@ struct CheckStoreCommand: ParsableCommand {
         for (tag, digests) in check.missing {
             print("missing  \(tag): \(digests.map(\.short).joined(separator: ", "))")
         }
-        let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+        let seconds = cFormat("%.1f", Date().timeIntervalSince(started))
         print("checked \(check.checkedBlobs) blobs (\(ByteCount.format(check.checkedBytes))) in \(seconds)s: \(check.damaged.count) damaged, \(check.missing.count) incomplete image(s)")
         guard check.isHealthy else {
             throw Failure(.invalidInput, "the store \(store.root) has \(check.damaged.count) damaged blob(s) and \(check.missing.count) incomplete image(s); damaged blobs were moved to \(store.quarantineDirectory) and the next build recreates them (pulled bases are pulled again)")
@@ -164,9 +165,9 @@ struct PruneStoreCommand: ParsableCommand {
     static func size(_ text: String) throws -> Int64 {
         let units: [String: Double] = ["": 1, "b": 1, "k": 1e3, "kb": 1e3, "kib": 1024, "m": 1e6, "mb": 1e6, "mib": 1_048_576,
                                        "g": 1e9, "gb": 1e9, "gib": Double(1 << 30), "t": 1e12, "tb": 1e12, "tib": Double(1 << 40)]
-        let lowered = text.lowercased().trimmingCharacters(in: .whitespaces)
+        let lowered = text.lowercased().trimmingWhitespace()
         let number = lowered.prefix { $0.isNumber || $0 == "." }
-        let suffix = lowered.dropFirst(number.count).trimmingCharacters(in: .whitespaces)
+        let suffix = lowered.dropFirst(number.count).trimmingWhitespace()
         guard let value = Double(number), let unit = units[suffix], value * unit < 9e18 else {
             throw Failure(.usage, "--keep-storage '\(text)' is not a size; use e.g. 500MB, 10GiB")
         }

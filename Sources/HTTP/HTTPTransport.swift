@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import CCurl
 import CCurlShims
 import ByteStreams
@@ -174,7 +175,7 @@ public final class HTTPTransport: HTTPClient {
             exchange.headers = [:]  // a new response (after 100 Continue, or a proxy's answer)
         } else if let colon = line.firstIndex(of: ":") {
             let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = line[line.index(after: colon)...].trimmingWhitespaceAndNewlines()
             exchange.headers[name, default: []].append(value)
         }
         return length

@@ -12,7 +12,7 @@ public enum Redactor {
     public static func url(_ url: String) -> String {
         var text = url
         // user:password@ in the authority
-        if let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@") {
+        if let scheme = text.firstRange(of: "://"), let at = text[scheme.upperBound...].firstIndex(of: "@") {
             let slash = text[scheme.upperBound...].firstIndex(of: "/") ?? text.endIndex
             if at < slash { text.replaceSubrange(scheme.upperBound...at, with: "***@") }
         }

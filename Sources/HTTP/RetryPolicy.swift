@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Diagnostics
 
 /// What one attempt of a retried operation came to.
@@ -22,7 +23,11 @@ public struct RetryPolicy: Sendable {
     public var initialDelay: Double
     public var maximumDelay: Double
     /// How to wait between attempts; tests record the delays instead of sleeping.
-    public var sleep: @Sendable (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }
+    public var sleep: @Sendable (Double) -> Void = { seconds in
+        var time = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.towardZero)) * 1e9))
+        var remaining = timespec()
+        while nanosleep(&time, &remaining) < 0 && errno == EINTR { time = remaining }
+    }
 
     public init(attempts: Int = 6, initialDelay: Double = 0.25, maximumDelay: Double = 4) {
         self.attempts = attempts
@@ -53,10 +58,10 @@ public struct RetryPolicy: Sendable {
     /// Seconds to wait after the `failures`-th failure in a row: a Retry-After in
     /// seconds wins (capped at a minute), else min(max, initial·2^(failures-1)) with ±50 % jitter.
     public func delay(afterFailure failures: Int, retryAfter: String?) -> Double {
-        if let retryAfter, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
+        if let retryAfter, let seconds = Double(retryAfter.trimmingWhitespace()), seconds >= 0 {
             return min(seconds, 60)
         }
-        let base = min(maximumDelay, initialDelay * pow(2, Double(max(0, failures - 1))))
+        let base = min(maximumDelay, initialDelay * Glibc.pow(2.0, Double(max(0, failures - 1))))
         return base * Double.random(in: 0.5...1.5)
     }
 

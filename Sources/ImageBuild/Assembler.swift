@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import ByteStreams
 import OCI
 import ContentStore
 import Layering
@@ -62,9 +64,6 @@ struct Assembler {
 
     /// RFC 3339 time of a Unix timestamp (SOURCE_DATE_EPOCH), in UTC.
     static func timestamp(_ seconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        rfc3339(secondsSince1970: seconds)
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ByteStreams
 
 /// Source and revision of the recipe's git checkout, for the
@@ -15,7 +16,7 @@ struct GitMetadata {
 
     /// `https://user:token@host/repo` → `https://host/repo`: a label must never carry a secret.
     static func withoutCredentials(_ url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
+        guard let scheme = url.firstRange(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
         let slash = url[scheme.upperBound...].firstIndex(of: "/") ?? url.endIndex
         guard at < slash else { return url }
         return String(url[..<scheme.upperBound]) + url[url.index(after: at)...]
@@ -23,7 +24,7 @@ struct GitMetadata {
 
     private static func run(_ arguments: [String]) -> String? {
         guard let result = try? Subprocess("git", arguments).run(), result.status == 0 else { return nil }
-        let text = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = result.output.trimmingWhitespaceAndNewlines()
         return text.isEmpty ? nil : text
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import OCI
 import Layering
 import Diagnostics
@@ -62,7 +63,7 @@ public enum InputRules {
     /// `sha256:<64 hex>` or bare hex; upper-case hex is folded to lower case (what
     /// sha256sum on some systems and Azure's portal print).
     public static func modelPin(_ text: String) throws -> Digest {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingWhitespace()
         let hex = (trimmed.lowercased().hasPrefix("sha256:") ? String(trimmed.dropFirst(7)) : trimmed).lowercased()
         guard hex.utf8.count == 64, let digest = try? Digest("sha256:" + hex) else {
             throw Failure(.usage, "model pin '\(text)' is not a SHA-256 digest; expected sha256:<64 hex digits> (e.g. from 'sha256sum MODEL')")

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import OCI
 import ByteStreams
 import ContentStore
@@ -69,7 +70,7 @@ struct PythonDependencies {
         guard status == 0 else {
             let reason = errors.split(separator: "\n").last(where: { $0.contains("ERROR") }).map(String.init)
                 ?? errors.split(separator: "\n").last.map(String.init) ?? "pip exited with \(status)"
-            throw Failure(.invalidInput, "python requirements \(requirementsPath) cannot be installed for \(platform) (\(platformTag), Python \(settings.version)): \(reason.trimmingCharacters(in: .whitespaces))")
+            throw Failure(.invalidInput, "python requirements \(requirementsPath) cannot be installed for \(platform) (\(platformTag), Python \(settings.version)): \(reason.trimmingWhitespace())")
         }
         // Console scripts carry the build host's interpreter path in their shebang:
         // not reproducible, and wrong in the image. Run tools as `python3 -m name`.

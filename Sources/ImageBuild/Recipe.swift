@@ -1,6 +1,6 @@
-import Foundation
+import FoundationEssentials
 import ByteStreams
-import Yams
+import YAML
 import Diagnostics
 
 /// `gantry.yaml`: what to build. Parsed strictly: an unknown key or a value of the
@@ -105,7 +105,8 @@ extension Recipe {
         guard FileManager.default.fileExists(atPath: path) else {
             throw Failure(.missingInput, "recipe \(path) does not exist; run 'gantry init' to write one, or pass --file")
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let bytes = try? FileReader.readSmallFile(path, limit: 1 << 20),
+              let text = String(validating: bytes, as: UTF8.self) else {
             throw Failure(.missingInput, "cannot read recipe \(path) as UTF-8 text")
         }
         return try parse(text, source: path, directory: PathName.parent(of: path))
@@ -113,11 +114,9 @@ extension Recipe {
 
     /// Parses recipe text. `directory` anchors relative layer sources.
     public static func parse(_ text: String, source: String, directory: String) throws -> Recipe {
-        let node: Node?
+        let node: YAMLNode?
         do {
-            node = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw Failure(.usage, "\(source): not valid YAML: \(RecipeReader.describe(error))", cause: error)
+            node = try YAMLParser.parse(text)
         } catch {
             throw Failure(.usage, "\(source): not valid YAML: \(error)", cause: error)
         }

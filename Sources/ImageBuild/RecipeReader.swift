@@ -1,5 +1,4 @@
-import Foundation
-import Yams
+import YAML
 import Diagnostics
 
 /// Walks the YAML node tree of a recipe, checking every key and type and
@@ -14,7 +13,7 @@ struct RecipeReader {
     static let pythonKeys = ["requirements", "version", "target", "platform"]
     static let layerKeys = ["source", "destination", "ignore", "ownership", "compression", "allowExternalSymlinks"]
 
-    func recipe(from node: Node) throws -> Recipe {
+    func recipe(from node: YAMLNode) throws -> Recipe {
         var recipe = Recipe()
         for (key, value) in try mapping(node, field: "recipe") {
             let name = try string(key, field: "key")
@@ -54,7 +53,7 @@ struct RecipeReader {
         return recipe
     }
 
-    func layer(_ node: Node, number: Int) throws -> LayerSpec {
+    func layer(_ node: YAMLNode, number: Int) throws -> LayerSpec {
         var source: String?
         var destination: String?
         var spec = LayerSpec(source: "", destination: "")
@@ -77,7 +76,7 @@ struct RecipeReader {
         return spec
     }
 
-    func model(_ node: Node) throws -> RecipeModel {
+    func model(_ node: YAMLNode) throws -> RecipeModel {
         let fields = try scalarFields(node, section: "model", known: Self.modelKeys)
         guard var source = fields["source"] else { throw error(at: node, "model needs 'source' (https://…, az://…, s3://… or a path)") }
         // A relative local path is relative to the recipe, like layer sources.
@@ -87,7 +86,7 @@ struct RecipeReader {
         return RecipeModel(source: source, sha256: pin, destination: destination)
     }
 
-    func python(_ node: Node) throws -> RecipePython {
+    func python(_ node: YAMLNode) throws -> RecipePython {
         let fields = try scalarFields(node, section: "python", known: Self.pythonKeys)
         guard let requirements = fields["requirements"] else { throw error(at: node, "python needs 'requirements' (a requirements.txt)") }
         let target = try fields["target"].map { text in try checked(node) { try InputRules.destination(text, what: "python target") } }
@@ -96,7 +95,7 @@ struct RecipeReader {
     }
 
     /// A section of single values whose keys must be among `known`.
-    func scalarFields(_ node: Node, section: String, known: [String]) throws -> [String: String] {
+    func scalarFields(_ node: YAMLNode, section: String, known: [String]) throws -> [String: String] {
         var fields: [String: String] = [:]
         for (key, value) in try mapping(node, field: section) {
             let name = try string(key, field: "key")
@@ -107,7 +106,7 @@ struct RecipeReader {
     }
 
     /// A nested mapping as dotted keys; the deploy module checks names and values.
-    func flatten(_ node: Node, prefix: String) throws -> [RecipeSetting] {
+    func flatten(_ node: YAMLNode, prefix: String) throws -> [RecipeSetting] {
         var settings: [RecipeSetting] = []
         for (key, value) in try mapping(node, field: prefix.isEmpty ? "deploy" : "deploy.\(prefix.dropLast())") {
             let name = prefix + (try string(key, field: "key"))
@@ -122,35 +121,35 @@ struct RecipeReader {
 
     // MARK: typed accessors
 
-    func mapping(_ node: Node, field: String) throws -> [(Node, Node)] {
-        guard case .mapping(let mapping) = node else { throw typeError(node, field: field, expected: "a mapping (key: value lines)") }
-        // YAML forbids duplicate keys, but Yams keeps both: the second would silently win.
-        var seen: [String: Node] = [:]
-        for key in mapping.keys {
-            guard case .scalar(let scalar) = key else { continue }
-            if let first = seen[scalar.string] {
-                throw error(at: key, "duplicate key '\(scalar.string)' in '\(field)' (first at \(line(first))); keep one")
+    func mapping(_ node: YAMLNode, field: String) throws -> [(YAMLNode, YAMLNode)] {
+        guard case .mapping(let pairs, _) = node else { throw typeError(node, field: field, expected: "a mapping (key: value lines)") }
+        // YAML forbids duplicate keys, but the parser keeps both: the second would silently win.
+        var seen: [String: YAMLNode] = [:]
+        for pair in pairs {
+            guard case .scalar(let scalar) = pair.key else { continue }
+            if let first = seen[scalar.text] {
+                throw error(at: pair.key, "duplicate key '\(scalar.text)' in '\(field)' (first at \(line(first))); keep one")
             }
-            seen[scalar.string] = key
+            seen[scalar.text] = pair.key
         }
-        return mapping.map { ($0.key, $0.value) }
+        return pairs.map { ($0.key, $0.value) }
     }
 
-    func sequence(_ node: Node, field: String) throws -> [Node] {
-        guard case .sequence(let sequence) = node else { throw typeError(node, field: field, expected: "a list") }
-        return Array(sequence)
+    func sequence(_ node: YAMLNode, field: String) throws -> [YAMLNode] {
+        guard case .sequence(let items, _) = node else { throw typeError(node, field: field, expected: "a list") }
+        return items
     }
 
-    func string(_ node: Node, field: String) throws -> String {
+    func string(_ node: YAMLNode, field: String) throws -> String {
         guard case .scalar(let scalar) = node else { throw typeError(node, field: field, expected: "a single value") }
         // `key:` with nothing after it, `~` or `null` is YAML null, not the text "null".
-        if scalar.style == .plain && node.null != nil {
+        if scalar.isNull {
             throw error(at: node, "'\(field)' has no value (YAML null); write one, quoted if it is the word null")
         }
-        return scalar.string
+        return scalar.text
     }
 
-    func bool(_ node: Node, field: String) throws -> Bool {
+    func bool(_ node: YAMLNode, field: String) throws -> Bool {
         switch try string(node, field: field) {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
@@ -159,19 +158,19 @@ struct RecipeReader {
     }
 
     /// A list of words (exec form), or one string run by /bin/sh -c (shell form, as in a Dockerfile).
-    func command(_ node: Node, field: String) throws -> [String] {
+    func command(_ node: YAMLNode, field: String) throws -> [String] {
         if case .scalar = node { return ["/bin/sh", "-c", try string(node, field: field)] }
         return try sequence(node, field: field).map { try string($0, field: field) }
     }
 
     // MARK: errors
 
-    func line(_ node: Node) -> String {
-        node.mark.map { "\(source):\($0.line)" } ?? source
+    func line(_ node: YAMLNode) -> String {
+        "\(source):\(node.mark.line)"
     }
 
     /// Runs a value check, placing its error at the value's line; every such error is a usage error (64).
-    func checked<T>(_ node: Node, _ check: () throws -> T) throws -> T {
+    func checked<T>(_ node: YAMLNode, _ check: () throws -> T) throws -> T {
         do {
             return try check()
         } catch let failure as Failure where !failure.message.hasPrefix(source) {
@@ -179,19 +178,15 @@ struct RecipeReader {
         }
     }
 
-    func error(at node: Node, _ message: String) -> Failure {
+    func error(at node: YAMLNode, _ message: String) -> Failure {
         Failure(.usage, "\(line(node)): \(message)")
     }
 
-    func typeError(_ node: Node, field: String, expected: String) -> Failure {
+    func typeError(_ node: YAMLNode, field: String, expected: String) -> Failure {
         error(at: node, "'\(field)' must be \(expected)")
     }
 
-    func unknownKey(_ name: String, at node: Node, known: [String]) -> Failure {
+    func unknownKey(_ name: String, at node: YAMLNode, known: [String]) -> Failure {
         error(at: node, "unknown key '\(name)'; known keys: \(known.joined(separator: ", "))")
-    }
-
-    static func describe(_ error: YamlError) -> String {
-        "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Diagnostics
 
 /// Finds gantry's `templates/` directory: `$GANTRY_TEMPLATES`, then

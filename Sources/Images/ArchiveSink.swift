@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import OCI
 import ByteStreams
 import ContentStore
@@ -33,8 +34,7 @@ public struct ArchiveSink: ImageSink {
 
     public func checkWritable() throws {
         try OutputPath.checkCreatable(file, what: "output \(description)")
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) && isDirectory.boolValue {
+        if PathName.isDirectory(file) == true {
             throw Failure(.cannotCreateOutput, "output \(description): \(file) is a directory; name a file for the archive")
         }
     }

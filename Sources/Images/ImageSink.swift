@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import OCI
 import ByteStreams
 import ContentStore
@@ -42,8 +43,7 @@ public enum OutputPath {
     /// Fails unless the directory that would hold `path` exists.
     public static func checkParentExists(of path: String, what: String) throws {
         let parent = PathName.parent(of: path)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue else {
+        guard PathName.isDirectory(parent) == true else {
             throw Failure(.cannotCreateOutput, "\(what): directory \(parent) does not exist; create it first")
         }
     }

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import ByteStreams
 import OCI
 import ContentStore
 import Diagnostics
@@ -21,9 +23,8 @@ public struct LayoutSink: ImageSink {
     public func checkWritable() throws {
         let what = "output \(description)"
         try OutputPath.checkCreatable(directory, what: what)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else { return }
-        guard isDirectory.boolValue else {
+        guard let isDirectory = PathName.isDirectory(directory) else { return }
+        guard isDirectory else {
             throw Failure(.cannotCreateOutput, "\(what): \(directory) is a file, not a directory; remove it or choose another path")
         }
         // Adding to an existing layout is fine; filling someone's unrelated directory is not.

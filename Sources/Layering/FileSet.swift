@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ByteStreams
 import Diagnostics
 
@@ -301,7 +302,7 @@ struct Walker {
             }
             guard let name else {
                 let shown = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    raw.prefix { $0 != 0 }.map { $0 < 0x80 ? String(UnicodeScalar($0)) : String(format: "\\x%02x", $0) }.joined()
+                    raw.prefix { $0 != 0 }.map { $0 < 0x80 ? String(UnicodeScalar($0)) : cFormat("\\x%02x", $0) }.joined()
                 }
                 throw Failure(.invalidInput, "\(directory)/\(shown): the file name is not valid UTF-8; rename it (e.g. convmv -f latin1 -t utf8) or move it out of the layer source")
             }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Diagnostics
 
 /// Exclusion rules in .dockerignore syntax (docker docs "dockerignore-file";
@@ -23,12 +24,12 @@ public struct IgnoreRules: Sendable {
             // Docker trims white space, which takes the CR of CRLF files with it
             // (moby/patternmatcher ignorefile.ReadAll); a UTF-8 BOM opens some files.
             let unmarked = number == 0 && raw.unicodeScalars.first == "\u{FEFF}" ? String(raw.unicodeScalars.dropFirst()) : raw
-            var line = unmarked.trimmingCharacters(in: .whitespacesAndNewlines)
+            var line = unmarked.trimmingWhitespaceAndNewlines()
             if line.isEmpty || line.hasPrefix("#") { continue }
             var negated = false
             if line.hasPrefix("!") {
                 negated = true
-                line = String(line.dropFirst()).trimmingCharacters(in: .whitespaces)
+                line = String(line.dropFirst()).trimmingWhitespace()
             }
             let cleaned = IgnoreRules.clean(line)
             if cleaned.isEmpty || cleaned == "." { continue }

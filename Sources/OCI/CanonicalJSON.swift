@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Diagnostics
 
 /// Canonical JSON: keys sorted, no insignificant whitespace, `/` not escaped.

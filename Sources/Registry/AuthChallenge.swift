@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A `WWW-Authenticate` challenge (RFC 7235; distribution docs/spec/auth/token.md):
 /// `Bearer realm="https://auth.example/token",service="registry",scope="repository:a:pull"`.
@@ -11,7 +12,7 @@ struct AuthChallenge: Equatable {
     var scope: String? { parameters["scope"] }
 
     init?(header: String) {
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        let trimmed = header.trimmingWhitespace()
         guard let space = trimmed.firstIndex(of: " ") else {
             guard !trimmed.isEmpty else { return nil }
             scheme = trimmed.lowercased()
@@ -29,7 +30,7 @@ struct AuthChallenge: Equatable {
         while index < text.endIndex {
             while index < text.endIndex, text[index] == " " || text[index] == "," { index = text.index(after: index) }
             guard let equals = text[index...].firstIndex(of: "=") else { break }
-            let key = text[index..<equals].trimmingCharacters(in: .whitespaces).lowercased()
+            let key = text[index..<equals].trimmingWhitespace().lowercased()
             index = text.index(after: equals)
             var value = ""
             if index < text.endIndex, text[index] == "\"" {
@@ -42,7 +43,7 @@ struct AuthChallenge: Equatable {
                 if index < text.endIndex { index = text.index(after: index) }
             } else {
                 let end = text[index...].firstIndex(of: ",") ?? text.endIndex
-                value = text[index..<end].trimmingCharacters(in: .whitespaces)
+                value = text[index..<end].trimmingWhitespace()
                 index = end
             }
             result[key] = value

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ByteStreams
 import ContentStore
 import OCI
@@ -14,7 +15,7 @@ public struct DockerConfigFile: Sendable {
         if let directory = environment["DOCKER_CONFIG"], !directory.isEmpty {
             path = directory + "/config.json"
         } else {
-            path = (environment["HOME"] ?? NSHomeDirectory()) + "/.docker/config.json"
+            path = (environment["HOME"] ?? PathName.homeDirectory) + "/.docker/config.json"
         }
     }
 

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HTTP
 import OCI
 import Diagnostics
@@ -79,13 +80,13 @@ public final class RegistryClient {
     }
 
     private func absoluteAgainst(_ base: String, _ location: String) -> String {
-        guard let scheme = base.range(of: "://") else { return location }
+        guard let scheme = base.firstRange(of: "://") else { return location }
         let authorityEnd = base[scheme.upperBound...].firstIndex(of: "/") ?? base.endIndex
         return String(base[..<authorityEnd]) + (location.hasPrefix("/") ? "" : "/") + location
     }
 
     static func host(of url: String) -> String {
-        guard let scheme = url.range(of: "://") else { return url }
+        guard let scheme = url.firstRange(of: "://") else { return url }
         let rest = url[scheme.upperBound...]
         return String(rest[..<(rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex)])
     }
@@ -160,7 +161,7 @@ public final class RegistryClient {
     /// ACR: `POST https://<registry>/oauth2/exchange` turns an Entra ID access token
     /// into an ACR refresh token (Azure/acr docs/AAD-OAuth.md).
     func exchangeAADToken(_ token: String, tenant: String?, realm: String, service: String) throws -> String {
-        let base = realm.range(of: "/oauth2/").map { String(realm[..<$0.lowerBound]) } ?? session.baseURL
+        let base = realm.firstRange(of: "/oauth2/").map { String(realm[..<$0.lowerBound]) } ?? session.baseURL
         var form = "grant_type=access_token&service=\(Self.formEncode(service))&access_token=\(Self.formEncode(token))"
         if let tenant { form += "&tenant=\(Self.formEncode(tenant))" }
         let response = try tokenService(base + "/oauth2/exchange") {

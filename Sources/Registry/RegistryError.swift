@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HTTP
 import OCI
 import Diagnostics
@@ -35,7 +36,7 @@ public struct RegistryError: GantryError {
         entries = Self.entries(response.body)
         let first = entries.first
         let shown = first.map { " \(Self.describe($0))" }
-            ?? (response.bodyText.isEmpty ? "" : " (\(response.bodyText.prefix(200).replacingOccurrences(of: "\n", with: " ")))")
+            ?? (response.bodyText.isEmpty ? "" : " (\(response.bodyText.prefix(200).replacing("\n", with: " ")))")
         let code = first?.code ?? ""
         let what = operation
         (kind, description) = {
@@ -91,7 +92,7 @@ public struct RegistryError: GantryError {
     static func describe(_ entry: Entry) -> String {
         var text = entry.code
         if let message = entry.message, !message.isEmpty { text += ": \(message)" }
-        if let detail = entry.detail { text += " (detail: \(detail.replacingOccurrences(of: "\n", with: " ")))" }
+        if let detail = entry.detail { text += " (detail: \(detail.replacing("\n", with: " ")))" }
         return text
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// Bearer tokens per registry and scope until they expire. Shared by the upload

@@ -13,7 +13,7 @@ import ByteStreams
     @Test func partsFinishingOutOfOrderGiveTheWholeFilesDigest() throws {
         let bytes = testBytes(10_000, seed: 3)
         let path = try scratch.write("parts", bytes)
-        let hasher = PrefixHasher(path: path, size: 10_000)
+        let hasher = try PrefixHasher(path: path, size: 10_000)
         for (start, end) in [(4000, 8000), (8000, 10_000), (0, 4000)] {
             hasher.partFinished(start: Int64(start), end: Int64(end))
         }
@@ -22,7 +22,7 @@ import ByteStreams
 
     @Test func aStoppedDownloadEndsTheHashWithoutAResult() throws {
         let path = try scratch.write("partial", testBytes(10_000, seed: 4))
-        let hasher = PrefixHasher(path: path, size: 10_000)
+        let hasher = try PrefixHasher(path: path, size: 10_000)
         hasher.partFinished(start: 4000, end: 8000)  // the first part never finishes
         hasher.stop()
         #expect(throws: (any Error).self) { try hasher.digest() }

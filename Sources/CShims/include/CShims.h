@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 #include <spawn.h>
+#include <pthread.h>
 
 /// Starts asynchronous writeback of a file range (Linux sync_file_range with
 /// SYNC_FILE_RANGE_WRITE), which Swift's Glibc module hides behind _GNU_SOURCE.
@@ -21,6 +22,10 @@ int gantry_pipe_cloexec(int fds[2]);
 /// inherits only 0, 1 and 2 whatever the parent has open (glibc 2.34+'s
 /// posix_spawn_file_actions_addclosefrom_np). Returns 0 or an error number.
 int gantry_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
+
+/// pthread_setname_np: a thread's name for `top -H` and debuggers (at most 15
+/// bytes; GNU-only, hidden from Swift's Glibc module). Returns 0 or an error number.
+int gantry_name_thread(pthread_t thread, const char *name);
 
 /// The git revision gantry was built from: scripts/install passes
 /// -Xcc -DGANTRY_REVISION="…"; other builds say "unknown".
