@@ -84,7 +84,7 @@ public struct Builder {
         var cacheEntries: [LayerCacheEntry] = []
         let job = LayerJob(store: store, plan: plan, cache: cache, streams: streams)
         for (layer, outcome) in zip(planned, try job.buildAll(planned, report: report)) {
-            built.append(BuiltLayer(blob: outcome.blob, createdBy: layer.createdBy))
+            built.append(BuiltLayer(blob: outcome.blob, createdBy: try layer.history(entries: outcome.entries)))
             reports.append(outcome.report)
             if let key = outcome.remoteKey, outcome.report.source != .registryCache {
                 cacheEntries.append(LayerCacheEntry(key: key, layer: outcome.blob, model: layer.model))

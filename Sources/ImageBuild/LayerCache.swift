@@ -19,13 +19,16 @@ struct LayerCache {
     /// `content`: the SHA-256 of a single-file set's file when it is known (the
     /// model), keyed instead of the file's path and stamp, so a touched or moved
     /// model whose bytes are the same still hits.
-    func key(for fileSet: FileSet, settings: LayerSettings, content: Digest? = nil) -> String {
+    /// Also says how many entries the walk found (the app layer's history names it).
+    func key(for fileSet: FileSet, settings: LayerSettings, content: Digest? = nil) throws -> (key: String, entries: Int) {
         // Fed to the hasher as bytes through one reusable buffer: no string per file
         // (building one per entry was a quarter of a no-change rebuild of 100,000 files),
         // and never the whole listing in memory.
         var key = KeyBytes()
         key.appendText("\(Self.version)\n\(settings.compression)\n\(settings.mtime)\n")
-        for entry in fileSet.entries {
+        var count = 0
+        try fileSet.forEachEntry { entry in
+            count += 1
             key.appendText(entry.path)
             switch entry.kind {
             case .directory: key.appendTag(0x01)
@@ -53,7 +56,7 @@ struct LayerCache {
                 key.appendTag(0x00)
             }
         }
-        return Digest(sha256: key.finish()).encoded
+        return (Digest(sha256: key.finish()).encoded, count)
     }
 
     /// For a rootfs tarball: its path, size, mtime and inode.

@@ -23,6 +23,8 @@ struct LayerJob: Sendable {
         var blob: LayerBlob
         var report: LayerReport
         var remoteKey: String?
+        /// How many entries the layer's files have, when they were walked.
+        var entries: Int? = nil
     }
 
     /// Every layer of `planned`, in order; `report` sees each line in that order.
@@ -63,17 +65,19 @@ struct LayerJob: Sendable {
     func build(_ layer: Builder.PlannedLayer) throws -> Outcome {
         let started = Date()
         var remoteKey = layer.remoteKey
+        var entries: Int?
         let report = { (blob: LayerBlob, source: LayerReport.Source) in
             Outcome(blob: blob, report: LayerReport(description: layer.description, blob: blob,
                                                     seconds: Date().timeIntervalSince(started), source: source),
-                    remoteKey: remoteKey)
+                    remoteKey: remoteKey, entries: entries)
         }
         if let hit = layer.remoteHit { return report(hit.layer, .registryCache) }
         guard let fileSet = layer.fileSet else {
             throw Failure(.internalFailure, "layer \(layer.description) has neither files nor a cache entry")
         }
         let settings = plan.settings(layer.compression)
-        let key = cache.key(for: fileSet, settings: settings, content: layer.builtFrom?.digest)
+        let key: String
+        (key, entries) = try cache.key(for: fileSet, settings: settings, content: layer.builtFrom?.digest)
         if let hit = cache.lookup(key) { return report(hit, .cached) }
         if let remote = plan.remote, !layer.remoteChecked {
             // An app layer's key hashes every file: only worth it once the store's own cache missed.

@@ -4,6 +4,7 @@ import OCI
 import ByteStreams
 import ContentStore
 import Layering
+import Diagnostics
 import Fetch
 
 /// Planning a build's new layers: what each one is made of (installed Python
@@ -31,6 +32,14 @@ extension Builder {
         var keyedByContent = false
         /// The model this layer holds, for its cache entry.
         var model: CachedModel? = nil
+        /// An app layer's destination: its history line is "gantry: N entries at DEST".
+        var countsEntriesAt: String? = nil
+
+        func history(entries: Int?) throws -> String {
+            guard let destination = countsEntriesAt else { return createdBy }
+            guard let entries else { throw Failure(.internalFailure, "layer \(description) was not walked; this is a bug in gantry") }
+            return "gantry: \(entries) entr\(entries == 1 ? "y" : "ies") at \(destination)"
+        }
     }
 
     /// What every layer of one build shares.
@@ -122,10 +131,11 @@ extension Builder {
         let options = FileSetOptions(destination: spec.destination, ignore: spec.ignore, uid: owner.uid,
                                      gid: owner.gid, allowExternalSymlinks: spec.allowExternalSymlinks)
         let fileSet = try FileSet(source: spec.source, options: options)
-        let count = fileSet.entries.count
         let layerCompression = try spec.compression.map(Compression.init(parsing:)) ?? compression
+        // The history line names the entry count, known once the build walks the files.
         var layer = PlannedLayer(fileSet: fileSet, compression: layerCompression, description: spec.destination,
-                                 createdBy: "gantry: \(count) entr\(count == 1 ? "y" : "ies") at \(spec.destination)")
+                                 createdBy: "gantry: files at \(spec.destination)")
+        layer.countsEntriesAt = spec.destination
         // By content (a fresh checkout has new inodes and mtimes), once the store's own cache misses.
         layer.keyedByContent = true
         return layer

@@ -14,7 +14,7 @@ enum RemoteLayerKey {
     static func files(_ fileSet: FileSet, settings: LayerSettings) throws -> String {
         let hasher = SHA256Hasher()
         hasher.update(Array("\(version)\nfiles\n\(settings.compression)\n\(settings.mtime)\n".utf8))
-        for entry in fileSet.entries {
+        try fileSet.forEachEntry(reportSkipped: false) { entry in
             var line = "\(entry.path)\u{0}\(entry.mode) \(entry.uid) \(entry.gid) "
             switch entry.kind {
             case .directory: line += "d"

@@ -69,13 +69,23 @@ public struct FileStamp: Sendable, Hashable {
 }
 
 /// The files that make one layer: a directory tree (filtered by ignore rules) or
-/// a single file, mapped to a destination and sorted so the tar is reproducible.
+/// a single file, mapped to a destination, listed in byte order of their image
+/// paths so the tar is reproducible.
+///
+/// Streamed: `forEachEntry` walks the source each time it is called and holds
+/// only the directory being listed at each depth, never the whole listing, so
+/// memory does not grow with the number of files (only with the largest single
+/// directory, whose names must be sorted).
 public struct FileSet: Sendable {
     public let source: String
     public let options: FileSetOptions
-    public let entries: [FileEntry]
+    /// The source's path in the image (without the leading `/`).
+    let targetPath: String
+    let isDirectory: Bool
+    let rules: IgnoreRules
 
-    /// Walks `source`. Errors name the offending path; nothing is written.
+    /// Checks `source` and the destination; the walk happens in `forEachEntry`.
+    /// Errors name the offending path; nothing is written.
     public init(source: String, options: FileSetOptions) throws {
         self.source = source
         self.options = options
@@ -84,54 +94,70 @@ public struct FileSet: Sendable {
         guard stat(source, &info) == 0 else {
             throw Failure(.missingInput, "layer source \(source) does not exist or cannot be read: \(String(cString: strerror(errno)))")
         }
-        var collected: [FileEntry] = []
         let destination = FileSet.normalize(checkedDestination)
-        let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
-        let targetPath: String
-        if isDirectory {
-            targetPath = destination
-        } else if options.destination.hasSuffix("/") {
+        isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+        if !isDirectory && options.destination.hasSuffix("/") {
             targetPath = FileSet.join(destination, PathName.lastComponent(of: source))
         } else {
             targetPath = destination
         }
-        collected += FileSet.parentDirectories(of: targetPath, including: isDirectory)
-            .map { FileEntry(path: $0, kind: .directory, size: 0, mode: 0o755, uid: 0, gid: 0, stamp: nil) }
         if isDirectory {
-            if !targetPath.isEmpty, var root = collected.last, root.path == targetPath {
-                root.uid = options.uid
-                root.gid = options.gid
-                collected[collected.count - 1] = root
-            }
             guard access(source, R_OK | X_OK) == 0 else {
                 throw SystemError.failure("read directory", path: source)
             }
-            let rules = try IgnoreRules.load(directory: source, extra: options.ignore)
-            var walker = Walker(root: source, targetRoot: targetPath, rules: rules, options: options)
-            walker.entries = collected  // appended to, not copied
-            collected = []
-            try walker.walk(relative: "", matches: nil)
-            collected = walker.entries
+            rules = try IgnoreRules.load(directory: source, extra: options.ignore)
         } else {
-            let walker = Walker(root: PathName.parent(of: source), targetRoot: "",
-                                rules: try IgnoreRules(patterns: []), options: options)
-            if let entry = try walker.entry(for: source, relative: PathName.lastComponent(of: source),
-                                            imagePath: targetPath, info: info) {
-                collected.append(entry)
-            }
+            rules = try IgnoreRules(patterns: [])
         }
-        // Sorted as indices, then put in that order in place: sorting the entries
-        // themselves moved each ~100-byte struct (and retained its strings) at every
-        // step of the merge, a third of a no-change rebuild of 100,000 files; a
-        // gathered copy would cost tens of MB at the peak.
-        var order = collected.indices.sorted { FileSet.bytewisePrecedes(collected[$0].path, collected[$1].path) }
-        FileSet.permute(&collected, by: &order)
-        FileSet.linkHardlinks(&collected)
-        entries = collected
     }
 
-    /// Total bytes of file content, for progress and the cache key.
-    public var contentSize: Int64 { entries.reduce(0) { $0 + $1.size } }
+    /// Calls `body` with every entry in tar order: the destination's parent
+    /// directories, then the tree. Regular files that share an inode are stored
+    /// once: the first in order keeps the data, later ones are hard links to it.
+    /// `reportSkipped`: warn about sockets, FIFOs and devices (once per build, not
+    /// on every walk).
+    public func forEachEntry(reportSkipped: Bool = true, _ body: (FileEntry) throws -> Void) throws {
+        var firstByInode: [String: String] = [:]
+        func emit(_ entry: FileEntry) throws {
+            var entry = entry
+            if case .regular = entry.kind, let inode = entry.sharedInode {
+                if let first = firstByInode[inode] {
+                    entry.kind = .hardlink(to: first)
+                    entry.size = 0
+                } else {
+                    firstByInode[inode] = entry.path
+                }
+            }
+            try body(entry)
+        }
+        let parents = FileSet.parentDirectories(of: targetPath, including: isDirectory)
+        for (index, parent) in parents.enumerated() {
+            // The source directory itself is owned like its contents; the parents above it by root.
+            let owned = isDirectory && index == parents.count - 1
+            try emit(FileEntry(path: parent, kind: .directory, size: 0, mode: 0o755,
+                               uid: owned ? options.uid : 0, gid: owned ? options.gid : 0, stamp: nil))
+        }
+        if isDirectory {
+            let walker = Walker(root: source, targetRoot: targetPath, rules: rules, options: options, reportSkipped: reportSkipped)
+            try walker.walk(relative: "", matches: nil, emit)
+        } else {
+            let walker = Walker(root: PathName.parent(of: source), targetRoot: "", rules: rules, options: options,
+                                reportSkipped: reportSkipped)
+            var info = stat()
+            guard stat(source, &info) == 0 else { throw SystemError.failure("read", path: source) }
+            if let entry = try walker.entry(for: source, relative: PathName.lastComponent(of: source),
+                                            imagePath: targetPath, info: info) {
+                try emit(entry)
+            }
+        }
+    }
+
+    /// Every entry, in order: for tests and small trees (a build streams them).
+    public func entries() throws -> [FileEntry] {
+        var entries: [FileEntry] = []
+        try forEachEntry { entries.append($0) }
+        return entries
+    }
 
     static func normalize(_ path: String) -> String {
         path.split(separator: "/").filter { $0 != "." && !$0.isEmpty }.joined(separator: "/")
@@ -152,21 +178,6 @@ public struct FileSet: Sendable {
         return a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
-    /// Puts `items` in the order `order` gives (`order[i]`: the index of the item that
-    /// belongs at position i), in place, following each cycle with swaps; `order` is used up.
-    static func permute<T>(_ items: inout [T], by order: inout [Int]) {
-        for start in items.indices where order[start] != start {
-            var position = start
-            while order[position] != start {
-                let source = order[position]
-                items.swapAt(position, source)
-                order[position] = position
-                position = source
-            }
-            order[position] = position
-        }
-    }
-
     static func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : b.isEmpty ? a : a + "/" + b }
 
     /// `srv/app` → `srv`, `srv/app` (the latter only for a directory source).
@@ -174,21 +185,6 @@ public struct FileSet: Sendable {
         let parts = path.split(separator: "/").map(String.init)
         let count = last ? parts.count : max(parts.count - 1, 0)
         return (0..<count).map { parts[0...$0].joined(separator: "/") }
-    }
-
-    /// Regular files sharing an inode: the first in sorted order keeps the data,
-    /// later ones become hard links to it, so the content is stored once.
-    static func linkHardlinks(_ entries: inout [FileEntry]) {
-        var firstByInode: [String: String] = [:]
-        for index in entries.indices {
-            guard case .regular = entries[index].kind, let inode = entries[index].sharedInode else { continue }
-            if let first = firstByInode[inode] {
-                entries[index].kind = .hardlink(to: first)
-                entries[index].size = 0
-            } else {
-                firstByInode[inode] = entries[index].path
-            }
-        }
     }
 }
 
@@ -198,18 +194,70 @@ struct Walker {
     let targetRoot: String
     let rules: IgnoreRules
     let options: FileSetOptions
-    var entries: [FileEntry] = []
+    var reportSkipped = true
     let reader = Reader()
 
-    /// Walks the directory `relative`; `matches` are its ignore-rule matches (nil for the root).
-    mutating func walk(relative: String, matches parentMatches: IgnoreRules.Matches?) throws {
+    /// One thing to do, in order, while walking a directory: emit a child's entry,
+    /// or walk a child directory's subtree.
+    private struct Step {
+        enum Action {
+            /// `whenSubtreeHasEntries`: an ignored directory, whose entry counts only if
+            /// something below it is re-included (these are its matches).
+            case emit(FileEntry, whenSubtreeHasEntries: IgnoreRules.Matches?)
+            case walk(IgnoreRules.Matches)
+        }
+        /// Sort key: the child's name, or its name and "/" for its subtree. Every path
+        /// below `a` starts with `a/`, so sorting siblings by these keys (byte order)
+        /// walks the tree in the byte order of full paths: `a`, `a-b`, `a.c`, `a/x`, `a0`.
+        let key: String
+        let name: String
+        let action: Action
+    }
+
+    /// Signals, in a dry walk, that a subtree has at least one entry.
+    private struct FoundEntry: Error {}
+
+    /// Emits the entries below the directory `relative`, in byte order of their
+    /// paths; `matches` are its ignore-rule matches (nil for the root). Only this
+    /// directory's children are held while its subdirectories are walked.
+    func walk(relative: String, matches parentMatches: IgnoreRules.Matches?, _ emit: (FileEntry) throws -> Void) throws {
+        var steps = try list(relative: relative, matches: parentMatches)
+        steps.sort { FileSet.bytewisePrecedes($0.key, $1.key) }
+        for step in steps {
+            let childRelative = relative.isEmpty ? step.name : relative + "/" + step.name
+            switch step.action {
+            case .walk(let matches):
+                try walk(relative: childRelative, matches: matches, emit)
+            case .emit(let entry, let ignored):
+                // Something below an ignored directory was re-included: the directory must be
+                // in the layer too, owned like the rest, or a runtime creates it root-owned.
+                if let ignored, try !hasEntries(relative: childRelative, matches: ignored) { continue }
+                try emit(entry)
+            }
+        }
+    }
+
+    /// Whether walking the directory `relative` would emit anything (stops at the first).
+    private func hasEntries(relative: String, matches: IgnoreRules.Matches?) throws -> Bool {
+        var quiet = self
+        quiet.reportSkipped = false
+        do {
+            try quiet.walk(relative: relative, matches: matches) { _ in throw FoundEntry() }
+            return false
+        } catch is FoundEntry {
+            return true
+        }
+    }
+
+    /// The directory's children as steps: their entries made now, while the
+    /// directory is open (lookups relative to it: resolving each full path again
+    /// cost a third of a no-change rebuild of 100,000 files), then it is closed.
+    private func list(relative: String, matches parentMatches: IgnoreRules.Matches?) throws -> [Step] {
         let directory = relative.isEmpty ? root : root + "/" + relative
         guard let handle = opendir(directory) else { throw SystemError.failure("read directory", path: directory) }
         defer { closedir(handle) }
-        // Children are looked up relative to the open directory (fstatat, faccessat):
-        // resolving each full path again cost a third of a no-change rebuild of 100,000 files.
         let directoryFD = dirfd(handle)
-        // Unsorted: the entries are sorted once, by full path, when the walk is done.
+        var steps: [Step] = []
         for name in try Walker.names(in: handle, directory: directory) {
             let childRelative = relative.isEmpty ? name : relative + "/" + name
             let childPath = root + "/" + childRelative
@@ -217,28 +265,16 @@ struct Walker {
             guard fstatat(directoryFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { throw SystemError.failure("read", path: childPath) }
             let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
             let matches = rules.matches(childRelative, parent: parentMatches)
-            if rules.excludes(matches) {
-                // An excluded directory is skipped whole unless a '!' rule could re-include part of it.
-                if isDirectory && rules.hasExceptions {
-                    let before = entries.count
-                    try walk(relative: childRelative, matches: matches)
-                    // Something below was re-included: its parent directory must be in the
-                    // layer too, owned like the rest, or a runtime creates it root-owned.
-                    if entries.count > before, let directory = try entry(for: childPath, relative: childRelative,
-                                                                          imagePath: FileSet.join(targetRoot, childRelative), info: info,
-                                                                          at: (directoryFD, name)) {
-                        entries.append(directory)
-                    }
-                }
-                continue
+            let excluded = rules.excludes(matches)
+            // An excluded directory is skipped whole unless a '!' rule could re-include part of it.
+            if excluded && !(isDirectory && rules.hasExceptions) { continue }
+            if let entry = try self.entry(for: childPath, relative: childRelative, imagePath: FileSet.join(targetRoot, childRelative),
+                                          info: info, at: (directoryFD, name)) {
+                steps.append(Step(key: name, name: name, action: .emit(entry, whenSubtreeHasEntries: excluded ? matches : nil)))
             }
-            let imagePath = FileSet.join(targetRoot, childRelative)
-            if let entry = try entry(for: childPath, relative: childRelative, imagePath: imagePath, info: info,
-                                     at: (directoryFD, name)) {
-                entries.append(entry)
-            }
-            if isDirectory { try walk(relative: childRelative, matches: matches) }
+            if isDirectory { steps.append(Step(key: name + "/", name: name, action: .walk(matches))) }
         }
+        return steps
     }
 
     /// Who reads the files: this process's effective user and groups.
@@ -286,7 +322,7 @@ struct Walker {
             return FileEntry(path: imagePath, kind: .symlink(target: target), size: 0, mode: 0o777,
                              uid: options.uid, gid: options.gid, stamp: stamp)
         default:
-            Warnings.emit("skipping \(path): sockets, FIFOs and device files are not stored in layers")
+            if reportSkipped { Warnings.emit("skipping \(path): sockets, FIFOs and device files are not stored in layers") }
             return nil
         }
     }

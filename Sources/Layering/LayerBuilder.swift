@@ -37,7 +37,8 @@ public struct LayerSettings: Sendable, Hashable {
 public enum LayerBuilder {
     public static func build(_ fileSet: FileSet, settings: LayerSettings, into output: ByteSink) throws -> LayerBlob {
         try stream(settings: settings, into: output) { tar in
-            for entry in fileSet.entries { try write(entry, to: tar, mtime: settings.mtime) }
+            // The walk that made the cache key reported skipped files already.
+            try fileSet.forEachEntry(reportSkipped: false) { entry in try write(entry, to: tar, mtime: settings.mtime) }
         }
     }
 

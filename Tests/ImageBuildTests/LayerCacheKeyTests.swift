@@ -15,7 +15,7 @@ import Layering
         let cache = LayerCache(store: try ContentStore(root: root + "/store"), enabled: true)
         let settings = LayerSettings(compression: .gzip(level: 6), mtime: 0, threads: 1)
         func key(_ options: FileSetOptions = FileSetOptions(destination: "/app"), _ settings: LayerSettings = settings) throws -> String {
-            cache.key(for: try FileSet(source: root + "/src", options: options), settings: settings)
+            try cache.key(for: try FileSet(source: root + "/src", options: options), settings: settings).key
         }
         let first = try key()
         #expect(try key() == first)
