@@ -136,7 +136,8 @@ struct StreamDownload {
 
     func run() throws -> Digest {
         let file = try FileDescriptorSink(creating: path, exclusive: false, describedAs: "the download of \(endpoint.source)")
-        let digesting = DigestingSink(next: file)
+        // Hashed on a thread of its own, beside the receiving.
+        let digesting = try BackgroundDigestingSink(next: file)
         let cutOff = { (cause: any Error) in
             Failure(.unavailable, "download of \(endpoint.source) was cut off at \(digesting.count) of \(expectedSize.map(String.init) ?? "?") bytes and could not be resumed; try again",
                     cause: cause)
