@@ -62,6 +62,21 @@ extension ContentStore {
         try? AtomicFile.write(bytes, to: cachePath(area, key) + ".json", durable: false)
     }
 
+    /// Whether `area` holds any record at all: a store that has none (a fresh build
+    /// agent) cannot hit, so a build need not compute a key before building.
+    public func hasCacheRecords(in area: CacheArea) -> Bool {
+        guard let handle = opendir("\(cacheRoot)/\(area.rawValue)") else { return false }
+        defer { closedir(handle) }
+        while let entry = readdir(handle) {
+            let isRecord = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let name = raw.prefix { $0 != 0 }
+                return name.count > 5 && name.first != UInt8(ascii: ".") && name.suffix(5).elementsEqual(".json".utf8)
+            }
+            if isRecord { return true }
+        }
+        return false
+    }
+
     /// Drops a record (best effort).
     public func removeCacheRecord(in area: CacheArea, key: String) {
         unlink(cachePath(area, key) + ".json")

@@ -16,47 +16,64 @@ struct LayerCache {
 
     static let version = "gantry-layer-cache-v3"
 
-    /// `content`: the SHA-256 of a single-file set's file when it is known (the
-    /// model), keyed instead of the file's path and stamp, so a touched or moved
-    /// model whose bytes are the same still hits.
-    /// Also says how many entries the walk found (the app layer's history names it).
+    /// The key of a file set (see `KeyBuilder`), and how many entries the walk
+    /// found (the app layer's history names it).
     func key(for fileSet: FileSet, settings: LayerSettings, content: Digest? = nil) throws -> (key: String, entries: Int) {
-        // Fed to the hasher as bytes through one reusable buffer: no string per file
-        // (building one per entry was a quarter of a no-change rebuild of 100,000 files),
-        // and never the whole listing in memory.
-        var key = KeyBytes()
-        key.appendText("\(Self.version)\n\(settings.compression)\n\(settings.mtime)\n")
-        var count = 0
-        try fileSet.forEachEntry { entry in
-            count += 1
-            key.appendText(entry.path)
+        var key = KeyBuilder(settings: settings, content: content)
+        try fileSet.forEachEntry { key.add($0) }
+        return key.finish()
+    }
+
+    /// False when no lookup can hit (no records at all, or `--no-cache`): the
+    /// build then computes the key from the walk that writes the layer, and the
+    /// files are walked once instead of twice (100,000 files: ~0.4 s).
+    var mayHit: Bool { enabled && store.hasCacheRecords(in: .layers) }
+
+    /// A layer's key, fed one entry at a time. Bytes go to the hasher through one
+    /// reusable buffer: no string per file (building one per entry was a quarter
+    /// of a no-change rebuild of 100,000 files), never the whole listing in memory.
+    struct KeyBuilder {
+        private var bytes = KeyBytes()
+        /// `content`: the SHA-256 of a single-file set's file when it is known (the
+        /// model), keyed instead of the file's path and stamp, so a touched or moved
+        /// model whose bytes are the same still hits.
+        private let content: Digest?
+        private(set) var entries = 0
+
+        init(settings: LayerSettings, content: Digest?) {
+            self.content = content
+            bytes.appendText("\(LayerCache.version)\n\(settings.compression)\n\(settings.mtime)\n")
+        }
+
+        mutating func add(_ entry: FileEntry) {
+            entries += 1
+            bytes.appendText(entry.path)
             switch entry.kind {
-            case .directory: key.appendTag(0x01)
+            case .directory: bytes.appendTag(0x01)
             case .regular(let source):
-                key.appendTag(0x02)
-                if let content {
-                    key.appendText(content.description)
-                } else {
-                    key.appendText(source)
-                }
-            case .symlink(let target): key.appendTag(0x03); key.appendText(target)
-            case .hardlink(let first): key.appendTag(0x04); key.appendText(first)
+                bytes.appendTag(0x02)
+                bytes.appendText(content?.description ?? source)
+            case .symlink(let target): bytes.appendTag(0x03); bytes.appendText(target)
+            case .hardlink(let first): bytes.appendTag(0x04); bytes.appendText(first)
             }
-            key.appendNumber(UInt64(entry.mode))
-            key.appendNumber(UInt64(entry.uid))
-            key.appendNumber(UInt64(entry.gid))
+            bytes.appendNumber(UInt64(entry.mode))
+            bytes.appendNumber(UInt64(entry.uid))
+            bytes.appendNumber(UInt64(entry.gid))
             if let stamp = entry.stamp, content == nil {
-                key.appendNumber(stamp.device)
-                key.appendNumber(stamp.inode)
-                key.appendNumber(UInt64(bitPattern: stamp.size))
-                key.appendNumber(UInt64(bitPattern: Int64(stamp.modifiedSeconds)))
-                key.appendNumber(UInt64(bitPattern: Int64(stamp.modifiedNanoseconds)))
-                key.appendNumber(UInt64(stamp.mode))
+                bytes.appendNumber(stamp.device)
+                bytes.appendNumber(stamp.inode)
+                bytes.appendNumber(UInt64(bitPattern: stamp.size))
+                bytes.appendNumber(UInt64(bitPattern: Int64(stamp.modifiedSeconds)))
+                bytes.appendNumber(UInt64(bitPattern: Int64(stamp.modifiedNanoseconds)))
+                bytes.appendNumber(UInt64(stamp.mode))
             } else {
-                key.appendTag(0x00)
+                bytes.appendTag(0x00)
             }
         }
-        return (Digest(sha256: key.finish()).encoded, count)
+
+        mutating func finish() -> (key: String, entries: Int) {
+            (Digest(sha256: bytes.finish()).encoded, entries)
+        }
     }
 
     /// For a rootfs tarball: its path, size, mtime and inode.

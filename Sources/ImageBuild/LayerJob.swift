@@ -76,12 +76,26 @@ struct LayerJob: Sendable {
             throw Failure(.internalFailure, "layer \(layer.description) has neither files nor a cache entry")
         }
         let settings = plan.settings(layer.compression)
-        let key: String
-        (key, entries) = try cache.key(for: fileSet, settings: settings, content: layer.builtFrom?.digest)
-        if let hit = cache.lookup(key) { return report(hit, .cached) }
+        // A store with no layer records cannot hit: the key comes from the walk that
+        // builds the layer (one walk, not two); otherwise it is looked up first.
+        var key: String?
+        var walked = false  // skipped files are reported by the first walk only
+        if cache.mayHit {
+            walked = true
+            let (known, count) = try cache.key(for: fileSet, settings: settings, content: layer.builtFrom?.digest)
+            if let hit = cache.lookup(known) {
+                entries = count
+                return report(hit, .cached)
+            }
+            (key, entries) = (known, count)
+        }
         if let remote = plan.remote, !layer.remoteChecked {
             // An app layer's key hashes every file: only worth it once the store's own cache missed.
-            if remoteKey == nil, layer.keyedByContent { remoteKey = try RemoteLayerKey.files(fileSet, settings: settings) }
+            if remoteKey == nil, layer.keyedByContent {
+                let (files, count) = try RemoteLayerKey.files(fileSet, settings: settings, reportSkipped: !walked)
+                (remoteKey, walked) = (files, true)
+                entries = entries ?? count
+            }
             if let remoteKey, let hit = try remote.lookup(remoteKey) { return report(hit.layer, .registryCache) }
         }
         // A model reused from the store is read for this layer: check it first.
@@ -91,8 +105,11 @@ struct LayerJob: Sendable {
         do {
             blob = try store.ingestLayer { ingest in
                 growing = streams?.start(ingest)
+                var keyBuilder = key == nil ? LayerCache.KeyBuilder(settings: settings, content: layer.builtFrom?.digest) : nil
                 let blob = try LayerBuilder.build(fileSet, settings: settings,
-                                                  into: growing.map { GrowthReportingSink(next: ingest, file: $0) } ?? ingest)
+                                                  into: growing.map { GrowthReportingSink(next: ingest, file: $0) } ?? ingest,
+                                                  reportSkipped: !walked) { keyBuilder?.add($0) }
+                if let built = keyBuilder?.finish() { (key, entries) = (built.key, built.entries) }
                 try layer.builtFrom?.checkUnchanged()
                 return blob
             }
@@ -102,7 +119,7 @@ struct LayerJob: Sendable {
         }
         // Stored first, then the upload may close: the registry never gets a layer the store lost.
         growing?.complete(size: blob.descriptor.size, digest: blob.descriptor.digest.description)
-        cache.remember(blob, for: key)
+        if let key { cache.remember(blob, for: key) }
         return report(blob, .built)
     }
 }

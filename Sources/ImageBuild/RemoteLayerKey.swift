@@ -10,11 +10,14 @@ import Layering
 enum RemoteLayerKey {
     static let version = "gantry-remote-layer-v1"
 
-    /// A tree of files: paths, kinds, modes, owners, link targets and each file's bytes.
-    static func files(_ fileSet: FileSet, settings: LayerSettings) throws -> String {
+    /// A tree of files: paths, kinds, modes, owners, link targets and each file's
+    /// bytes; and how many entries the walk found.
+    static func files(_ fileSet: FileSet, settings: LayerSettings, reportSkipped: Bool = false) throws -> (key: String, entries: Int) {
+        var count = 0
         let hasher = SHA256Hasher()
         hasher.update(Array("\(version)\nfiles\n\(settings.compression)\n\(settings.mtime)\n".utf8))
-        try fileSet.forEachEntry(reportSkipped: false) { entry in
+        try fileSet.forEachEntry(reportSkipped: reportSkipped) { entry in
+            count += 1
             var line = "\(entry.path)\u{0}\(entry.mode) \(entry.uid) \(entry.gid) "
             switch entry.kind {
             case .directory: line += "d"
@@ -24,7 +27,7 @@ enum RemoteLayerKey {
             }
             hasher.update(Array((line + "\u{0}").utf8))
         }
-        return hasher.finish().hex
+        return (hasher.finish().hex, count)
     }
 
     /// The Python dependencies layer: what pip is asked to install, for which platform and Python.

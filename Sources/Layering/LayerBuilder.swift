@@ -35,10 +35,15 @@ public struct LayerSettings: Sendable, Hashable {
 /// Turns a FileSet into a layer blob in one streaming pass:
 /// files → tar (libarchive) → SHA-256 (diffID) → gzip → SHA-256 + size (digest) → `output`.
 public enum LayerBuilder {
-    public static func build(_ fileSet: FileSet, settings: LayerSettings, into output: ByteSink) throws -> LayerBlob {
+    /// `observe` sees every entry as it goes into the tar (the cache key is made
+    /// from the same walk when it was not needed before building).
+    public static func build(_ fileSet: FileSet, settings: LayerSettings, into output: ByteSink,
+                             reportSkipped: Bool = false, observe: ((FileEntry) -> Void)? = nil) throws -> LayerBlob {
         try stream(settings: settings, into: output) { tar in
-            // The walk that made the cache key reported skipped files already.
-            try fileSet.forEachEntry(reportSkipped: false) { entry in try write(entry, to: tar, mtime: settings.mtime) }
+            try fileSet.forEachEntry(reportSkipped: reportSkipped) { entry in
+                observe?(entry)
+                try write(entry, to: tar, mtime: settings.mtime)
+            }
         }
     }
 
