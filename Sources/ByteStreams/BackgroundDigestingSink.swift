@@ -12,6 +12,9 @@ public final class BackgroundDigestingSink: ByteSink, @unchecked Sendable {
     static let bufferCount = 4
 
     private let next: ByteSink?
+    /// Called on the hashing thread after each buffer, with how many bytes are hashed
+    /// so far: work that can trail the writer (starting a file's writeback).
+    private let afterHashing: (@Sendable (Int64) -> Void)?
     private let condition = Condition()
     private var free: [UnsafeMutableRawBufferPointer] = []
     private var full: [(buffer: UnsafeMutableRawBufferPointer, count: Int)] = []
@@ -22,8 +25,9 @@ public final class BackgroundDigestingSink: ByteSink, @unchecked Sendable {
     private var finished = false
     public private(set) var count: Int64 = 0
 
-    public init(next: ByteSink?) throws {
+    public init(next: ByteSink?, afterHashing: (@Sendable (Int64) -> Void)? = nil) throws {
         self.next = next
+        self.afterHashing = afterHashing
         free = (0..<Self.bufferCount).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 16) }
         do {
             try DedicatedThread.start(name: "hash") { [self] in hashUntilEnded() }
@@ -86,6 +90,7 @@ public final class BackgroundDigestingSink: ByteSink, @unchecked Sendable {
 
     private func hashUntilEnded() {
         let hasher = SHA256Hasher()
+        var hashed: Int64 = 0
         while true {
             condition.lock()
             while full.isEmpty && !ended { condition.wait() }
@@ -96,6 +101,8 @@ public final class BackgroundDigestingSink: ByteSink, @unchecked Sendable {
             let (buffer, count) = full.removeFirst()
             condition.unlock()
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            hashed += Int64(count)
+            afterHashing?(hashed)
             condition.lock()
             free.append(buffer)
             condition.broadcast()

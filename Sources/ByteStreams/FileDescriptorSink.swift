@@ -15,8 +15,13 @@ public final class FileDescriptorSink: ByteSink {
     /// does not wait for a whole multi-GB blob at once (disk I/O overlaps compute).
     static let writebackInterval: Int64 = 16 << 20
 
+    /// False: the owner starts writeback itself (from another thread).
+    private let startsWriteback: Bool
+
     /// Creates (or truncates) `path` with `mode`. `name` is used in errors.
-    public init(creating path: String, exclusive: Bool = false, describedAs name: String? = nil, mode: mode_t = 0o644) throws {
+    public init(creating path: String, exclusive: Bool = false, describedAs name: String? = nil, mode: mode_t = 0o644,
+                startsWriteback: Bool = true) throws {
+        self.startsWriteback = startsWriteback
         var flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC
         if exclusive { flags |= O_EXCL }
         self.path = name ?? path
@@ -40,7 +45,7 @@ public final class FileDescriptorSink: ByteSink {
             pointer += written
             self.written += Int64(written)
         }
-        if self.written - flushedUpTo >= Self.writebackInterval {
+        if startsWriteback && self.written - flushedUpTo >= Self.writebackInterval {
             // Asynchronous: only queues the pages for writeback; errors surface at fsync.
             _ = gantry_start_writeback(descriptor, off_t(flushedUpTo), off_t(self.written - flushedUpTo))
             flushedUpTo = self.written

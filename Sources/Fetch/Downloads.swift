@@ -135,9 +135,20 @@ struct StreamDownload {
     let resumable: Bool
 
     func run() throws -> Digest {
-        let file = try FileDescriptorSink(creating: path, exclusive: false, describedAs: "the download of \(endpoint.source)")
-        // Hashed on a thread of its own, beside the receiving.
-        let digesting = try BackgroundDigestingSink(next: file)
+        let file = try FileDescriptorSink(creating: path, exclusive: false, describedAs: "the download of \(endpoint.source)",
+                                          startsWriteback: false)
+        // Hashed on a thread of its own, beside the receiving, which also starts the
+        // writeback of what it has hashed (submitting disk I/O costs the receiving
+        // thread time it needs for the network).
+        let descriptor = file.descriptor
+        let writtenBack = Locked<Int64>(0)
+        let digesting = try BackgroundDigestingSink(next: file) { hashed in
+            writtenBack.withLock { done in
+                guard hashed - done >= 16 << 20 else { return }
+                FileDescriptorSink.startWriteback(descriptor, offset: done, length: hashed - done)
+                done = hashed
+            }
+        }
         let cutOff = { (cause: any Error) in
             Failure(.unavailable, "download of \(endpoint.source) was cut off at \(digesting.count) of \(expectedSize.map(String.init) ?? "?") bytes and could not be resumed; try again",
                     cause: cause)
