@@ -213,6 +213,14 @@ public struct StoreInventory: Sendable {
         guard let info = stat(path) else { return 0 }
         guard info.st_mode & S_IFMT == S_IFDIR else { return Int64(info.st_size) }
         let children = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        return children.reduce(0) { $0 + diskUsage(path + "/" + $1) }
+        return children.reduce(0) { total, name in
+            let child = path + "/" + name
+            guard let entry = stat(child) else { return total }
+            switch entry.st_mode & S_IFMT {
+            case S_IFDIR: return total + diskUsage(child)
+            case S_IFREG: return total + Int64(entry.st_size)
+            default: return total  // symlinks hold no data of their own
+            }
+        }
     }
 }
