@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "YAML", dependencies: ["CYAML"]),
         .target(name: "OCI", dependencies: ["Diagnostics"]),
         .target(name: "ByteStreams", dependencies: ["Diagnostics", "CCrypto", "CShims"]),
-        .target(name: "Layering", dependencies: ["Diagnostics", "OCI", "ByteStreams", "CArchive", "CZlib", "CZstd"]),
+        .target(name: "Layering", dependencies: ["Diagnostics", "OCI", "ByteStreams", "CArchive", "CZlib", "CZstd", "CShims"]),
         .target(name: "ContentStore", dependencies: ["Diagnostics", "OCI", "ByteStreams"]),
         .target(name: "HTTP", dependencies: ["Diagnostics", "ByteStreams", "CCurl", "CCurlShims"]),
         .target(name: "Registry", dependencies: ["Diagnostics", "OCI", "ByteStreams", "ContentStore", "HTTP"]),

@@ -2,6 +2,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <errno.h>
 #include "CShims.h"
 
 int gantry_start_writeback(int fd, off_t offset, off_t length) {
@@ -41,4 +45,23 @@ int gantry_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
 
 int gantry_name_thread(pthread_t thread, const char *name) {
     return pthread_setname_np(thread, name);
+}
+
+int gantry_open_in_root(int root, const char *path, int flags, unsigned int mode) {
+#ifdef SYS_openat2
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)flags;
+    how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    return (int)syscall(SYS_openat2, root, path, &how, sizeof how);
+#else
+    (void)root; (void)path; (void)flags; (void)mode;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int gantry_o_path(void) {
+    return O_PATH;
 }

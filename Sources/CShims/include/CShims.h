@@ -27,6 +27,15 @@ int gantry_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 /// bytes; GNU-only, hidden from Swift's Glibc module). Returns 0 or an error number.
 int gantry_name_thread(pthread_t thread, const char *name);
 
+/// openat2(2) with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: opens `path` as if
+/// `root` were "/", so absolute symlinks and ".." can never leave it (Linux 5.6+;
+/// glibc has no wrapper). Returns a descriptor, or -1 with errno set.
+int gantry_open_in_root(int root, const char *path, int flags, unsigned int mode);
+
+/// O_PATH (GNU-only, hidden from Swift's Glibc module): a descriptor that names
+/// a place without opening the file, for *at calls.
+int gantry_o_path(void);
+
 /// The git revision gantry was built from: scripts/install passes
 /// -Xcc -DGANTRY_REVISION="…"; other builds say "unknown".
 const char *gantry_revision(void);

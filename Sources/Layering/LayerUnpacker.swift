@@ -1,0 +1,255 @@
+import Glibc
+import CArchive
+import CShims
+import ByteStreams
+import Diagnostics
+
+/// Applies image layers, in order, to a root file system directory (the rootfs
+/// of a bundle `gantry test` runs): whiteouts (`.wh.name`) remove what lower
+/// layers made, opaque markers (`.wh..wh..opq`) empty a directory of what lower
+/// layers put in it, and hard links, symlinks, modes and (as root) owners are
+/// made as the tar says.
+///
+/// Whatever a layer contains, nothing is written outside the root: names that
+/// are absolute or climb with `..` are refused by `TarReader`, and every path is
+/// opened with openat2's RESOLVE_IN_ROOT, so a symlink a lower layer planted (`etc
+/// -> /`, `up -> ../../..`) resolves inside the root, as it will in the container.
+/// The last component is created with the *at calls relative to its opened
+/// parent, never followed (O_NOFOLLOW, unlinked first).
+public final class LayerUnpacker {
+    public let root: String
+    private let rootFD: Int32
+    /// Owners are applied only as root; otherwise files belong to the caller (rootless).
+    private let applyOwners = geteuid() == 0
+
+    /// What one layer held that a root file system cannot or should not take.
+    public struct Skipped: Sendable, Equatable {
+        /// Device nodes, FIFOs and sockets (the runtime provides /dev).
+        public var specialFiles = 0
+    }
+
+    /// Opens (creating it when missing) the directory `root`.
+    public init(root: String) throws {
+        guard mkdir(root, 0o755) == 0 || errno == EEXIST else { throw SystemError.failure("create directory", path: root) }
+        let fd = open(root, gantry_o_path() | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError.failure("open directory", path: root) }
+        self.root = root
+        rootFD = fd
+    }
+
+    deinit { close(rootFD) }
+
+    /// Applies the layer blob at `path` (tar, tar+gzip or tar+zstd: libarchive
+    /// detects which). `role` names it in errors ("layer 3 (sha256:…)").
+    @discardableResult
+    public func apply(layer path: String, role: String) throws -> Skipped {
+        let reader = try TarReader(path: path, role: role)
+        var skipped = Skipped()
+        // What this layer made: an opaque marker hides lower layers' entries, not these.
+        var madeHere = Set<String>()
+        while let entry = try reader.nextEntry() {
+            guard let name = TarReader.path(of: entry).map(Self.normalize), !name.isEmpty else { continue }
+            let parent = Self.parent(of: name)
+            let base = PathName.lastComponent(of: name)
+            if base == ".wh..wh..opq" {
+                try emptyDirectory(parent, keeping: madeHere, role: role)
+                continue
+            }
+            if base.hasPrefix(".wh.") {
+                try remove(Self.join(parent, String(base.dropFirst(4))), role: role)
+                continue
+            }
+            let directory = try openDirectory(parent, creating: true, role: role)
+            defer { close(directory) }
+            let mode = mode_t(archive_entry_mode(entry) & 0o7777)
+            // A hard link first: libarchive does not always give it a file type.
+            let linkTarget = archive_entry_hardlink(entry).map { Self.normalize(String(cString: $0)) }
+            switch linkTarget == nil ? TarReader.fileType(of: entry) : 0o100000 {
+            case 0o040000:  // directory
+                try makeDirectory(base, in: directory, mode: mode, name: name, role: role)
+            case 0o100000:  // regular file
+                if let linkTarget {
+                    try link(base, in: directory, to: linkTarget, name: name, role: role)
+                } else {
+                    try writeFile(base, in: directory, mode: mode, reader: reader, name: name, role: role)
+                }
+            case 0o120000:  // symlink
+                let target = archive_entry_symlink(entry).map { String(cString: $0) } ?? ""
+                try removeExisting(base, in: directory, role: role)
+                guard symlinkat(target, directory, base) == 0 else { throw failure("create symlink", name, role) }
+            default:
+                skipped.specialFiles += 1
+                continue
+            }
+            if applyOwners {
+                let uid = uid_t(truncatingIfNeeded: archive_entry_uid(entry)), gid = gid_t(truncatingIfNeeded: archive_entry_gid(entry))
+                guard fchownat(directory, base, uid, gid, AT_SYMLINK_NOFOLLOW) == 0 else { throw failure("set the owner of", name, role) }
+            }
+            madeHere.insert(name)
+        }
+        return skipped
+    }
+
+    // MARK: entries
+
+    private func makeDirectory(_ base: String, in directory: Int32, mode: mode_t, name: String, role: String) throws {
+        var info = stat()
+        if fstatat(directory, base, &info, AT_SYMLINK_NOFOLLOW) == 0 && info.st_mode & S_IFMT != S_IFDIR {
+            try removeExisting(base, in: directory, role: role)
+        }
+        guard mkdirat(directory, base, 0o700) == 0 || errno == EEXIST else { throw failure("create directory", name, role) }
+        guard fchmodat(directory, base, mode, 0) == 0 else { throw failure("set the mode of", name, role) }
+    }
+
+    private func writeFile(_ base: String, in directory: Int32, mode: mode_t, reader: TarReader, name: String, role: String) throws {
+        try removeExisting(base, in: directory, role: role)
+        let fd = openat(directory, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw failure("create", name, role) }
+        let file = FileDescriptorAdapter(fd: fd)
+        defer { close(fd) }
+        try reader.readData { bytes in try file.write(bytes, name: name, role: role) }
+        guard fchmod(fd, mode) == 0 else { throw failure("set the mode of", name, role) }
+    }
+
+    private func link(_ base: String, in directory: Int32, to target: String, name: String, role: String) throws {
+        let source = try openDirectory(Self.parent(of: target), creating: false, role: role)
+        defer { close(source) }
+        try removeExisting(base, in: directory, role: role)
+        // linkat without AT_SYMLINK_FOLLOW links the name itself, never what a symlink points at.
+        guard linkat(source, PathName.lastComponent(of: target), directory, base, 0) == 0 else {
+            throw failure("create hard link to \(target) as", name, role)
+        }
+    }
+
+    // MARK: whiteouts
+
+    private func remove(_ name: String, role: String) throws {
+        let directory: Int32
+        do { directory = try openDirectory(Self.parent(of: name), creating: false, role: role) } catch { return }  // nothing there to hide
+        defer { close(directory) }
+        try removeExisting(PathName.lastComponent(of: name), in: directory, role: role)
+    }
+
+    private func emptyDirectory(_ name: String, keeping madeHere: Set<String>, role: String) throws {
+        let directory = try openDirectory(name, creating: true, role: role)
+        defer { close(directory) }
+        for child in try Self.names(in: directory, name: name, role: role) where !madeHere.contains(Self.join(name, child)) {
+            try removeExisting(child, in: directory, role: role)
+        }
+    }
+
+    /// Removes `base` in `directory` if it exists, a whole tree for a directory
+    /// (symlinks are removed, never followed).
+    private func removeExisting(_ base: String, in directory: Int32, role: String) throws {
+        var info = stat()
+        guard fstatat(directory, base, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+            if errno == ENOENT { return }
+            throw failure("look at", base, role)
+        }
+        if info.st_mode & S_IFMT == S_IFDIR {
+            let child = openat(directory, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard child >= 0 else { throw failure("open directory", base, role) }
+            defer { close(child) }
+            for name in try Self.names(in: child, name: base, role: role) { try removeExisting(name, in: child, role: role) }
+            guard unlinkat(directory, base, AT_REMOVEDIR) == 0 else { throw failure("remove directory", base, role) }
+        } else {
+            guard unlinkat(directory, base, 0) == 0 else { throw failure("remove", base, role) }
+        }
+    }
+
+    // MARK: paths inside the root
+
+    /// Opens the directory `name` (relative to the root, "" for the root itself)
+    /// with every symlink resolved inside the root; missing ones are created when
+    /// `creating` (a layer may list a file before, or without, its parents).
+    /// A symlink whose target is missing is followed to create the target (inside
+    /// the root), as runtimes do; `depth` stops symlink loops.
+    private func openDirectory(_ name: String, creating: Bool, role: String, depth: Int = 0) throws -> Int32 {
+        let fd = gantry_open_in_root(rootFD, name.isEmpty ? "." : name, gantry_o_path() | O_DIRECTORY | O_CLOEXEC, 0)
+        if fd >= 0 { return fd }
+        if errno == ENOSYS {
+            throw Failure(.unavailable, "this kernel has no openat2 (Linux 5.6 or later is needed to unpack layers safely)")
+        }
+        guard creating, errno == ENOENT, !name.isEmpty, depth < 40 else { throw failure("open directory", name, role) }
+        let parentName = Self.parent(of: name)
+        let parent = try openDirectory(parentName, creating: true, role: role, depth: depth + 1)
+        defer { close(parent) }
+        let base = PathName.lastComponent(of: name)
+        if mkdirat(parent, base, 0o755) != 0 {
+            guard errno == EEXIST else { throw failure("create directory", name, role) }
+            // There already: a symlink to a directory that does not exist yet.
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let length = readlinkat(parent, base, &buffer, buffer.count - 1)
+            guard length > 0 else { throw failure("open directory", name, role) }
+            let target = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let resolved = Self.resolveLexically(target.hasPrefix("/") ? target : Self.join(parentName, target))
+            close(try openDirectory(resolved, creating: true, role: role, depth: depth + 1))
+        }
+        let created = gantry_open_in_root(rootFD, name, gantry_o_path() | O_DIRECTORY | O_CLOEXEC, 0)
+        guard created >= 0 else { throw failure("open directory", name, role) }
+        return created
+    }
+
+    static func names(in directory: Int32, name: String, role: String) throws -> [String] {
+        // fdopendir takes ownership of the descriptor it is given: hand it a copy.
+        let copy = openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard copy >= 0, let handle = fdopendir(copy) else {
+            if copy >= 0 { close(copy) }
+            throw SystemError.failure("read directory", path: name)
+        }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let child = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if child != "." && child != ".." { names.append(child) }
+        }
+        return names
+    }
+
+    /// A path inside the root with `.` and `..` taken lexically, `..` stopping at
+    /// the root (as RESOLVE_IN_ROOT does): `a/../../b` → `b`.
+    static func resolveLexically(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") {
+            if part == ".." { _ = parts.popLast() } else if part != "." { parts.append(part) }
+        }
+        return parts.joined(separator: "/")
+    }
+
+    /// `./a//b/` → `a/b`.
+    static func normalize(_ name: String) -> String {
+        name.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+    }
+
+    /// `a/b` → `a`; `a` → "" (the root).
+    static func parent(of name: String) -> String {
+        name.lastIndex(of: "/").map { String(name[..<$0]) } ?? ""
+    }
+
+    static func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : a + "/" + b }
+
+    private func failure(_ action: String, _ name: String, _ role: String) -> Failure {
+        Failure(.io, "\(role): cannot \(action) \(name) in \(root): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// Writes a layer entry's data to an open file, retrying short writes.
+private struct FileDescriptorAdapter {
+    let fd: Int32
+
+    func write(_ bytes: UnsafeRawBufferPointer, name: String, role: String) throws {
+        guard var pointer = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            let written = Glibc.write(fd, pointer, remaining)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw Failure(.io, "\(role): cannot write \(name): \(String(cString: strerror(errno)))")
+            }
+            remaining -= written
+            pointer += written
+        }
+    }
+}
