@@ -30,6 +30,14 @@ public final class FileDescriptorSink: ByteSink {
         descriptor = fd
     }
 
+    /// Takes over `descriptor` (an open file; closed by `close` or deinit), e.g. one
+    /// created relative to a directory descriptor. No early writeback.
+    public init(adopting descriptor: Int32, describedAs name: String) {
+        self.descriptor = descriptor
+        self.path = name
+        startsWriteback = false
+    }
+
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         // After close the descriptor number may belong to another file already.
         guard !closed else { throw Failure(.internalFailure, "write to \(path) after it was closed") }

@@ -105,10 +105,10 @@ public final class LayerUnpacker {
         try removeExisting(base, in: directory, role: role)
         let fd = openat(directory, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure("create", name, role) }
-        let file = FileDescriptorAdapter(fd: fd)
-        defer { close(fd) }
-        try reader.readData { bytes in try file.write(bytes, name: name, role: role) }
+        let file = FileDescriptorSink(adopting: fd, describedAs: "\(name) in \(root) (\(role))")
+        try reader.readData { try file.write($0) }
         guard fchmod(fd, mode) == 0 else { throw failure("set the mode of", name, role) }
+        try file.close()
     }
 
     private func link(_ base: String, in directory: Int32, to target: String, name: String, role: String) throws {
@@ -235,21 +235,3 @@ public final class LayerUnpacker {
     }
 }
 
-/// Writes a layer entry's data to an open file, retrying short writes.
-private struct FileDescriptorAdapter {
-    let fd: Int32
-
-    func write(_ bytes: UnsafeRawBufferPointer, name: String, role: String) throws {
-        guard var pointer = bytes.baseAddress else { return }
-        var remaining = bytes.count
-        while remaining > 0 {
-            let written = Glibc.write(fd, pointer, remaining)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw Failure(.io, "\(role): cannot write \(name): \(String(cString: strerror(errno)))")
-            }
-            remaining -= written
-            pointer += written
-        }
-    }
-}
