@@ -5,42 +5,76 @@ import Diagnostics
 /// few fixed buffers. A download that hashed in its receive callback took as long
 /// as receiving plus hashing (1 GiB: ~1.5 s + ~0.8 s one after the other); here
 /// the two overlap. Memory: `bufferCount` × `bufferSize`, whatever the size.
-public final class BackgroundDigestingSink: ByteSink, @unchecked Sendable {
-    // Buffers move between the writer (filling) and the hasher (hashing) under
-    // `condition`; each buffer is touched by one side at a time, hence @unchecked.
+public final class BackgroundDigestingSink: ByteSink {
     public static let bufferSize = 256 << 10
     static let bufferCount = 4
 
-    private let next: ByteSink?
-    /// Called on the hashing thread after each buffer, with how many bytes are hashed
-    /// so far: work that can trail the writer (starting a file's writeback).
-    private let afterHashing: (@Sendable (Int64) -> Void)?
-    private let condition = Condition()
-    private var free: [UnsafeMutableRawBufferPointer] = []
-    private var full: [(buffer: UnsafeMutableRawBufferPointer, count: Int)] = []
-    private var filling: UnsafeMutableRawBufferPointer?
-    private var filled = 0
-    private var ended = false
-    private let digest = Pending<[UInt8]>()
-    private var finished = false
-    public private(set) var count: Int64 = 0
+    /// What the writer and the hashing thread share. The thread holds only this,
+    /// not the sink: a sink dropped without `finish` (a failed download) still
+    /// deinitializes, which ends the thread.
+    private final class Shared: @unchecked Sendable {
+        // Buffers move between the writer (filling) and the hasher (hashing) under
+        // `condition`; each buffer is touched by one side at a time, hence @unchecked.
+        let condition = Condition()
+        var free: [UnsafeMutableRawBufferPointer]
+        var full: [(buffer: UnsafeMutableRawBufferPointer, count: Int)] = []
+        var ended = false
+        let digest = Pending<[UInt8]>()
+        let afterHashing: (@Sendable (Int64) -> Void)?
 
-    public init(next: ByteSink?, afterHashing: (@Sendable (Int64) -> Void)? = nil) throws {
-        self.next = next
-        self.afterHashing = afterHashing
-        free = (0..<Self.bufferCount).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 16) }
-        do {
-            try DedicatedThread.start(name: "hash") { [self] in hashUntilEnded() }
-        } catch {
-            free.forEach { $0.deallocate() }
-            throw error
+        init(afterHashing: (@Sendable (Int64) -> Void)?) {
+            self.afterHashing = afterHashing
+            free = (0..<BackgroundDigestingSink.bufferCount).map { _ in
+                UnsafeMutableRawBufferPointer.allocate(byteCount: BackgroundDigestingSink.bufferSize, alignment: 16)
+            }
+        }
+
+        deinit { free.forEach { $0.deallocate() } }
+
+        func hashUntilEnded() {
+            let hasher = SHA256Hasher()
+            var hashed: Int64 = 0
+            while true {
+                condition.lock()
+                while full.isEmpty && !ended { condition.wait() }
+                guard !full.isEmpty else {
+                    condition.unlock()
+                    break
+                }
+                let (buffer, count) = full.removeFirst()
+                condition.unlock()
+                hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                hashed += Int64(count)
+                afterHashing?(hashed)
+                condition.lock()
+                free.append(buffer)
+                condition.broadcast()
+                condition.unlock()
+            }
+            digest.fulfil(hasher.finish())
         }
     }
 
+    private let next: ByteSink?
+    private let shared: Shared
+    private var filling: UnsafeMutableRawBufferPointer?
+    private var filled = 0
+    private var finished = false
+    public private(set) var count: Int64 = 0
+
+    /// `afterHashing` is called on the hashing thread after each buffer, with how
+    /// many bytes are hashed so far: work that can trail the writer (starting a
+    /// file's writeback).
+    public init(next: ByteSink?, afterHashing: (@Sendable (Int64) -> Void)? = nil) throws {
+        self.next = next
+        let shared = Shared(afterHashing: afterHashing)
+        self.shared = shared
+        try DedicatedThread.start(name: "hash") { shared.hashUntilEnded() }
+    }
+
     deinit {
-        // A download that failed never called finish: stop the thread, then free everything.
-        if !finished { _ = finish() }
-        free.forEach { $0.deallocate() }
+        // Not finished (the write failed): end the thread without waiting for it.
+        if !finished { end() }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -59,55 +93,35 @@ public final class BackgroundDigestingSink: ByteSink, @unchecked Sendable {
         }
     }
 
-    /// The SHA-256 of everything written; call once, at the end.
+    /// The SHA-256 of everything written; the first call ends the stream.
     public func finish() -> [UInt8] {
-        guard !finished else { return digest.wait() }
+        if !finished { end() }
+        return shared.digest.wait()
+    }
+
+    private func end() {
         finished = true
         if filling != nil { handOver() }
-        condition.lock()
-        ended = true
-        condition.broadcast()
-        condition.unlock()
-        return digest.wait()
+        shared.condition.lock()
+        shared.ended = true
+        shared.condition.broadcast()
+        shared.condition.unlock()
     }
 
     private func takeFreeBuffer() -> UnsafeMutableRawBufferPointer {
-        condition.lock()
-        defer { condition.unlock() }
-        while free.isEmpty { condition.wait() }
-        return free.removeLast()
+        shared.condition.lock()
+        defer { shared.condition.unlock() }
+        while shared.free.isEmpty { shared.condition.wait() }
+        return shared.free.removeLast()
     }
 
     private func handOver() {
         guard let buffer = filling else { return }
-        condition.lock()
-        full.append((buffer, filled))
-        condition.broadcast()
-        condition.unlock()
+        shared.condition.lock()
+        shared.full.append((buffer, filled))
+        shared.condition.broadcast()
+        shared.condition.unlock()
         filling = nil
         filled = 0
-    }
-
-    private func hashUntilEnded() {
-        let hasher = SHA256Hasher()
-        var hashed: Int64 = 0
-        while true {
-            condition.lock()
-            while full.isEmpty && !ended { condition.wait() }
-            guard !full.isEmpty else {
-                condition.unlock()
-                break
-            }
-            let (buffer, count) = full.removeFirst()
-            condition.unlock()
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            hashed += Int64(count)
-            afterHashing?(hashed)
-            condition.lock()
-            free.append(buffer)
-            condition.broadcast()
-            condition.unlock()
-        }
-        digest.fulfil(hasher.finish())
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ByteStreams
 
@@ -34,11 +35,22 @@ import Testing
         #expect(try BackgroundDigestingSink(next: nil).finish() == SHA256Hasher.hash([]))
     }
 
-    /// A download that fails drops its sink without finishing: the thread ends, nothing hangs.
+    /// A download that fails drops its sink without finishing: its thread ends.
     @Test func droppedWithoutFinishingEndsItsThread() throws {
+        func hashThreads() -> Int {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+            return tasks.filter { (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8)) == "hash\n" }.count
+        }
+        let before = hashThreads()
         for _ in 0..<20 {
             let sink = try BackgroundDigestingSink(next: nil)
             try [UInt8](repeating: 1, count: 600_000).withUnsafeBytes { try sink.write($0) }
         }
+        var left = hashThreads()
+        for _ in 0..<100 where left > before {
+            usleep(10_000)
+            left = hashThreads()
+        }
+        #expect(left <= before, "\(left - before) hashing threads outlived their sinks")
     }
 }
