@@ -66,8 +66,6 @@ public struct ModelFetcher {
         self.environment = environment
     }
 
-    /// `inPlace`: a local file is hashed where it is rather than copied into the
-    /// store (a build reads it once more for its layer; `checkUnchanged` after).
     /// What a remote source's current version is called, without downloading it
     /// (one HEAD): its ETag, else its Last-Modified, with its size; nil when the
     /// source names neither (then only its bytes can tell an unchanged version).
@@ -88,6 +86,8 @@ public struct ModelFetcher {
         return ("\(tag) size:\(version.size.map(String.init) ?? "?")", known)
     }
 
+    /// `inPlace`: a local file is hashed where it is rather than copied into the
+    /// store (a build reads it once more for its layer; `checkUnchanged` after).
     public func fetch(_ source: ModelSource, pin: Digest?, inPlace: Bool = false) throws -> FetchedModel {
         if case .local(let path) = source { return try fetchLocal(path, pin: pin, inPlace: inPlace) }
         if let pin, store.contains(pin) {

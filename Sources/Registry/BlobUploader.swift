@@ -78,7 +78,7 @@ struct BlobUploader {
     /// spec: DELETE on the upload URL), so abandoned sessions do not pile up there.
     /// One try: when the registry is what failed, retrying would only delay the error.
     func cancel(_ location: String) {
-        _ = try? client.send(HTTPRequest(method: "DELETE", url: location), scope: scope, retrying: false)
+        _ = try? client.send(UploadRequests.cancel(location), scope: scope, retrying: false)
     }
 
     /// Where an upload stands between attempts.
@@ -166,12 +166,12 @@ struct BlobUploader {
         }
 
         private func startSession() throws -> (String, Int64) {
-            let response = try client.send(HTTPRequest(method: "POST", url: client.url("/v2/\(uploader.repository)/blobs/uploads/")),
+            let response = try client.send(UploadRequests.open(client, repository: uploader.repository),
                                            scope: uploader.scope, retrying: false)
-            guard response.status == 202, let location = response.header("Location") else {
+            guard let session = UploadRequests.session(from: response, client: client) else {
                 throw interruptionOrFailure(response, "upload session in \(uploader.repository)")
             }
-            return (client.absolute(location), Int64(response.header("OCI-Chunk-Min-Length") ?? "") ?? 0)
+            return session
         }
 
         /// The blob before its first byte goes up; a damaged one stops the push and its session.
@@ -241,10 +241,7 @@ struct BlobUploader {
             let chunk = max(uploader.settings.chunkSize, minimumChunk)
             while offset < blob.size {
                 let length = min(chunk, blob.size - offset)
-                var request = HTTPRequest(method: "PATCH", url: location, body: .file(path: file, offset: offset, length: length))
-                // distribution spec: inclusive range, no "bytes " prefix (ACR rejects it, dotnet/sdk-container-builds#258).
-                request.setHeader("Content-Range", "\(offset)-\(offset + length - 1)")
-                request.setHeader("Content-Length", "\(length)")
+                let request = UploadRequests.chunk(location, path: file, offset: offset, length: length)
                 requests += 1
                 let sentBefore = offset
                 let blob = self.blob, observer = uploader.observer
@@ -301,7 +298,7 @@ struct BlobUploader {
         }
 
         private func withDigest(_ location: String) -> String {
-            location + (location.contains("?") ? "&" : "?") + "digest=\(blob.digest)"
+            UploadRequests.closing(location, digest: blob.digest.description)
         }
     }
 }

@@ -25,8 +25,6 @@ public struct StreamingUpload: Sendable {
         self.settings = settings
     }
 
-    var scope: String { RegistryClient.scope(repository, push: true) }
-
     /// Streams `growing` (read through `path`, another name of the blob being
     /// written) and reports whether the registry now has the blob.
     @discardableResult
@@ -75,20 +73,16 @@ private struct Connection {
     }
 
     private func openSession() throws -> (String, Int64) {
-        let response = try client.send(HTTPRequest(method: "POST", url: client.url("/v2/\(repository)/blobs/uploads/")),
-                                       scope: scope, retrying: true)
-        guard response.status == 202, let location = response.header("Location") else {
+        let response = try client.send(UploadRequests.open(client, repository: repository), scope: scope, retrying: true)
+        guard let session = UploadRequests.session(from: response, client: client) else {
             throw client.failure(response, "upload session in \(repository)")
         }
-        return (client.absolute(location), Int64(response.header("OCI-Chunk-Min-Length") ?? "") ?? 0)
+        return session
     }
 
     private func patch(_ location: String, path: String, offset: Int64, length: Int64) throws -> String {
-        var request = HTTPRequest(method: "PATCH", url: location, body: .file(path: path, offset: offset, length: length))
-        // distribution spec: inclusive range, no "bytes " prefix (as BlobUploader).
-        request.setHeader("Content-Range", "\(offset)-\(offset + length - 1)")
-        request.setHeader("Content-Length", "\(length)")
-        let response = try client.send(request, scope: scope, retrying: false)
+        let response = try client.send(UploadRequests.chunk(location, path: path, offset: offset, length: length),
+                                       scope: scope, retrying: false)
         guard response.status == 202, let next = response.header("Location") else {
             throw client.failure(response, "streamed chunk at \(offset) in \(repository)")
         }
@@ -96,8 +90,8 @@ private struct Connection {
     }
 
     private func close(_ location: String, digest: String) throws -> Bool {
-        let url = location + (location.contains("?") ? "&" : "?") + "digest=\(digest)"
-        let response = try client.send(HTTPRequest(method: "PUT", url: url), scope: scope, retrying: false)
+        let response = try client.send(HTTPRequest(method: "PUT", url: UploadRequests.closing(location, digest: digest)),
+                                       scope: scope, retrying: false)
         guard response.status == 201 || response.status == 204 else {
             throw client.failure(response, "closing the streamed upload of \(digest)")
         }
@@ -106,6 +100,6 @@ private struct Connection {
     }
 
     private func cancel(_ location: String) {
-        _ = try? client.send(HTTPRequest(method: "DELETE", url: location), scope: scope, retrying: false)
+        _ = try? client.send(UploadRequests.cancel(location), scope: scope, retrying: false)
     }
 }
