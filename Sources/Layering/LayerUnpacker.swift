@@ -48,7 +48,7 @@ public final class LayerUnpacker {
         // What this layer made: an opaque marker hides lower layers' entries, not these.
         var madeHere = Set<String>()
         while let entry = try reader.nextEntry() {
-            guard let name = TarReader.path(of: entry).map(Self.normalize), !name.isEmpty else { continue }
+            guard let name = TarReader.path(of: entry).map(FileSet.normalize), !name.isEmpty else { continue }
             let parent = Self.parent(of: name)
             let base = PathName.lastComponent(of: name)
             if base == ".wh..wh..opq" {
@@ -56,14 +56,15 @@ public final class LayerUnpacker {
                 continue
             }
             if base.hasPrefix(".wh.") {
-                try remove(Self.join(parent, String(base.dropFirst(4))), role: role)
+                guard base.count > 4 else { continue }  // names nothing: never the directory itself
+                try remove(FileSet.join(parent, String(base.dropFirst(4))), role: role)
                 continue
             }
             let directory = try openDirectory(parent, creating: true, role: role)
             defer { close(directory) }
             let mode = mode_t(archive_entry_mode(entry) & 0o7777)
             // A hard link first: libarchive does not always give it a file type.
-            let linkTarget = archive_entry_hardlink(entry).map { Self.normalize(String(cString: $0)) }
+            let linkTarget = archive_entry_hardlink(entry).map { FileSet.normalize(String(cString: $0)) }
             switch linkTarget == nil ? TarReader.fileType(of: entry) : 0o100000 {
             case 0o040000:  // directory
                 try makeDirectory(base, in: directory, mode: mode, name: name, role: role)
@@ -133,7 +134,7 @@ public final class LayerUnpacker {
     private func emptyDirectory(_ name: String, keeping madeHere: Set<String>, role: String) throws {
         let directory = try openDirectory(name, creating: true, role: role)
         defer { close(directory) }
-        for child in try Self.names(in: directory, name: name, role: role) where !madeHere.contains(Self.join(name, child)) {
+        for child in try Self.names(in: directory, name: name) where !madeHere.contains(FileSet.join(name, child)) {
             try removeExisting(child, in: directory, role: role)
         }
     }
@@ -150,7 +151,7 @@ public final class LayerUnpacker {
             let child = openat(directory, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             guard child >= 0 else { throw failure("open directory", base, role) }
             defer { close(child) }
-            for name in try Self.names(in: child, name: base, role: role) { try removeExisting(name, in: child, role: role) }
+            for name in try Self.names(in: child, name: base) { try removeExisting(name, in: child, role: role) }
             guard unlinkat(directory, base, AT_REMOVEDIR) == 0 else { throw failure("remove directory", base, role) }
         } else {
             guard unlinkat(directory, base, 0) == 0 else { throw failure("remove", base, role) }
@@ -182,7 +183,7 @@ public final class LayerUnpacker {
             let length = readlinkat(parent, base, &buffer, buffer.count - 1)
             guard length > 0 else { throw failure("open directory", name, role) }
             let target = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let resolved = Self.resolveLexically(target.hasPrefix("/") ? target : Self.join(parentName, target))
+            let resolved = Self.resolveLexically(target.hasPrefix("/") ? target : FileSet.join(parentName, target))
             close(try openDirectory(resolved, creating: true, role: role, depth: depth + 1))
         }
         let created = gantry_open_in_root(rootFD, name, gantry_o_path() | O_DIRECTORY | O_CLOEXEC, 0)
@@ -190,7 +191,7 @@ public final class LayerUnpacker {
         return created
     }
 
-    static func names(in directory: Int32, name: String, role: String) throws -> [String] {
+    static func names(in directory: Int32, name: String) throws -> [String] {
         // fdopendir takes ownership of the descriptor it is given: hand it a copy.
         let copy = openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard copy >= 0, let handle = fdopendir(copy) else {
@@ -198,14 +199,7 @@ public final class LayerUnpacker {
             throw SystemError.failure("read directory", path: name)
         }
         defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let child = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if child != "." && child != ".." { names.append(child) }
-        }
-        return names
+        return try Walker.names(in: handle, directory: name)
     }
 
     /// A path inside the root with `.` and `..` taken lexically, `..` stopping at
@@ -218,17 +212,10 @@ public final class LayerUnpacker {
         return parts.joined(separator: "/")
     }
 
-    /// `./a//b/` → `a/b`.
-    static func normalize(_ name: String) -> String {
-        name.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
-    }
-
     /// `a/b` → `a`; `a` → "" (the root).
     static func parent(of name: String) -> String {
         name.lastIndex(of: "/").map { String(name[..<$0]) } ?? ""
     }
-
-    static func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : a + "/" + b }
 
     private func failure(_ action: String, _ name: String, _ role: String) -> Failure {
         Failure(.io, "\(role): cannot \(action) \(name) in \(root): \(String(cString: strerror(errno)))")

@@ -42,12 +42,12 @@ import Diagnostics
     @Test func whiteoutsRemoveAndOpaqueMarkersEmptyWhatLowerLayersMade() throws {
         let dir = try TemporaryDirectory()
         try tar(dir.path + "/1.tar", ["d a", "f a/b", "f a/c", "d d", "f d/e", "d d/g", "f d/g/h"])
-        try tar(dir.path + "/2.tar", gzip: true, ["f a/.wh.b", "d d", "f d/-early", "f d/.wh..wh..opq", "f d/f", "f .wh.missing"])
+        try tar(dir.path + "/2.tar", gzip: true, ["f a/.wh.b", "f a/.wh.", "d d", "f d/-early", "f d/.wh..wh..opq", "f d/f", "f .wh.missing"])
         let unpacker = try LayerUnpacker(root: dir.path + "/rootfs")
         try unpacker.apply(layer: dir.path + "/1.tar", role: "layer 1")
         try unpacker.apply(layer: dir.path + "/2.tar", role: "layer 2")
         let root = dir.path + "/rootfs"
-        #expect(!exists(root + "/a/b") && text(root + "/a/c") == "a/c")
+        #expect(!exists(root + "/a/b") && text(root + "/a/c") == "a/c")  // a bare ".wh." hides nothing, not a itself
         #expect(!exists(root + "/d/e") && !exists(root + "/d/g"))
         #expect(text(root + "/d/f") == "d/f" && text(root + "/d/-early") == "d/-early")  // this layer's own entries stay
         #expect(!exists(root + "/a/.wh.b") && !exists(root + "/d/.wh..wh..opq"))
