@@ -40,8 +40,11 @@ let package = Package(
         .target(name: "ImageBuild", dependencies: [
             "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "HTTP", "Registry", "Fetch", "Images", "YAML",
         ]),
+        .target(name: "ImageTest", dependencies: [
+            "Diagnostics", "OCI", "ByteStreams", "ImageBuild", "Images", "Layering", "ContentStore", "HTTP", "CShims",
+        ]),
         .target(name: "GantryCLI", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "ImageBuild", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy",
+            "Diagnostics", "OCI", "ByteStreams", "ImageBuild", "ImageTest", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gantry", dependencies: ["GantryCLI"]),
@@ -54,6 +57,7 @@ let package = Package(
         .testTarget(name: "LayeringTests", dependencies: ["Layering", "ByteStreams", "OCI", "Diagnostics"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "OCI"]),
         .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "Images", "ContentStore", "OCI", "Layering", "Diagnostics"]),
+        .testTarget(name: "ImageTestTests", dependencies: ["ImageTest", "ImageBuild", "OCI"]),
         .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "ByteStreams"], exclude: ["echo_server.py"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "TestSupport", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),

@@ -14,6 +14,13 @@ public struct Subprocess: Sendable {
     public var input: [UInt8]?
     /// Drop standard output instead of collecting it (pip's progress chatter).
     public var discardOutput = false
+    /// Send standard output and error to this file (appended) instead of collecting
+    /// them: for a child that leaves a process behind holding them (`runc run --detach`).
+    public var outputFile: String?
+    /// Seconds after which the child is killed (SIGKILL) and `timedOut` reported; nil: none.
+    /// Only the child itself: what it started may live on (a container's exec'd process
+    /// dies with the container).
+    public var timeout: Double?
     public var environment: [String: String]?
 
     public init(_ program: String, _ arguments: [String], input: [UInt8]? = nil) {
@@ -26,6 +33,8 @@ public struct Subprocess: Sendable {
         public var status: Int32
         public var output: String
         public var errors: String
+        /// Killed at `timeout`.
+        public var timedOut = false
 
         /// The last non-blank line of standard error, else the exit status: for one-line messages.
         public var lastErrorLine: String {
@@ -59,19 +68,27 @@ public struct Subprocess: Sendable {
             throw LaunchFailure(program: program, reason: program.contains("/") ? "no executable file there" : "not found on PATH")
         }
         let stdinPipe = try input.map { _ in try Pipe.make(program) }
-        let stdoutPipe = discardOutput ? nil : try Pipe.make(program)
-        let stderrPipe = try Pipe.make(program)
+        let stdoutPipe = discardOutput || outputFile != nil ? nil : try Pipe.make(program)
+        let stderrPipe = outputFile != nil ? nil : try Pipe.make(program)
         let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         guard devNull >= 0 else { throw LaunchFailure(program: program, reason: "cannot open /dev/null") }
         defer { close(devNull) }
+        var outputDescriptor: Int32 = -1
+        if let outputFile {
+            outputDescriptor = open(outputFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            guard outputDescriptor >= 0 else {
+                throw LaunchFailure(program: program, reason: "cannot open \(outputFile): \(String(cString: strerror(errno)))")
+            }
+        }
+        defer { if outputDescriptor >= 0 { close(outputDescriptor) } }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         // The pipes are close-on-exec; dup2 gives the child its ends as 0, 1 and 2 only.
         posix_spawn_file_actions_adddup2(&actions, stdinPipe?.read ?? devNull, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdoutPipe?.write ?? devNull, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderrPipe.write, 2)
+        posix_spawn_file_actions_adddup2(&actions, outputDescriptor >= 0 ? outputDescriptor : stdoutPipe?.write ?? devNull, 1)
+        posix_spawn_file_actions_adddup2(&actions, outputDescriptor >= 0 ? outputDescriptor : stderrPipe?.write ?? devNull, 2)
         // Nothing else of this process reaches the child (not every descriptor is close-on-exec).
         guard gantry_spawn_close_from(&actions, 3) == 0 else {
             throw LaunchFailure(program: program, reason: "cannot prepare its file descriptors")
@@ -89,14 +106,22 @@ public struct Subprocess: Sendable {
         // The child has its copies; these ends are the parent's no longer.
         if let stdinPipe { close(stdinPipe.read) }
         if let stdoutPipe { close(stdoutPipe.write) }
-        close(stderrPipe.write)
+        if let stderrPipe { close(stderrPipe.write) }
         guard spawned == 0 else {
             if let stdinPipe { close(stdinPipe.write) }
             if let stdoutPipe { close(stdoutPipe.read) }
-            close(stderrPipe.read)
+            if let stderrPipe { close(stderrPipe.read) }
             throw LaunchFailure(program: program, reason: String(cString: strerror(spawned)))
         }
 
+        // Started first: a child that never ends its output is killed on time too.
+        let watchdog: Watchdog?
+        do {
+            watchdog = try timeout.map { try Watchdog(pid: pid, seconds: $0, program: program) }
+        } catch {
+            Self.abandon(pid, closing: [stdinPipe?.write, stdoutPipe?.read, stderrPipe?.read])
+            throw error
+        }
         do {
             if let input, let stdinPipe {
                 let bytes = input, descriptor = stdinPipe.write
@@ -117,20 +142,23 @@ public struct Subprocess: Sendable {
             }
         } catch {
             // No thread to feed it: the child must not wait for input that never comes.
-            Self.abandon(pid, closing: [stdinPipe?.write, stdoutPipe?.read, stderrPipe.read])
+            Self.abandon(pid, closing: [stdinPipe?.write, stdoutPipe?.read, stderrPipe?.read])
             throw LaunchFailure(program: program, reason: "cannot start a thread to write its input")
         }
         let collectedErrors = Pending<String>()
-        let errorDescriptor = stderrPipe.read
-        do {
-            try DedicatedThread.start(name: "subprocess-err") {
-                collectedErrors.fulfil(String(decoding: Self.readAll(errorDescriptor), as: UTF8.self))
-                close(errorDescriptor)
+        if let errorDescriptor = stderrPipe?.read {
+            do {
+                try DedicatedThread.start(name: "subprocess-err") {
+                    collectedErrors.fulfil(String(decoding: Self.readAll(errorDescriptor), as: UTF8.self))
+                    close(errorDescriptor)
+                }
+            } catch {
+                // The input writer (if any) ends on EPIPE once the child is gone and closes its end itself.
+                Self.abandon(pid, closing: [stdoutPipe?.read, errorDescriptor])
+                throw LaunchFailure(program: program, reason: "cannot start a thread to read its errors")
             }
-        } catch {
-            // The input writer (if any) ends on EPIPE once the child is gone and closes its end itself.
-            Self.abandon(pid, closing: [stdoutPipe?.read, stderrPipe.read])
-            throw LaunchFailure(program: program, reason: "cannot start a thread to read its errors")
+        } else {
+            collectedErrors.fulfil("")
         }
 
         var collected: [UInt8] = []
@@ -152,12 +180,51 @@ public struct Subprocess: Sendable {
             close(stdoutPipe.read)
         }
         var status: Int32 = 0
+        // Waited for without reaping first: the watchdog must never kill a reused pid.
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+        let timedOut = watchdog?.finish() ?? false
         while waitpid(pid, &status, 0) < 0 {
             guard errno == EINTR else { break }
         }
         // Exited: the code; killed by a signal: 128 + its number, as shells report it.
         let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Result(status: exitStatus, output: String(decoding: collected, as: UTF8.self), errors: collectedErrors.wait())
+        return Result(status: exitStatus, output: String(decoding: collected, as: UTF8.self), errors: collectedErrors.wait(),
+                      timedOut: timedOut)
+    }
+
+    /// Kills the child when its time is up, unless `finish` came first.
+    private final class Watchdog: @unchecked Sendable {
+        private let condition = Condition()
+        private var finished = false
+        private var fired = false
+
+        init(pid: pid_t, seconds: Double, program: String) throws {
+            let deadline = Condition.deadline(after: seconds)
+            do {
+                try DedicatedThread.start(name: "subprocess-timer") { [self] in
+                    condition.lock()
+                    defer { condition.unlock() }
+                    while !finished {
+                        if !condition.wait(until: deadline) {
+                            if !finished { fired = true; _ = kill(pid, SIGKILL) }
+                            return
+                        }
+                    }
+                }
+            } catch {
+                throw LaunchFailure(program: program, reason: "cannot start a thread to time it")
+            }
+        }
+
+        /// The child has exited (not yet reaped): stops the timer; true when it was the timer that killed it.
+        func finish() -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            finished = true
+            condition.signal()
+            return fired
+        }
     }
 
     /// Kills and reaps a child gantry cannot look after, and closes its pipes.

@@ -49,3 +49,14 @@ public func rfc3339(secondsSince1970 seconds: Int64) -> String {
     return cFormat("%04d-%02d-%02dT%02d:%02d:%02dZ", Int32(parts.tm_year) + 1900, parts.tm_mon + 1, parts.tm_mday,
                    parts.tm_hour, parts.tm_min, parts.tm_sec)
 }
+
+/// Sizes as people read them: `1.5 GiB`.
+public enum ByteCount {
+    public static func format(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(bytes) B" : cFormat("%.1f", value) + " " + units[unit]
+    }
+}

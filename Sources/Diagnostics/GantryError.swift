@@ -21,6 +21,8 @@ public enum FailureKind: Sendable {
     case authentication
     /// Something did not finish in the time allowed (a rollout).
     case timeout
+    /// `gantry test` ran and a check failed (the image is wrong, not gantry's input).
+    case checksFailed
 
     public var exitCode: Int32 {
         switch self {
@@ -33,6 +35,7 @@ public enum FailureKind: Sendable {
         case .unavailable: return 69      // EX_UNAVAILABLE
         case .authentication: return 77   // EX_NOPERM
         case .timeout: return 75          // EX_TEMPFAIL
+        case .checksFailed: return 1      // as test runners (pytest, go test) report failures
         }
     }
 }

@@ -10,7 +10,7 @@ public struct GantryCommand: ParsableCommand {
         commandName: "gantry",
         abstract: "Build, ship and deploy OCI images for AI web apps without a container daemon.",
         version: VersionText.full,
-        subcommands: [BuildCommand.self, PushCommand.self, DeployCommand.self, ResolveCommand.self, InspectCommand.self,
+        subcommands: [BuildCommand.self, TestCommand.self, PushCommand.self, DeployCommand.self, ResolveCommand.self, InspectCommand.self,
                       LoginCommand.self, ModelCommand.self, StoreCommand.self, InitCommand.self])
 
     public init() {}

@@ -15,6 +15,12 @@ public struct HTTPOptions: Sendable {
     /// Print each request's method, redacted URL, status and time to standard error.
     public var verbose = false
     public var userAgent = "gantry/0.1"
+    /// Limits a whole request (connect, send, answer), in seconds; nil: no limit but the stall timeout.
+    public var requestTimeout: Int?
+    /// Makes the socket each new connection uses (libcurl still connects it to the
+    /// URL's address): `gantry test` connects inside a container's network
+    /// namespace with sockets made there.
+    public var makeSocket: (@Sendable () throws -> Int32)?
 
     public init() {}
 }
@@ -61,6 +67,8 @@ public final class HTTPTransport: HTTPClient {
         var bodyRemaining: Int64 = 0
         var handle: UnsafeMutableRawPointer?
         var progress: ((Int64) -> Void)?
+        var makeSocket: (@Sendable () throws -> Int32)?
+        var connectError: Error?
 
         init(memoryLimit: Int) { self.memoryLimit = memoryLimit }
     }
@@ -91,6 +99,12 @@ public final class HTTPTransport: HTTPClient {
         setLong(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS)
         setLong(CURLOPT_TCP_KEEPALIVE, 1)
         if let caFile = options.caFile { set(CURLOPT_CAINFO, caFile) }
+        if let requestTimeout = options.requestTimeout { setLong(CURLOPT_TIMEOUT, requestTimeout) }
+        if let makeSocket = options.makeSocket {
+            exchange.makeSocket = makeSocket
+            set(CURLOPT_PROXY, "")  // the address is in the socket's namespace; no proxy from the environment
+            _ = gantry_curl_set_open_socket_callback(handle, HTTPTransport.openSocket, context)
+        }
         if case .sink = destination {
             // A body streamed to a file (a model, a layer) arrives in pieces of up to this
             // many bytes: libcurl's 16 KiB default meant a poll, a recv and a write per
@@ -152,6 +166,7 @@ public final class HTTPTransport: HTTPClient {
         let started = Date()
         let code = curl_easy_perform(handle)
         if let sinkError = exchange.sinkError { throw sinkError }
+        if let connectError = exchange.connectError, code != CURLE_OK { throw connectError }
         guard code == CURLE_OK else {
             let message = String(cString: curl_easy_strerror(code))
             if options.verbose { log(request, "failed: \(message)", started) }
@@ -237,6 +252,19 @@ public final class HTTPTransport: HTTPClient {
             exchange.bodyRemaining = Int64(exchange.bodyBytes.count) - Int64(offset)
         }
         return 0  // CURL_SEEKFUNC_OK
+    }
+
+    private static let openSocket: gantry_curl_open_socket_callback = { context, _, address in
+        guard let context else { return CURL_SOCKET_BAD }
+        let exchange = Unmanaged<Exchange>.fromOpaque(context).takeUnretainedValue()
+        // Only IPv4 sockets are made: the URL is http://127.0.0.1:PORT.
+        guard let provider = exchange.makeSocket, address?.pointee.family == AF_INET else { return CURL_SOCKET_BAD }
+        do {
+            return try provider()
+        } catch {
+            exchange.connectError = error
+            return CURL_SOCKET_BAD
+        }
     }
 
     private static let reportProgress: gantry_curl_progress_callback = { context, _, downloaded, _, uploaded in

@@ -6,7 +6,7 @@ import Diagnostics
 /// `gantry.yaml`: what to build. Parsed strictly: an unknown key or a value of the
 /// wrong type is an error naming the file and line, so typos never pass silently.
 /// Relative paths are resolved against the recipe's directory.
-public struct Recipe: Sendable, Equatable {
+public struct Recipe: Sendable {
     public var base: String?
     public var platform: String?
     public var layers: [LayerSpec] = []
@@ -29,6 +29,8 @@ public struct Recipe: Sendable, Equatable {
     public var python: RecipePython?
     /// `deploy:` flattened to dotted keys (`autoscale.maxReplicas`, `env.NAME`), with their lines.
     public var deploy: [RecipeSetting] = []
+    /// `test:`: what `gantry test` checks in the running image.
+    public var test: TestPlan?
 
     public init() {}
 }

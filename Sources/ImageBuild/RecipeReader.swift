@@ -8,7 +8,7 @@ struct RecipeReader {
     let directory: String
 
     static let topLevelKeys = ["base", "platform", "layers", "entrypoint", "cmd", "env", "workdir", "user",
-                               "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "python", "deploy", "cacheRepo"]
+                               "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "python", "deploy", "cacheRepo", "test"]
     static let modelKeys = ["source", "sha256", "destination"]
     static let pythonKeys = ["requirements", "version", "target", "platform"]
     static let layerKeys = ["source", "destination", "ignore", "ownership", "compression", "allowExternalSymlinks"]
@@ -47,6 +47,7 @@ struct RecipeReader {
             case "model": recipe.model = try model(value)
             case "python": recipe.python = try python(value)
             case "deploy": recipe.deploy = try flatten(value, prefix: "")
+            case "test": recipe.test = try testPlan(from: value)
             default: throw unknownKey(name, at: key, known: Self.topLevelKeys)
             }
         }

@@ -99,7 +99,9 @@ public final class LayerUnpacker {
             try removeExisting(base, in: directory, role: role)
         }
         guard mkdirat(directory, base, 0o700) == 0 || errno == EEXIST else { throw failure("create directory", name, role) }
-        guard fchmodat(directory, base, mode, 0) == 0 else { throw failure("set the mode of", name, role) }
+        // Not root, a directory the caller cannot write (0555) would stop later layers
+        // writing in it; the caller is root in the rootless container, whom modes do not bind anyway.
+        guard fchmodat(directory, base, applyOwners ? mode : mode | 0o700, 0) == 0 else { throw failure("set the mode of", name, role) }
     }
 
     private func writeFile(_ base: String, in directory: Int32, mode: mode_t, reader: TarReader, name: String, role: String) throws {
@@ -148,6 +150,8 @@ public final class LayerUnpacker {
             throw failure("look at", base, role)
         }
         if info.st_mode & S_IFMT == S_IFDIR {
+            // Its entries can be removed only while it is writable (a 0555 directory, not root).
+            if !applyOwners && info.st_mode & 0o700 != 0o700 { _ = fchmodat(directory, base, 0o700, 0) }
             let child = openat(directory, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             guard child >= 0 else { throw failure("open directory", base, role) }
             defer { close(child) }
@@ -156,6 +160,35 @@ public final class LayerUnpacker {
         } else {
             guard unlinkat(directory, base, 0) == 0 else { throw failure("remove", base, role) }
         }
+    }
+
+    /// The bytes of the file `name` in the root (its symlinks resolved inside the
+    /// root), nil when it is missing, not a regular file or larger than `limit`:
+    /// how `gantry test` reads the image's /etc/passwd.
+    public func readFile(_ name: String, limit: Int) -> [UInt8]? {
+        let fd = gantry_open_in_root(rootFD, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) <= limit else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var filled = 0
+        while filled < bytes.count {
+            let got = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { return nil }
+            filled += got
+        }
+        return bytes
+    }
+
+    /// Removes the root directory and everything in it (a test bundle's rootfs),
+    /// never following a symlink out of it.
+    public func removeAll() throws {
+        let parent = open(PathName.parent(of: root), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard parent >= 0 else { throw SystemError.failure("open directory", path: PathName.parent(of: root)) }
+        defer { close(parent) }
+        try removeExisting(PathName.lastComponent(of: root), in: parent, role: "removing \(root)")
     }
 
     // MARK: paths inside the root

@@ -45,4 +45,26 @@ import Synchronization
         // ls itself opens the directory: 0, 1, 2 and that one.
         #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "4")
     }
+
+    @Test func aTimeoutKillsTheChildEvenWhenSomethingHoldsItsOutput() throws {
+        // The grandchild keeps the output file open for 30 s: with a file (not a pipe) gantry does not wait for it.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-subprocess-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var process = Subprocess("sh", ["-c", "echo started; sleep 30 & sleep 30"])
+        process.outputFile = directory + "/out.log"
+        process.timeout = 0.5
+        let started = Date()
+        let result = try process.run()
+        #expect(result.timedOut && result.status == 128 + SIGKILL)
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(try String(contentsOfFile: directory + "/out.log", encoding: .utf8) == "started\n")
+    }
+
+    @Test func aChildThatEndsInTimeIsNotReportedAsTimedOut() throws {
+        var process = Subprocess("sh", ["-c", "echo quick; exit 4"])
+        process.timeout = 20
+        let result = try process.run()
+        #expect(!result.timedOut && result.status == 4 && result.output == "quick\n")
+    }
 }

@@ -22,6 +22,13 @@ CURLcode gantry_curl_set_progress_callback(CURL *handle, gantry_curl_progress_ca
 typedef int (*gantry_curl_seek_callback)(void *context, curl_off_t offset, int origin);
 CURLcode gantry_curl_set_seek_callback(CURL *handle, gantry_curl_seek_callback callback, void *context);
 
+// Makes libcurl connect sockets the callback makes (or CURL_SOCKET_BAD) instead
+// of its own: `gantry test` reaches a container's port through sockets made
+// inside the container's network namespace.
+typedef curl_socket_t (*gantry_curl_open_socket_callback)(void *context, curlsocktype purpose,
+                                                          struct curl_sockaddr *address);
+CURLcode gantry_curl_set_open_socket_callback(CURL *handle, gantry_curl_open_socket_callback callback, void *context);
+
 long gantry_curl_response_code(CURL *handle);
 
 #endif

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 #include <spawn.h>
 #include <pthread.h>
+#include <stdint.h>
 
 /// Starts asynchronous writeback of a file range (Linux sync_file_range with
 /// SYNC_FILE_RANGE_WRITE), which Swift's Glibc module hides behind _GNU_SOURCE.
@@ -35,6 +36,20 @@ int gantry_open_in_root(int root, const char *path, int flags, unsigned int mode
 /// O_PATH (GNU-only, hidden from Swift's Glibc module): a descriptor that names
 /// a place without opening the file, for *at calls.
 int gantry_o_path(void);
+
+/// Starts a helper process inside the network namespace of process `target`
+/// (joining its user namespace first when gantry is not root and it differs):
+/// the way `gantry test` reaches a container's own loopback. On success returns
+/// the helper's pid and sets `*channel`; on failure returns -1 and sets `*failure`
+/// to an error number. Closing the channel ends the helper (reap it with waitpid);
+/// it also dies with gantry.
+pid_t gantry_connector_start(pid_t target, int *channel, int *failure);
+
+/// Asks the helper for a TCP (IPv4) socket made in its namespace, not yet
+/// connected: connecting it to 127.0.0.1 reaches the container's loopback.
+/// Returns 0 and sets `*socket_fd` (close-on-exec), or an error number.
+/// One request at a time per channel.
+int gantry_connector_socket(int channel, int *socket_fd);
 
 /// The git revision gantry was built from: scripts/install passes
 /// -Xcc -DGANTRY_REVISION="…"; other builds say "unknown".

@@ -1,0 +1,177 @@
+import FoundationEssentials
+import Glibc
+import ArgumentParser
+import ByteStreams
+import OCI
+import Images
+import ImageBuild
+import ImageTest
+import ContentStore
+import Registry
+import Diagnostics
+
+/// `gantry test [IMAGE]`: runs the image with runc and checks it over HTTP and
+/// with commands inside it, as the recipe's `test:` section and flags say.
+struct TestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run an image with runc (no daemon; rootless when not root) and check it over HTTP before pushing it.",
+        discussion: """
+        Checks come from the recipe's 'test:' section (gantry.yaml, or --file) and the flags. \
+        Prints one line per check; exits 1 when a check fails, with the container's last output lines.
+        """)
+
+    @Argument(help: "Image: the last build (default), a name in the store, oci:DIR[:TAG], oci-archive:FILE, or a registry reference.")
+    var image: String?
+
+    @Option(name: [.customShort("f"), .customLong("file")], help: "Recipe whose 'test:' section to run (default: ./gantry.yaml when it exists).")
+    var recipeFile: String?
+
+    @Option(help: "The app's port in the container (default: test.port, else the image's first exposed TCP port).")
+    var port: Int?
+
+    @Option(name: .customLong("env"), help: "NAME=value set in the container over the image's; repeatable.")
+    var environment: [String] = []
+
+    @Option(help: "Path polled until the app answers 2xx/3xx (default: test.ready.path, else /).")
+    var ready: String?
+
+    @Option(help: "Seconds to wait for the app to answer (default: test.ready.timeout, else 60).")
+    var readyTimeout: Int?
+
+    @Option(name: .customLong("get"), help: "Also check that GET PATH answers 200; repeatable.")
+    var gets: [String] = []
+
+    @Option(help: "Platform to test from a multi-platform image (default: this machine's).")
+    var platform: String?
+
+    @Option(help: "Write the results as JUnit XML to this file (Azure Pipelines PublishTestResults, GitHub test reporters).")
+    var junit: String?
+
+    @Flag(help: "Keep the bundle (rootfs, config.json, container.log) and print how to enter it.")
+    var keep = false
+
+    @OptionGroup var store: StoreOptions
+
+    @OptionGroup var registry: RegistryOptions
+
+    func run() throws {
+        let plan = try Self.plan(recipeFile: recipeFile, port: port, environment: environment, ready: ready,
+                                 readyTimeout: readyTimeout, gets: gets)
+        let wanted = try platform.map(Platform.init(parsing:)) ?? Platform.host
+        let userStore = try store.open()
+        let (source, description) = try Self.source(image, store: userStore, registry: registry)
+        let manifest = try Self.completeImage(source, platform: wanted, userStore: userStore, registry: registry)
+        try Self.test(manifest, store: source.store, description: description, plan: plan, junit: junit, keep: keep)
+    }
+
+    /// The recipe's plan (when there is a recipe with one) with the flags over it.
+    static func plan(recipeFile: String?, port: Int?, environment: [String], ready: String?, readyTimeout: Int?,
+                     gets: [String]) throws -> TestPlan {
+        let path = recipeFile ?? (FileManager.default.fileExists(atPath: "gantry.yaml") ? "gantry.yaml" : nil)
+        var plan = try path.map { try Recipe.load(path: $0).test ?? TestPlan() } ?? TestPlan()
+        if let port {
+            guard (1...65535).contains(port) else { throw Failure(.usage, "--port \(port) is not a port (1-65535)") }
+            plan.port = port
+        }
+        plan.env += try environment.map { try EnvironmentVariable(parsing: $0, source: "--env") }
+        if let ready {
+            guard ready.hasPrefix("/") else { throw Failure(.usage, "--ready '\(ready)' is not a request path; start it with '/'") }
+            plan.ready.path = ready
+        }
+        if let readyTimeout {
+            guard (1...3600).contains(readyTimeout) else { throw Failure(.usage, "--ready-timeout must be 1 to 3600 seconds") }
+            plan.ready.timeout = readyTimeout
+        }
+        for path in gets {
+            guard path.hasPrefix("/") else { throw Failure(.usage, "--get '\(path)' is not a request path; start it with '/'") }
+            plan.checks.append(TestCheck(name: "GET \(path)", kind: .http(HTTPCheck(method: "GET", path: path)), location: "--get"))
+        }
+        return plan
+    }
+
+    /// Where the image named on the command line is read from.
+    static func source(_ text: String?, store: ContentStore, registry: RegistryOptions) throws -> (any ManifestSource, String) {
+        guard let text else {
+            let (layout, descriptor) = try ImageSelector.resolve(nil, store: store)
+            return (StoreSource(store: layout, root: descriptor, description: "the last build"), "the last build (\(descriptor.digest.short))")
+        }
+        if text.hasPrefix("oci-archive:") {
+            guard case .ociArchive(let file) = try ImageLocation(parsing: text, role: "image") else {
+                throw Failure(.usage, "image '\(text)' must be oci-archive:FILE")
+            }
+            return (OCIArchiveSource(file: file, store: store, role: "image"), text)
+        }
+        let named = text.hasPrefix("oci:") ? nil : try store.index.find(text)
+        if text.hasPrefix("oci:") || named != nil {
+            let (layout, descriptor) = try ImageSelector.resolve(text, store: store)
+            return (StoreSource(store: layout, root: descriptor, description: text), text)
+        }
+        let reference = try Reference(parsing: text.hasPrefix("docker://") ? String(text.dropFirst(9)) : text)
+        let puller = ImagePuller(store: store, session: try registry.settings().session(for: reference.registry), observer: nil)
+        return (RegistrySource(reference: reference, puller: puller, role: "image"), text)
+    }
+
+    /// The image for `platform` with every layer in the store: layers a build left
+    /// in a registry (a registry base's) are fetched into gantry's own store first.
+    static func completeImage(_ source: any ManifestSource, platform: Platform, userStore: ContentStore,
+                              registry: RegistryOptions) throws -> ImageManifest {
+        if source is StoreSource, source.store.root == userStore.root {
+            let inspected = try source.manifestAndConfig(platform: platform)
+            try LayerBackfill(store: userStore, settings: try registry.settings(), observer: nil).fetchMissing(of: inspected.image.manifest)
+        }
+        guard case .manifest(let image) = try source.read(platform: platform) else {
+            throw Failure(.internalFailure, "\(source.description): no single image for \(platform)")
+        }
+        return image
+    }
+
+    /// Runs the plan, prints one line per check, writes JUnit when asked; throws
+    /// (exit 1) when a check failed.
+    static func test(_ image: ImageManifest, store: ContentStore, description: String, plan: TestPlan,
+                     junit: String?, keep: Bool) throws {
+        if let junit { try checkWritable(junit) }
+        var request = ImageTestRequest(image: image, store: store, description: description, plan: plan)
+        request.keep = keep
+        let outcome = try ImageTester.run(request, progress: { StandardError.write("test   \($0)\n") }, reported: { result in
+            let mark = result.passed ? "ok  " : "FAIL"
+            print("\(mark)  \(result.name.padded(to: 44)) \(cFormat("%7.2f", result.seconds)) s")
+            if let failure = result.failure {
+                print("      \(failure)")
+                for line in result.details.prefix(12) { print("      | \(line)") }
+            }
+        })
+        let failed = outcome.results.filter { !$0.passed }.count
+        if failed > 0 && !outcome.containerOutput.isEmpty {
+            print("--- the container's last \(outcome.containerOutput.count) lines of output ---")
+            for line in outcome.containerOutput { print("  \(line)") }
+            print("---")
+        }
+        if let junit {
+            let timestamp = rfc3339(secondsSince1970: Int64(time(nil)))
+            try AtomicFile.write(Array(JUnitReport.xml(outcome, timestamp: timestamp).utf8), to: junit, durable: false)
+        }
+        if let kept = outcome.keptBundle {
+            StandardError.write("""
+            test   bundle kept: \(kept) (rootfs/, config.json, container.log)
+            test   run it again:  runc run --bundle \(kept) gantry-debug
+            test   and enter it from another shell:  runc exec -t gantry-debug /bin/sh
+            test   remove it when done:  rm -rf \(kept)
+
+            """)
+        }
+        let total = outcome.results.count
+        guard failed == 0 else {
+            throw Failure(.checksFailed, "\(failed) of \(total) checks failed for \(description) (\(cFormat("%.1f", outcome.seconds)) s)")
+        }
+        StandardError.write("test   \(total) of \(total) checks passed (\(cFormat("%.1f", outcome.seconds)) s)\n")
+    }
+
+    /// A JUnit path in a directory that exists: found out before the run, not after.
+    private static func checkWritable(_ path: String) throws {
+        let directory = PathName.parent(of: path)
+        guard PathName.isDirectory(directory.isEmpty ? "." : directory) == true else {
+            throw Failure(.cannotCreateOutput, "--junit \(path): directory \(directory) does not exist; create it first")
+        }
+    }
+}

@@ -1,0 +1,207 @@
+import FoundationEssentials
+import Glibc
+import OCI
+import Images
+import ImageBuild
+import Layering
+import ContentStore
+import ByteStreams
+import Diagnostics
+
+/// What to test: an image whose blobs are all in `store`, and the plan.
+public struct ImageTestRequest: Sendable {
+    public var image: ImageManifest
+    public var store: ContentStore
+    /// The image as the user named it, for messages and the JUnit suite name.
+    public var description: String
+    public var plan: TestPlan
+    /// Leave the bundle (rootfs, config.json, container.log) for debugging.
+    public var keep = false
+    /// Where the bundle is made (default: $TMPDIR, else /var/tmp: disk, not memory, for big models).
+    public var workDirectory: String?
+
+    public init(image: ImageManifest, store: ContentStore, description: String, plan: TestPlan) {
+        self.image = image
+        self.store = store
+        self.description = description
+        self.plan = plan
+    }
+}
+
+/// `gantry test`: unpacks the image into a runtime bundle with gantry's own
+/// unpacker, runs it with runc (rootless when not root) in namespaces of its own,
+/// waits until the app answers, runs the plan's checks, and always removes the
+/// container and the bundle — on success, failure, timeout and Ctrl-C.
+public enum ImageTester {
+    public static func run(_ request: ImageTestRequest, progress: (String) -> Void,
+                           reported: (CheckResult) -> Void) throws -> TestOutcome {
+        let clock = ContinuousClock(), started = clock.now
+        let config = request.image.config.config ?? ContainerConfig()
+        let arguments = (config.entrypoint ?? []) + (config.cmd ?? [])
+        guard !arguments.isEmpty else {
+            throw Failure(.invalidInput, "\(request.description) has no entrypoint or cmd, so there is nothing to run; set 'entrypoint:' in gantry.yaml (or --entrypoint) and build again")
+        }
+        guard let port = try request.plan.port ?? firstTCPPort(config.exposedPorts, image: request.description) else {
+            throw Failure(.usage, "\(request.description) exposes no port to test; set 'test.port' in gantry.yaml or pass --port")
+        }
+        let runc = try Runc.locate()
+        let rootless = geteuid() != 0
+        if rootless { try RootlessMapping.checkUserNamespaces() }
+
+        let session = try TestSession.create(in: request.workDirectory, runc: runc, keep: request.keep)
+        let token = try Interrupts.register { session.finish() }
+        defer {
+            session.finish()
+            Interrupts.unregister(token)
+        }
+
+        // The image's layers, in order, into the bundle's rootfs.
+        let unpacker = try LayerUnpacker(root: session.bundle + "/rootfs")
+        let unpackStart = clock.now
+        var special = 0
+        for (number, layer) in request.image.manifest.layers.enumerated() {
+            let path = request.store.blobPath(layer.digest)
+            guard access(path, R_OK) == 0 else {
+                throw Failure(.missingInput, "layer \(number + 1) (\(layer.digest.short)) of \(request.description) is not in \(request.store.root)")
+            }
+            special += try unpacker.apply(layer: path, role: "layer \(number + 1) (\(layer.digest.short))").specialFiles
+        }
+        let total = request.image.manifest.layers.reduce(Int64(0)) { $0 + $1.size }
+        progress("unpacked \(request.image.manifest.layers.count) layers (\(ByteCount.format(total))) in \(cFormat("%.2f", CheckRunner.seconds(since: unpackStart, clock))) s"
+                 + (special > 0 ? "; \(special) device/FIFO entries skipped (the runtime provides /dev)" : ""))
+
+        // The process, from the image config, with the plan's variables over the image's.
+        let user = try ImageUser.resolve(config.user, passwd: unpacker.readFile("etc/passwd", limit: 4 << 20).map { String(decoding: $0, as: UTF8.self) },
+                                         group: unpacker.readFile("etc/group", limit: 4 << 20).map { String(decoding: $0, as: UTF8.self) })
+        let environment = Self.environment(image: config.env ?? [], overrides: request.plan.env, user: user)
+        let mapping = rootless ? RootlessMapping.forCaller(running: user) : nil
+        if let warning = mapping?.warning { Warnings.emit(warning) }
+        let process = RuntimeProcess(args: arguments, env: environment, cwd: config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
+                                     user: mapping?.runsAs ?? user)
+        let document = RuntimeConfig.document(process: process, uidMappings: mapping?.uids, gidMappings: mapping?.gids)
+        try AtomicFile.write(try CanonicalJSON.encode(document), to: session.bundle + "/config.json", durable: false)
+
+        try session.start()
+        progress("started \(session.id) with runc\(rootless ? " (rootless)" : ""): \(arguments.joined(separator: " "))")
+        let state = try runc.state(id: session.id)
+        let connector = try NamespaceConnector(containerProcess: state.pid)
+        defer { connector.close() }
+        let variables = TestVariables(imageDigest: request.image.descriptor.digest.description,
+                                      labels: config.labels ?? [:], environment: environment)
+        let runner = CheckRunner(connector: connector, runc: runc, containerID: session.id, port: port,
+                                 variables: variables, scratch: session.bundle)
+
+        var results: [CheckResult] = []
+        let ready = runner.waitUntilReady(request.plan.ready, containerProcess: state.pid)
+        results.append(ready)
+        reported(ready)
+        if ready.passed {
+            for (number, check) in request.plan.checks.enumerated() {
+                let result = runner.run(check, number: number + 1)
+                results.append(result)
+                reported(result)
+            }
+        }
+        connector.close()
+        let output = session.outputTail(lines: 30)
+        session.finish()
+        return TestOutcome(image: request.description, results: results, containerOutput: output,
+                           keptBundle: request.keep ? session.bundle : nil, seconds: CheckRunner.seconds(since: started, clock))
+    }
+
+    /// `8080/tcp` → 8080: the lowest exposed TCP port.
+    static func firstTCPPort(_ ports: [String: JSONValue]?, image: String) throws -> Int? {
+        let tcp = (ports ?? [:]).keys.compactMap { key -> Int? in
+            let parts = key.split(separator: "/")
+            guard parts.count == 1 || parts[1] == "tcp" else { return nil }
+            return Int(parts[0])
+        }
+        return tcp.min()
+    }
+
+    /// The image's variables, the plan's over them by name; PATH and HOME as runtimes default them.
+    static func environment(image: [String], overrides: [EnvironmentVariable], user: ImageUser) -> [String] {
+        var names: [String] = [], values: [String: String] = [:]
+        func set(_ name: String, _ value: String) {
+            if values[name] == nil { names.append(name) }
+            values[name] = value
+        }
+        for variable in image {
+            guard let equals = variable.firstIndex(of: "=") else { continue }
+            set(String(variable[..<equals]), String(variable[variable.index(after: equals)...]))
+        }
+        for variable in overrides { set(variable.name, variable.value) }
+        if values["PATH"] == nil { set("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") }
+        if values["HOME"] == nil { set("HOME", user.home ?? "/") }
+        if values["HOSTNAME"] == nil { set("HOSTNAME", "gantry-test") }
+        return names.map { "\($0)=\(values[$0]!)" }
+    }
+}
+
+/// One test container's bundle and life: made, started, and ended exactly once
+/// (by the run, or by the interrupt handler), whatever happened in between.
+final class TestSession: Sendable {
+    let bundle: String
+    let id: String
+    let runc: Runc
+    let keep: Bool
+    private let state = Locked((started: false, finished: false))
+
+    private init(bundle: String, id: String, runc: Runc, keep: Bool) {
+        self.bundle = bundle
+        self.id = id
+        self.runc = runc
+        self.keep = keep
+    }
+
+    static func create(in directory: String?, runc: Runc, keep: Bool) throws -> TestSession {
+        let parent = directory ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/tmp"
+        var template = Array("\(parent)/gantry-test.XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else { throw SystemError.failure("create a test bundle directory in", path: parent) }
+        let bundle = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // The container is visible to the other side of the bundle's name: `runc list` shows where it came from.
+        let id = "gantry-test-\(getpid())-\(PathName.lastComponent(of: bundle).split(separator: ".").last ?? "run")"
+        return TestSession(bundle: bundle, id: id, runc: runc, keep: keep)
+    }
+
+    var log: String { bundle + "/container.log" }
+
+    func start() throws {
+        try state.withLock { state in
+            guard !state.finished else { throw Failure(.internalFailure, "test session \(id) ended before it started") }
+            state.started = true
+        }
+        try runc.run(id: id, bundle: bundle, log: log)
+    }
+
+    /// The last lines the container (and runc) wrote.
+    func outputTail(lines: Int) -> [String] {
+        guard let bytes = try? FileReader.readSmallFile(log, limit: 64 << 20) else { return [] }
+        let all = String(decoding: bytes.suffix(64 << 10), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        return all.suffix(lines + 1).map(String.init).filter { !$0.isEmpty }.suffix(lines).map { $0 }
+    }
+
+    /// Kills and deletes the container, removes the bundle (unless kept). Idempotent.
+    func finish() {
+        let started = state.withLock { state -> Bool? in
+            guard !state.finished else { return nil }
+            state.finished = true
+            return state.started
+        }
+        guard let started else { return }
+        if started {
+            runc.kill(id: id)
+            if !runc.delete(id: id) {
+                Warnings.emit("could not delete test container \(id); remove it with: runc --root \(runc.stateRoot) delete --force \(id)")
+            }
+        }
+        guard !keep else { return }
+        do {
+            try LayerUnpacker(root: bundle + "/rootfs").removeAll()
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: bundle)) ?? [] { unlink(bundle + "/" + file) }
+            guard rmdir(bundle) == 0 else { throw SystemError.failure("remove", path: bundle) }
+        } catch {
+            Warnings.emit("could not remove the test bundle \(bundle): \(error)")
+        }
+    }
+}
