@@ -97,6 +97,12 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only the digest.")
     var quiet = false
 
+    @Flag(name: .customLong("test"), help: "After building, run the recipe's test: checks with runc (as 'gantry test' does); push only when they pass.")
+    var runTests = false
+
+    @Option(help: "With --test: write the results as JUnit XML to this file.")
+    var junit: String?
+
     @Option(help: "After building, push the image to this registry reference.")
     var push: String?
 
@@ -114,8 +120,11 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         var request = try makeRequest()
-        // Checked before building: a bad destination should not cost a build.
+        // Checked before building: a bad destination or test plan should not cost a build.
         let destination = try push.map(Reference.init(parsing:))
+        if junit != nil && !runTests { throw Failure(.usage, "--junit needs --test") }
+        let testPlan = try runTests ? TestCommand.plan(recipeFile: recipePath, port: nil, environment: [], ready: nil,
+                                                       readyTimeout: nil, gets: []) : nil
         request.registry = try registry.settings()
         request.pushTarget = destination
         request.transferObserver = quiet ? nil : ProgressPrinter()
@@ -132,6 +141,17 @@ struct BuildCommand: ParsableCommand {
         if !quiet {
             StandardError.write(BuildOutput.summary(result, outputs: request.outputs))
         }
+        if let testPlan {
+            let source = StoreSource(store: store, root: result.image.manifestDescriptor, description: "the build")
+            let image = try TestCommand.completeImage(source, platform: Platform.host,
+                                                      userStore: store, registry: registry)
+            do {
+                try TestCommand.test(image, store: store, description: "the build (\(result.image.manifestDescriptor.digest.short))",
+                                     plan: testPlan, junit: junit, keep: false)
+            } catch let failure as Failure where failure.kind == .checksFailed && destination != nil {
+                throw Failure(.checksFailed, failure.message + "; not pushed")
+            }
+        }
         if let destination {
             let pushed = try PushCommand.push(result.image.manifestDescriptor, from: store, to: destination,
                                               tags: pushTags, options: registry, quiet: quiet, backfill: true)
@@ -146,9 +166,13 @@ struct BuildCommand: ParsableCommand {
         print(result.image.manifestDescriptor.digest)
     }
 
+    /// The recipe this build reads: --file, else ./gantry.yaml when it exists.
+    var recipePath: String? {
+        recipeFile ?? (FileManager.default.fileExists(atPath: "gantry.yaml") ? "gantry.yaml" : nil)
+    }
+
     func makeRequest() throws -> BuildRequest {
         var request = BuildRequest()
-        let recipePath = recipeFile ?? (FileManager.default.fileExists(atPath: "gantry.yaml") ? "gantry.yaml" : nil)
         if let recipePath {
             try request.apply(try Recipe.load(path: recipePath))
             request.contextDirectory = PathName.parent(of: recipePath)

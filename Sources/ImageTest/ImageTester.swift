@@ -44,6 +44,10 @@ public enum ImageTester {
         guard let port = try request.plan.port ?? firstTCPPort(config.exposedPorts, image: request.description) else {
             throw Failure(.usage, "\(request.description) exposes no port to test; set 'test.port' in gantry.yaml or pass --port")
         }
+        let platform = request.image.config.platform
+        guard platform.os == "linux", platform.architecture == Platform.host.architecture else {
+            throw Failure(.unavailable, "\(request.description) is for \(platform) and this machine runs \(Platform.host): gantry test runs images natively, without emulation; test it on a \(platform.architecture) machine")
+        }
         let runc = try Runc.locate()
         let rootless = geteuid() != 0
         if rootless { try RootlessMapping.checkUserNamespaces() }
@@ -94,11 +98,13 @@ public enum ImageTester {
         var results: [CheckResult] = []
         let ready = runner.waitUntilReady(request.plan.ready, containerProcess: state.pid)
         results.append(ready)
+        Interrupts.waitIfInterrupted()
         reported(ready)
         if ready.passed {
             for (number, check) in request.plan.checks.enumerated() {
                 let result = runner.run(check, number: number + 1)
                 results.append(result)
+                Interrupts.waitIfInterrupted()
                 reported(result)
             }
         }
@@ -174,11 +180,16 @@ final class TestSession: Sendable {
         try runc.run(id: id, bundle: bundle, log: log)
     }
 
-    /// The last lines the container (and runc) wrote.
+    /// The last lines the container (and runc) wrote: from the last Python
+    /// traceback's first line when there is one (up to 120 lines), else `lines`.
     func outputTail(lines: Int) -> [String] {
         guard let bytes = try? FileReader.readSmallFile(log, limit: 64 << 20) else { return [] }
-        let all = String(decoding: bytes.suffix(64 << 10), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        return all.suffix(lines + 1).map(String.init).filter { !$0.isEmpty }.suffix(lines).map { $0 }
+        let all = String(decoding: bytes.suffix(64 << 10), as: UTF8.self).split(separator: "\n").map(String.init)
+        if let traceback = all.lastIndex(where: { $0.contains("Traceback (most recent call last)") }),
+           all.count - traceback > lines {
+            return Array(all[traceback...].suffix(120))
+        }
+        return Array(all.suffix(lines))
     }
 
     /// Kills and deletes the container, removes the bundle (unless kept). Idempotent.

@@ -11,6 +11,7 @@ public enum Interrupts {
     private static let cleanups = Locked<[Int: @Sendable () -> Void]>([:])
     private static let nextToken = Locked(0)
     private static let installed = Locked(false)
+    private static let interrupted = Locked(false)
     nonisolated(unsafe) private static var pipeWrite: Int32 = -1
 
     /// Adds a cleanup; returns the token that removes it when the work ended normally.
@@ -21,8 +22,18 @@ public enum Interrupts {
         return token
     }
 
+    /// Removes a cleanup. Once a signal has arrived the handler owns the exit
+    /// (its cleanups may still be running): the caller waits here for it instead
+    /// of reporting a result, or an exit code, of its own.
     public static func unregister(_ token: Int) {
         _ = cleanups.withLock { $0.removeValue(forKey: token) }
+        waitIfInterrupted()
+    }
+
+    /// Blocks for good once a signal has arrived (the handler exits the process).
+    public static func waitIfInterrupted() {
+        guard interrupted.value else { return }
+        while true { pause() }
     }
 
     private static func installOnce() throws {
@@ -35,6 +46,7 @@ public enum Interrupts {
             try DedicatedThread.start(name: "interrupts") {
                 var signalNumber: UInt8 = 0
                 while read(readEnd, &signalNumber, 1) < 0 && errno == EINTR {}
+                interrupted.withLock { $0 = true }
                 StandardError.write("\ngantry: interrupted; cleaning up\n")
                 let pending = cleanups.withLock { all in defer { all = [:] }; return all }
                 for cleanup in pending.sorted(by: { $0.key > $1.key }) { cleanup.value() }

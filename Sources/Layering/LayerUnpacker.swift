@@ -7,8 +7,9 @@ import Diagnostics
 /// Applies image layers, in order, to a root file system directory (the rootfs
 /// of a bundle `gantry test` runs): whiteouts (`.wh.name`) remove what lower
 /// layers made, opaque markers (`.wh..wh..opq`) empty a directory of what lower
-/// layers put in it, and hard links, symlinks, modes and (as root) owners are
-/// made as the tar says.
+/// layers put in it, and hard links, symlinks, modes, modification times and
+/// (as root) owners are made as the tar says. Times matter: Python trusts a
+/// `.pyc` only while its source keeps the time recorded in it.
 ///
 /// Whatever a layer contains, nothing is written outside the root: names that
 /// are absolute or climb with `..` are refused by `TarReader`, and every path is
@@ -47,6 +48,8 @@ public final class LayerUnpacker {
         var skipped = Skipped()
         // What this layer made: an opaque marker hides lower layers' entries, not these.
         var madeHere = Set<String>()
+        // Directory times are set last: every entry made inside one changes its time.
+        var directoryTimes: [(name: String, time: timespec)] = []
         while let entry = try reader.nextEntry() {
             guard let name = TarReader.path(of: entry).map(FileSet.normalize), !name.isEmpty else { continue }
             let parent = Self.parent(of: name)
@@ -85,10 +88,30 @@ public final class LayerUnpacker {
             if applyOwners {
                 let uid = uid_t(truncatingIfNeeded: archive_entry_uid(entry)), gid = gid_t(truncatingIfNeeded: archive_entry_gid(entry))
                 guard fchownat(directory, base, uid, gid, AT_SYMLINK_NOFOLLOW) == 0 else { throw failure("set the owner of", name, role) }
+                // A change of owner clears set-user-ID and set-group-ID bits: give them back.
+                if mode & 0o6000 != 0 && TarReader.fileType(of: entry) != 0o120000 {
+                    guard fchmodat(directory, base, mode, 0) == 0 else { throw failure("set the mode of", name, role) }
+                }
+            }
+            let time = timespec(tv_sec: archive_entry_mtime(entry), tv_nsec: Int(archive_entry_mtime_nsec(entry)))
+            if TarReader.fileType(of: entry) == 0o040000 && linkTarget == nil {
+                directoryTimes.append((name, time))
+            } else {
+                try setTime(time, of: base, in: directory, name: name, role: role)
             }
             madeHere.insert(name)
         }
+        for (name, time) in directoryTimes.reversed() {
+            let parent = try openDirectory(Self.parent(of: name), creating: false, role: role)
+            defer { close(parent) }
+            try setTime(time, of: PathName.lastComponent(of: name), in: parent, name: name, role: role)
+        }
         return skipped
+    }
+
+    private func setTime(_ time: timespec, of base: String, in directory: Int32, name: String, role: String) throws {
+        let times = [time, time]  // access and modification, as the tar has one
+        guard utimensat(directory, base, times, AT_SYMLINK_NOFOLLOW) == 0 else { throw failure("set the time of", name, role) }
     }
 
     // MARK: entries
