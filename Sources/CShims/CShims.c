@@ -65,3 +65,18 @@ int gantry_open_in_root(int root, const char *path, int flags, unsigned int mode
 int gantry_o_path(void) {
     return O_PATH;
 }
+
+#include <sys/xattr.h>
+#include <sys/mount.h>
+
+int gantry_set_xattr(int fd, const char *name, const char *value, size_t size) {
+    return fsetxattr(fd, name, value, size, 0);
+}
+
+int gantry_mount_overlay(const char *target, const char *options) {
+    return mount("overlay", target, "overlay", 0, options);
+}
+
+int gantry_unmount_detached(const char *target) {
+    return umount2(target, MNT_DETACH);
+}

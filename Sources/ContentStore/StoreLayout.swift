@@ -15,6 +15,7 @@ import Diagnostics
 /// ingest/<purpose>-<pid>-<id>[.part]             scratch of a running command (a download, an unpacked archive)
 /// cache/<area>/<key>.json                        what unchanged inputs produced (layers, models)
 /// cache/python/<key>/                            installed Python packages
+/// cache/rootfs/<layer hex>/                      a layer unpacked for gantry test's overlay
 /// cache/<name>.json                              small records of the commands (the last push)
 /// uploads/<key>.json                             chunked uploads to continue (UploadJournal)
 /// quarantine/                                    blobs that failed verification
@@ -33,6 +34,8 @@ extension ContentStore {
         case remote
         /// Blobs pushed to a repository and accepted there (Registry's `PushedBlobs`).
         case pushed
+        /// Layers unpacked once each, in overlayfs's format, for `gantry test` (ImageTest's `LayerSnapshots`).
+        case rootfs
     }
 
     /// What a scratch path in `ingest/` is for; its name carries the owner's PID so

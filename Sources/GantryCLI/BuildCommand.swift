@@ -146,8 +146,9 @@ struct BuildCommand: ParsableCommand {
             let image = try TestCommand.completeImage(source, platform: Platform.host,
                                                       userStore: store, registry: registry)
             do {
-                try TestCommand.test(image, store: store, description: "the build (\(result.image.manifestDescriptor.digest.short))",
-                                     plan: testPlan, junit: junit, keep: false)
+                try TestCommand.test(image, store: store, cache: store, description: "the build (\(result.image.manifestDescriptor.digest.short))",
+                                     plan: testPlan, junit: junit, keep: false,
+                                     resultsOnStandardError: true)
             } catch let failure as Failure where failure.kind == .checksFailed && destination != nil {
                 throw Failure(.checksFailed, failure.message + "; not pushed")
             }

@@ -62,7 +62,7 @@ struct TestCommand: ParsableCommand {
         let userStore = try store.open()
         let (source, description) = try Self.source(image, store: userStore, registry: registry)
         let manifest = try Self.completeImage(source, platform: wanted, userStore: userStore, registry: registry)
-        try Self.test(manifest, store: source.store, description: description, plan: plan, junit: junit, keep: keep)
+        try Self.test(manifest, store: source.store, cache: userStore, description: description, plan: plan, junit: junit, keep: keep)
     }
 
     /// The recipe's plan (when there is a recipe with one) with the flags over it.
@@ -127,12 +127,15 @@ struct TestCommand: ParsableCommand {
     }
 
     /// Runs the plan, prints one line per check, writes JUnit when asked; throws
-    /// (exit 1) when a check failed.
-    static func test(_ image: ImageManifest, store: ContentStore, description: String, plan: TestPlan,
-                     junit: String?, keep: Bool) throws {
+    /// (exit 1) when a check failed. `resultsOnStandardError`: for `gantry build
+    /// --test`, whose standard output is the digest alone.
+    static func test(_ image: ImageManifest, store: ContentStore, cache: ContentStore, description: String, plan: TestPlan,
+                     junit: String?, keep: Bool, resultsOnStandardError: Bool = false) throws {
+        let print: (String) -> Void = resultsOnStandardError ? { StandardError.write($0 + "\n") } : { Swift.print($0) }
         if let junit { try checkWritable(junit) }
         var request = ImageTestRequest(image: image, store: store, description: description, plan: plan)
         request.keep = keep
+        request.unpackCache = cache
         let outcome = try ImageTester.run(request, progress: { StandardError.write("test   \($0)\n") }, reported: { result in
             let mark = result.passed ? "ok  " : "FAIL"
             print("\(mark)  \(result.name.padded(to: 44)) \(cFormat("%7.2f", result.seconds)) s")

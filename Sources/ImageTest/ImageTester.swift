@@ -6,6 +6,7 @@ import ImageBuild
 import Layering
 import ContentStore
 import ByteStreams
+import CShims
 import Diagnostics
 
 /// What to test: an image whose blobs are all in `store`, and the plan.
@@ -15,8 +16,12 @@ public struct ImageTestRequest: Sendable {
     /// The image as the user named it, for messages and the JUnit suite name.
     public var description: String
     public var plan: TestPlan
-    /// Leave the bundle (rootfs, config.json, container.log) for debugging.
+    /// Leave the bundle (rootfs, config.json, container.log) for debugging; the
+    /// layers are then unpacked in full, so that the bundle stands on its own.
     public var keep = false
+    /// The store whose cache keeps layers unpacked between runs (as root); nil:
+    /// unpack in full every time.
+    public var unpackCache: ContentStore?
     /// Where the bundle is made (default: $TMPDIR, else /var/tmp: disk, not memory, for big models).
     public var workDirectory: String?
 
@@ -48,6 +53,9 @@ public enum ImageTester {
         guard platform.os == "linux", platform.architecture == Platform.host.architecture else {
             throw Failure(.unavailable, "\(request.description) is for \(platform) and this machine runs \(Platform.host): gantry test runs images natively, without emulation; test it on a \(platform.architecture) machine")
         }
+        for (number, layer) in request.image.manifest.layers.enumerated() where access(request.store.blobPath(layer.digest), R_OK) != 0 {
+            throw Failure(.missingInput, "layer \(number + 1) (\(layer.digest.short)) of \(request.description) is not in \(request.store.root)")
+        }
         let runc = try Runc.locate()
         let rootless = geteuid() != 0
         if rootless { try RootlessMapping.checkUserNamespaces() }
@@ -59,20 +67,35 @@ public enum ImageTester {
             Interrupts.unregister(token)
         }
 
-        // The image's layers, in order, into the bundle's rootfs.
-        let unpacker = try LayerUnpacker(root: session.bundle + "/rootfs")
+        // The image's layers: stacked by an overlay mount of layers unpacked once
+        // each (root), else unpacked in order into the bundle's rootfs.
+        let rootfs = session.bundle + "/rootfs"
         let unpackStart = clock.now
-        var special = 0
-        for (number, layer) in request.image.manifest.layers.enumerated() {
-            let path = request.store.blobPath(layer.digest)
-            guard access(path, R_OK) == 0 else {
-                throw Failure(.missingInput, "layer \(number + 1) (\(layer.digest.short)) of \(request.description) is not in \(request.store.root)")
+        var overlaid = false
+        if let cache = request.unpackCache, !rootless, !request.keep {
+            do {
+                let prepared = try LayerSnapshots(cache: cache).prepare(request.image.manifest.layers, blobs: request.store)
+                try session.mountOverlay(prepared.directories)
+                overlaid = true
+                let cached = request.image.manifest.layers.count - prepared.unpackedLayers
+                progress("layers: \(cached) already unpacked, \(prepared.unpackedLayers) unpacked (\(ByteCount.format(prepared.unpackedBytes))) in \(cFormat("%.2f", CheckRunner.seconds(since: unpackStart, clock))) s; overlay mounted at \(rootfs)")
+            } catch let failure as Failure where failure.kind == .invalidInput {
+                throw failure
+            } catch {
+                progress("overlay not available (\(error)): unpacking in full")
             }
-            special += try unpacker.apply(layer: path, role: "layer \(number + 1) (\(layer.digest.short))").specialFiles
         }
-        let total = request.image.manifest.layers.reduce(Int64(0)) { $0 + $1.size }
-        progress("unpacked \(request.image.manifest.layers.count) layers (\(ByteCount.format(total))) in \(cFormat("%.2f", CheckRunner.seconds(since: unpackStart, clock))) s"
-                 + (special > 0 ? "; \(special) device/FIFO entries skipped (the runtime provides /dev)" : ""))
+        if !overlaid {
+            let unpacker = try LayerUnpacker(root: rootfs)
+            var special = 0
+            for (number, layer) in request.image.manifest.layers.enumerated() {
+                special += try unpacker.apply(layer: request.store.blobPath(layer.digest), role: "layer \(number + 1) (\(layer.digest.short))").specialFiles
+            }
+            let total = request.image.manifest.layers.reduce(Int64(0)) { $0 + $1.size }
+            progress("unpacked \(request.image.manifest.layers.count) layers (\(ByteCount.format(total))) in \(cFormat("%.2f", CheckRunner.seconds(since: unpackStart, clock))) s"
+                     + (special > 0 ? "; \(special) device/FIFO entries skipped (the runtime provides /dev)" : ""))
+        }
+        let unpacker = try LayerUnpacker(root: rootfs)
 
         // The process, from the image config, with the plan's variables over the image's.
         let user = try ImageUser.resolve(config.user, passwd: unpacker.readFile("etc/passwd", limit: 4 << 20).map { String(decoding: $0, as: UTF8.self) },
@@ -151,7 +174,7 @@ final class TestSession: Sendable {
     let id: String
     let runc: Runc
     let keep: Bool
-    private let state = Locked((started: false, finished: false))
+    private let state = Locked((started: false, finished: false, mounted: false))
 
     private init(bundle: String, id: String, runc: Runc, keep: Bool) {
         self.bundle = bundle
@@ -171,6 +194,15 @@ final class TestSession: Sendable {
     }
 
     var log: String { bundle + "/container.log" }
+
+    /// Mounts the overlay of `lower` at the bundle's rootfs; `finish` unmounts it.
+    func mountOverlay(_ lower: [String]) throws {
+        try state.withLock { state in
+            guard !state.finished else { throw Failure(.internalFailure, "test session \(id) ended before its rootfs was mounted") }
+            try LayerSnapshots.mount(lower, at: bundle + "/rootfs", bundle: bundle)
+            state.mounted = true
+        }
+    }
 
     func start() throws {
         try state.withLock { state in
@@ -194,23 +226,26 @@ final class TestSession: Sendable {
 
     /// Kills and deletes the container, removes the bundle (unless kept). Idempotent.
     func finish() {
-        let started = state.withLock { state -> Bool? in
+        let ended = state.withLock { state -> (started: Bool, mounted: Bool)? in
             guard !state.finished else { return nil }
             state.finished = true
-            return state.started
+            return (state.started, state.mounted)
         }
-        guard let started else { return }
+        guard let (started, mounted) = ended else { return }
         if started {
             runc.kill(id: id)
             if !runc.delete(id: id) {
                 Warnings.emit("could not delete test container \(id); remove it with: runc --root \(runc.stateRoot) delete --force \(id)")
             }
         }
+        if mounted && gantry_unmount_detached(bundle + "/rootfs") != 0 && errno != EINVAL {
+            Warnings.emit("could not unmount \(bundle)/rootfs (\(String(cString: strerror(errno)))); unmount it with: umount -l \(bundle)/rootfs, then remove \(bundle)")
+            return
+        }
         guard !keep else { return }
         do {
-            try LayerUnpacker(root: bundle + "/rootfs").removeAll()
-            for file in (try? FileManager.default.contentsOfDirectory(atPath: bundle)) ?? [] { unlink(bundle + "/" + file) }
-            guard rmdir(bundle) == 0 else { throw SystemError.failure("remove", path: bundle) }
+            // The whole bundle, rootfs (or the overlay's upper and work directories) included.
+            try LayerUnpacker(root: bundle).removeAll()
         } catch {
             Warnings.emit("could not remove the test bundle \(bundle): \(error)")
         }

@@ -69,10 +69,12 @@ struct Runc {
         _ = try? command(["kill", id, "KILL"]).run()
     }
 
-    /// Deletes the container, killing what is left of it.
+    /// Deletes the container, killing what is left of it; true when it is gone
+    /// (or never was: `runc run` that failed removes its own).
     func delete(id: String) -> Bool {
         var delete = command(["delete", "--force", id])
         delete.timeout = 30
-        return (try? delete.run().status) == 0
+        guard let result = try? delete.run() else { return false }
+        return result.status == 0 || result.errors.contains("does not exist")
     }
 }

@@ -18,8 +18,20 @@ import Diagnostics
 /// The last component is created with the *at calls relative to its opened
 /// parent, never followed (O_NOFOLLOW, unlinked first).
 public final class LayerUnpacker {
+    /// What whiteouts do.
+    public enum Whiteouts: Sendable {
+        /// Remove what lower layers made (the layers are applied one on another).
+        case apply
+        /// Record them as overlayfs does, for a directory that holds one layer alone
+        /// and becomes an overlay lower directory: a 0/0 character device for
+        /// `.wh.name`, the `trusted.overlay.opaque` attribute for an opaque marker.
+        /// Needs root (mknod, trusted.* attributes).
+        case overlay
+    }
+
     public let root: String
     private let rootFD: Int32
+    private let whiteouts: Whiteouts
     /// Owners are applied only as root; otherwise files belong to the caller (rootless).
     private let applyOwners = geteuid() == 0
 
@@ -30,7 +42,8 @@ public final class LayerUnpacker {
     }
 
     /// Opens (creating it when missing) the directory `root`.
-    public init(root: String) throws {
+    public init(root: String, whiteouts: Whiteouts = .apply) throws {
+        self.whiteouts = whiteouts
         guard mkdir(root, 0o755) == 0 || errno == EEXIST else { throw SystemError.failure("create directory", path: root) }
         let fd = open(root, gantry_o_path() | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError.failure("open directory", path: root) }
@@ -55,12 +68,19 @@ public final class LayerUnpacker {
             let parent = Self.parent(of: name)
             let base = PathName.lastComponent(of: name)
             if base == ".wh..wh..opq" {
-                try emptyDirectory(parent, keeping: madeHere, role: role)
+                switch whiteouts {
+                case .apply: try emptyDirectory(parent, keeping: madeHere, role: role)
+                case .overlay: try markOpaque(parent, role: role)
+                }
                 continue
             }
             if base.hasPrefix(".wh.") {
                 guard base.count > 4 else { continue }  // names nothing: never the directory itself
-                try remove(FileSet.join(parent, String(base.dropFirst(4))), role: role)
+                let hidden = FileSet.join(parent, String(base.dropFirst(4)))
+                switch whiteouts {
+                case .apply: try remove(hidden, role: role)
+                case .overlay: try makeWhiteout(hidden, role: role)
+                }
                 continue
             }
             let directory = try openDirectory(parent, creating: true, role: role)
@@ -154,6 +174,24 @@ public final class LayerUnpacker {
         do { directory = try openDirectory(Self.parent(of: name), creating: false, role: role) } catch { return }  // nothing there to hide
         defer { close(directory) }
         try removeExisting(PathName.lastComponent(of: name), in: directory, role: role)
+    }
+
+    /// overlayfs's whiteout: a character device 0/0 in place of the name.
+    private func makeWhiteout(_ name: String, role: String) throws {
+        let directory = try openDirectory(Self.parent(of: name), creating: true, role: role)
+        defer { close(directory) }
+        let base = PathName.lastComponent(of: name)
+        try removeExisting(base, in: directory, role: role)
+        guard mknodat(directory, base, S_IFCHR | 0o000, 0) == 0 else { throw failure("create the whiteout", name, role) }
+    }
+
+    /// overlayfs's opaque directory: lower layers' entries are hidden, this layer's stay.
+    private func markOpaque(_ name: String, role: String) throws {
+        close(try openDirectory(name, creating: true, role: role))
+        let fd = gantry_open_in_root(rootFD, name.isEmpty ? "." : name, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+        guard fd >= 0 else { throw failure("open directory", name, role) }
+        defer { close(fd) }
+        guard gantry_set_xattr(fd, "trusted.overlay.opaque", "y", 1) == 0 else { throw failure("mark opaque", name, role) }
     }
 
     private func emptyDirectory(_ name: String, keeping madeHere: Set<String>, role: String) throws {

@@ -70,6 +70,20 @@ import Diagnostics
         }
     }
 
+    /// For an overlay lower directory (root only): whiteouts become 0/0 character
+    /// devices, an opaque marker the trusted.overlay.opaque attribute, and nothing is removed.
+    @Test(.enabled(if: geteuid() == 0)) func overlayWhiteoutsAreRecordedNotApplied() throws {
+        let dir = try TemporaryDirectory()
+        try tar(dir.path + "/1.tar", ["d a", "f a/.wh.gone", "d o", "f o/.wh..wh..opq", "f o/kept"])
+        try LayerUnpacker(root: dir.path + "/rootfs", whiteouts: .overlay).apply(layer: dir.path + "/1.tar", role: "layer 1")
+        var info = stat()
+        #expect(lstat(dir.path + "/rootfs/a/gone", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR && info.st_rdev == 0)
+        let (status, opaque) = try run("python3", ["-c", "import os, sys; print(os.getxattr(sys.argv[1], 'trusted.overlay.opaque').decode())",
+                                                   dir.path + "/rootfs/o"])
+        #expect(status == 0 && String(decoding: opaque, as: UTF8.self) == "y\n")
+        #expect(text(dir.path + "/rootfs/o/kept") == "o/kept")
+    }
+
     /// A lower layer's symlinks (absolute, or climbing with ..) resolve inside the
     /// root, as in the container: a later layer writing through them stays inside.
     @Test func symlinkedParentsNeverLeadOutOfTheRoot() throws {

@@ -149,6 +149,7 @@ lines = [l.strip() for l in text.splitlines() if re.match(r"^\s+gantry ", l)]
 for line in lines:
     line = line.replace("$(Build.ArtifactStagingDirectory)", sys.argv[2] + "/staging")
     line = line.replace("$(Agent.TempDirectory)", sys.argv[2] + "/agent-temp")
+    line = line.replace("$(Common.TestResultsDirectory)", sys.argv[2] + "/staging")
     print(line)
     if "--digest-ref-file" in line:
         ref_file = re.search(r'--digest-ref-file "?([^" ]+)', line).group(1)
@@ -156,6 +157,7 @@ for line in lines:
 PY
     [ "$(grep -c '^gantry ' "$template.sh")" -eq 2 ] || fail "$template: expected build+push and deploy lines: $(cat "$template.sh")"
     grep -q -- '--cache-repo' "$template.sh" || fail "$template: the build does not use the registry layer cache"
+    grep -q -- '--test --junit' "$template.sh" || fail "$template: the build does not test the image before pushing it"
     (
       cd "$T/checkout"
       export PATH="$T/prefix/bin:$PATH" GANTRY_STORE="$T/ci-store-$template" MODEL_SOURCE=az://gantrydemo/models/classifier.json \
@@ -165,6 +167,10 @@ PY
       [ "$(command -v gantry)" = "$T/prefix/bin/gantry" ] || fail "the installed gantry is not the one on PATH"
       bash -euo pipefail "$T/$template.sh" > "$T/$template.out" 2>&1
     ) || fail "$template's gantry commands failed: $(tail -5 "$T/$template.out")"
+    grep -q "checks passed" "$T/$template.out" || fail "$template: gantry test did not run: $(tail -5 "$T/$template.out")"
+    python3 -c "from junitparser import JUnitXml; import sys; x = JUnitXml.fromfile(sys.argv[1]); assert x.tests >= 6 and x.failures == 0, (x.tests, x.failures)" \
+      "$(ls "$T/staging/gantry-test.xml" "$T/checkout/gantry-test.xml" 2>/dev/null | head -1)" || fail "$template: no passing JUnit report"
+    rm -f "$T/staging/gantry-test.xml" "$T/checkout/gantry-test.xml"
     skopeo list-tags --tls-verify=false --creds ci:ci-Pass "docker://$REG/cache/flask-app" | grep -q '"layer-' \
       || fail "$template's build recorded nothing in the layer cache"
     kube_requests PATCH /deployments/flask-app | tail -1 > "$template.deploy.json"

@@ -40,6 +40,10 @@ test_the_sample_passes_its_recipe_checks_and_writes_junit() {
   assert_eq "$(printf '%s\n' "$OUT" | grep -c '^ok  ')" 6 "passed checks: $OUT"
   assert_contains "$OUT" "serves the model gantry recorded"
   assert_contains "$ERR" "6 of 6 checks passed"
+  # The second run finds every layer unpacked already (the store's cache/rootfs).
+  gantry_test -f "$SAMPLE"
+  assert_eq "$RC" 0 "second gantry test ($ERR)"
+  assert_contains "$ERR" "layers: 4 already unpacked, 0 unpacked"
   python3 - results.xml <<'PY' || fail "JUnit XML: $(cat results.xml)"
 import sys
 from junitparser import JUnitXml
@@ -201,6 +205,12 @@ PY
   diff <(cd reference/rootfs && find . -type f ! -path './proc/*' -exec sha256sum {} + | sort) \
        <(cd "$bundle/rootfs" && find . -type f -exec sha256sum {} + | sort) > content.diff || fail "file contents differ: $(head -20 content.diff)"
   rm -rf "$bundle"
+  # Without --keep (as root) the layers are unpacked once each in overlayfs's format
+  # and stacked by an overlay mount: the same checks pass through it.
+  gantry_test oci:l:v5 -f plan.yaml
+  assert_eq "$RC" 0 "gantry test through the overlay ($ERR $OUT)"
+  assert_contains "$ERR" "overlay mounted at"
+  assert_nothing_left
 }
 
 # A hostile layer: a symlink to / and a file "under" it, an absolute name, a
@@ -287,13 +297,15 @@ YAML
     --model "$SHARED/classifier.json" --model-destination /models/model.json --store "$SHARED/store" --test --junit bad.xml --push "$REG/sample/app:bad"
   assert_eq "$RC" 1 "build --test with a failing check ($ERR)"
   assert_contains "$ERR" "not pushed"
-  assert_contains "$OUT" 'version: expected "9.9.9", got "1.0.0"'
+  assert_contains "$ERR" 'version: expected "9.9.9", got "1.0.0"'
+  assert_eq "$OUT" "" "standard output of a build whose checks failed"
   assert_file bad.xml
   skopeo inspect --tls-verify=false "docker://$REG/sample/app:bad" > /dev/null 2>&1 && fail "the failing image was pushed"
   assert_eq "$(count_requests "$T/reg.log" PUT /manifests/)" 0 "manifest PUTs"
   TMPDIR="$T/tmp" run_gantry build -f "$SAMPLE" --base "rootfs:$base" \
     --model "$SHARED/classifier.json" --model-destination /models/model.json --store "$SHARED/store" --test --push "$REG/sample/app:good"
   assert_eq "$RC" 0 "build --test --push ($ERR)"
+  assert_eq "$OUT" "$(cat "$SHARED/digest")" "standard output is the digest alone"
   assert_eq "$(inspect_digest --tls-verify=false "docker://$REG/sample/app:good")" "$(cat "$SHARED/digest")" "pushed digest"
   [ -z "$(ls -A "$T/tmp")" ] || fail "bundles left: $(ls "$T/tmp")"
 }

@@ -51,6 +51,16 @@ pid_t gantry_connector_start(pid_t target, int *channel, int *failure);
 /// One request at a time per channel.
 int gantry_connector_socket(int channel, int *socket_fd);
 
+/// fsetxattr(2) (sys/xattr.h is not in Swift's Glibc module). 0, or -1 with errno.
+int gantry_set_xattr(int fd, const char *name, const char *value, size_t size);
+
+/// Mounts an overlay file system at `target` with `options`
+/// ("lowerdir=…,upperdir=…,workdir=…"). Needs CAP_SYS_ADMIN. 0, or -1 with errno.
+int gantry_mount_overlay(const char *target, const char *options);
+
+/// umount2(target, MNT_DETACH). 0, or -1 with errno.
+int gantry_unmount_detached(const char *target);
+
 /// The git revision gantry was built from: scripts/install passes
 /// -Xcc -DGANTRY_REVISION="…"; other builds say "unknown".
 const char *gantry_revision(void);
