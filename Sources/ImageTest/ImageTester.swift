@@ -184,7 +184,7 @@ final class TestSession: Sendable {
     }
 
     static func create(in directory: String?, runc: Runc, keep: Bool) throws -> TestSession {
-        let parent = directory ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/tmp"
+        let parent = PathName.absolute(directory ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/tmp")
         var template = Array("\(parent)/gantry-test.XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else { throw SystemError.failure("create a test bundle directory in", path: parent) }
         let bundle = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

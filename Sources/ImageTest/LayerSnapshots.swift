@@ -29,7 +29,8 @@ struct LayerSnapshots {
     func prepare(_ layers: [Descriptor], blobs: ContentStore) throws -> Prepared {
         var prepared = Prepared(directories: [])
         for (number, layer) in layers.enumerated() {
-            let directory = try cache.cacheDirectory(in: .rootfs, key: layer.digest.encoded)
+            // Absolute: the bundle names it through a symlink (a relative --store would not resolve there).
+            let directory = PathName.absolute(try cache.cacheDirectory(in: .rootfs, key: layer.digest.encoded))
             if PathName.isDirectory(directory) != true {
                 let role = "layer \(number + 1) (\(layer.digest.short))"
                 let partial = PathName.parent(of: directory) + "/.\(layer.digest.encoded)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"

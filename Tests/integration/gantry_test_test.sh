@@ -127,14 +127,16 @@ test_an_image_without_entrypoint_or_port_gets_a_clear_error() {
 
 test_two_runs_of_the_same_image_at_once_both_pass() {
   # Same port 8080 in both: each run has its own network namespace. One reads the
-  # store, the other the oci-archive.
+  # shared store, the other the oci-archive into a store of its own.
   mkdir -p "$T/tmp"
   TMPDIR="$T/tmp" "$GANTRY" test --store "$SHARED/store" -f "$SAMPLE" > one.out 2> one.err & local first=$!
-  TMPDIR="$T/tmp" "$GANTRY" test --store "$T/store" -f "$SAMPLE" "oci-archive:$SHARED/sample.tar" > two.out 2> two.err & local second=$!
+  TMPDIR=tmp "$GANTRY" test --store store -f "$SAMPLE" "oci-archive:$SHARED/sample.tar" > two.out 2> two.err & local second=$!
   wait "$first" || fail "first run: $(cat one.out one.err)"
   wait "$second" || fail "second run: $(cat two.out two.err)"
   assert_eq "$(grep -c '^ok  ' one.out)" 6 "first run"
   assert_eq "$(grep -c '^ok  ' two.out)" 6 "second run"
+  # A relative store and TMPDIR: the overlay's lower directories still resolve.
+  grep -q "overlay mounted at $T/tmp/" two.err || fail "second run did not use the overlay: $(cat two.err)"
   [ -z "$(ls -A "$T/tmp")" ] || fail "bundles left: $(ls "$T/tmp")"
 }
 
