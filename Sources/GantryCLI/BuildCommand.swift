@@ -201,7 +201,12 @@ struct BuildCommand: ParsableCommand {
         if let compression { request.compression = try Compression(parsing: compression) }
         if let tag { request.tag = tag }
         if let model {
+            // --model replaces where the model comes from (and the recipe's pin, which was
+            // for the recipe's source), not where the app reads it: the recipe's destination
+            // stays. The CI templates' images put the model where MODEL_PATH did not look.
+            let destination = request.model?.destination
             request.model = ModelSettings(source: try ModelSource(parsing: model))
+            if let destination { request.model?.destination = destination }
         }
         if let modelSha256 {
             guard request.model != nil else { throw Failure(.usage, "--model-sha256 needs a model (--model or 'model:' in gantry.yaml)") }

@@ -157,8 +157,8 @@ struct TestCommand: ParsableCommand {
         if let kept = outcome.keptBundle {
             StandardError.write("""
             test   bundle kept: \(kept) (rootfs/, config.json, container.log)
-            test   run it again:  runc run --bundle \(kept) gantry-debug
-            test   and enter it from another shell:  runc exec -t gantry-debug /bin/sh
+            test   run it again:  runc --root \(outcome.runcRoot) run --bundle \(kept) gantry-debug
+            test   and enter it from another shell:  runc --root \(outcome.runcRoot) exec -t gantry-debug /bin/sh
             test   remove it when done:  rm -rf \(kept)
 
             """)

@@ -27,6 +27,8 @@ public struct TestOutcome: Sendable {
     public var containerOutput: [String]
     /// Set with --keep: where the bundle stays.
     public var keptBundle: String?
+    /// runc's state directory (`--root`) for commands printed to the user.
+    public var runcRoot = "/run/runc"
     public var seconds: Double
 
     public var passed: Bool { results.allSatisfy(\.passed) }

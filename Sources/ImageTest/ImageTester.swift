@@ -134,8 +134,10 @@ public enum ImageTester {
         connector.close()
         let output = session.outputTail(lines: 30)
         session.finish()
-        return TestOutcome(image: request.description, results: results, containerOutput: output,
-                           keptBundle: request.keep ? session.bundle : nil, seconds: CheckRunner.seconds(since: started, clock))
+        var outcome = TestOutcome(image: request.description, results: results, containerOutput: output,
+                                  keptBundle: request.keep ? session.bundle : nil, seconds: CheckRunner.seconds(since: started, clock))
+        outcome.runcRoot = runc.stateRoot
+        return outcome
     }
 
     /// `8080/tcp` → 8080: the lowest exposed TCP port.

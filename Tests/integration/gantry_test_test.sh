@@ -11,11 +11,12 @@ REPO_ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 SHARED=$(mktemp -d /tmp/gantry-test-shared.XXXXXX)
 trap 'rm -rf "$SHARED"' EXIT
 chmod 755 "$SHARED"
-# The sample, built once: the Debian Python base, Flask + gunicorn, the model from a local file.
+# The sample, built once: the Debian Python base, Flask + gunicorn, the model from a local
+# file (--model replaces the source; the recipe's destination, where the app reads it, stays).
 python3 "$REPO_ROOT/fixtures/flask-app/model/train.py" "$SHARED/classifier.json" > /dev/null
 cp -r "$REPO_ROOT/fixtures/flask-app" "$SHARED/sample"
 "$GANTRY" build -q -f "$SHARED/sample/gantry.yaml" --base "rootfs:$("$REPO_ROOT/scripts/make-python-base")" \
-  --model "$SHARED/classifier.json" --model-destination /models/model.json --store "$SHARED/store" --output "oci-archive:$SHARED/sample.tar" > "$SHARED/digest" 2> "$SHARED/build.err" \
+  --model "$SHARED/classifier.json" --store "$SHARED/store" --output "oci-archive:$SHARED/sample.tar" > "$SHARED/digest" 2> "$SHARED/build.err" \
   || { cat "$SHARED/build.err" >&2; exit 1; }
 chmod 644 "$SHARED/sample.tar"
 SAMPLE="$SHARED/sample/gantry.yaml"
@@ -165,7 +166,7 @@ test_keep_leaves_the_bundle_and_says_how_to_enter_it() {
   local bundle; bundle=$(printf '%s\n' "$ERR" | sed -n 's/^test   bundle kept: \([^ ]*\) .*/\1/p')
   assert_file "$bundle/config.json"
   assert_file "$bundle/rootfs/app/app.py"
-  assert_contains "$ERR" "runc run --bundle $bundle"
+  assert_contains "$ERR" "runc --root /run/runc run --bundle $bundle"
   rm -rf "$bundle"
 }
 
