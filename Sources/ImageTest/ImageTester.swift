@@ -60,6 +60,7 @@ public enum ImageTester {
         let rootless = geteuid() != 0
         if rootless { try RootlessMapping.checkUserNamespaces() }
 
+        StaleRuns.clean(bundles: TestSession.parentDirectory(request.workDirectory), runc: runc, progress: progress)
         let session = try TestSession.create(in: request.workDirectory, runc: runc, keep: request.keep)
         let token = try Interrupts.register { session.finish() }
         defer {
@@ -185,9 +186,15 @@ final class TestSession: Sendable {
         self.keep = keep
     }
 
+    /// Where bundles are made: `directory`, else $TMPDIR, else /var/tmp.
+    static func parentDirectory(_ directory: String?) -> String {
+        PathName.absolute(directory ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/tmp")
+    }
+
     static func create(in directory: String?, runc: Runc, keep: Bool) throws -> TestSession {
-        let parent = PathName.absolute(directory ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/tmp")
-        var template = Array("\(parent)/gantry-test.XXXXXX".utf8CString)
+        let parent = parentDirectory(directory)
+        // gantry's pid in the name: the next run can tell a bundle whose gantry was killed (StaleRuns).
+        var template = Array("\(parent)/gantry-test.\(getpid()).XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else { throw SystemError.failure("create a test bundle directory in", path: parent) }
         let bundle = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         // The container is visible to the other side of the bundle's name: `runc list` shows where it came from.
@@ -244,7 +251,11 @@ final class TestSession: Sendable {
             Warnings.emit("could not unmount \(bundle)/rootfs (\(String(cString: strerror(errno)))); unmount it with: umount -l \(bundle)/rootfs, then remove \(bundle)")
             return
         }
-        guard !keep else { return }
+        guard !keep else {
+            // Not stale when its gantry is gone: the next run leaves it alone.
+            _ = FileManager.default.createFile(atPath: bundle + "/" + StaleRuns.keptMarker, contents: nil)
+            return
+        }
         do {
             // The whole bundle, rootfs (or the overlay's upper and work directories) included.
             try LayerUnpacker(root: bundle).removeAll()

@@ -65,6 +65,14 @@ struct Runc {
         return try exec.run()
     }
 
+    /// The containers in this state directory: id and bundle.
+    func list() -> [(id: String, bundle: String)] {
+        guard let result = try? command(["list", "--format", "json"]).run(), result.status == 0 else { return [] }
+        struct Entry: Decodable { var id: String; var bundle: String }
+        // runc prints `null` when there are none.
+        return ((try? JSONDecoder().decode([Entry]?.self, from: Data(result.output.utf8))) ?? nil)?.map { ($0.id, $0.bundle) } ?? []
+    }
+
     func kill(id: String) {
         _ = try? command(["kill", id, "KILL"]).run()
     }

@@ -160,6 +160,29 @@ test_ctrl_c_removes_the_container_and_the_bundle() {
   assert_contains "$(cat err)" "interrupted; cleaning up"
 }
 
+test_a_run_killed_outright_is_cleaned_up_by_the_next() {
+  run_gantry build -q --base "oci-archive:$SHARED/sample.tar" --entrypoint '["sleep", "600"]' --store "$T/store"
+  mkdir -p "$T/tmp"
+  TMPDIR="$T/tmp" "$GANTRY" test --store "$T/store" --ready-timeout 300 > out 2> err & local pid=$!
+  local id=""
+  for _ in $(seq 1 300); do
+    id=$(sed -n 's/^test   started \(gantry-test-[^ ]*\) with runc.*/\1/p' err)
+    [ -n "$id" ] && break; sleep 0.1
+  done
+  [ -n "$id" ] || fail "the container did not start: $(cat err)"
+  CONTAINERS="$CONTAINERS $id"  # stopped at exit should the test fail
+  kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
+  runc list -q | grep -qx "$id" || fail "the container should outlive a gantry killed with SIGKILL"
+  grep -q "$T/tmp" /proc/mounts || fail "the killed run's overlay should still be mounted"
+  # The next run (another image, the same TMPDIR) removes what the killed one left.
+  gantry_test -f "$SAMPLE"
+  assert_eq "$RC" 0 "the next run ($ERR)"
+  assert_contains "$ERR" "removed test container $id, left by gantry process $pid which is gone"
+  runc list -q | grep -qx "$id" && fail "container $id still there"
+  grep -q "$T/tmp" /proc/mounts && fail "a mount left: $(grep "$T/tmp" /proc/mounts)"
+  [ -z "$(ls -A "$T/tmp")" ] || fail "bundles left: $(ls "$T/tmp")"
+}
+
 test_keep_leaves_the_bundle_and_says_how_to_enter_it() {
   gantry_test -f "$SAMPLE" --keep --get /version
   assert_eq "$RC" 0 "gantry test --keep ($ERR)"
@@ -167,6 +190,10 @@ test_keep_leaves_the_bundle_and_says_how_to_enter_it() {
   assert_file "$bundle/config.json"
   assert_file "$bundle/rootfs/app/app.py"
   assert_contains "$ERR" "runc --root /run/runc run --bundle $bundle"
+  # A kept bundle is not a stale one: the next run leaves it alone.
+  gantry_test --get /
+  assert_eq "$RC" 0 "a run after --keep ($ERR)"
+  assert_file "$bundle/config.json"
   rm -rf "$bundle"
 }
 
