@@ -72,6 +72,8 @@ struct PythonDependencies {
                 ?? errors.split(separator: "\n").last.map(String.init) ?? "pip exited with \(status)"
             throw Failure(.invalidInput, "python requirements \(requirementsPath) cannot be installed for \(platform) (\(platformTag), Python \(settings.version)): \(reason.trimmingWhitespace())")
         }
+        // Checked before it enters the cache: a wrong-architecture install is never reused.
+        try NativeFileCheck.verify(installed: temp, platform: platform, platformTag: platformTag)
         // Console scripts carry the build host's interpreter path in their shebang:
         // not reproducible, and wrong in the image. Run tools as `python3 -m name`.
         try? FileManager.default.removeItem(atPath: temp + "/bin")

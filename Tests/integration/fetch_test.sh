@@ -105,4 +105,21 @@ test_requirements_that_do_not_resolve() {
   assert_eq "$(ls "$(store)/cache/python" 2>/dev/null | wc -l)" 0 "a failed pip run left a cache entry"
 }
 
+# A wheel for another architecture (a python.platform tag that does not match the
+# image) is refused before it enters the cache, naming the package and the file:
+# MarkupSafe's AArch64 wheel from PyPI, its _speedups extension checked by its ELF header.
+test_native_files_for_another_architecture_are_refused() {
+  mkdir app && echo x > app/a
+  printf 'MarkupSafe==2.1.5\n' > requirements.txt
+  cat > gantry.yaml <<'YAML'
+base: scratch
+platform: linux/amd64
+python: {requirements: requirements.txt, platform: manylinux_2_17_aarch64}
+layers: [{source: app, destination: /app}]
+YAML
+  expect_failure 65 "python package MarkupSafe 2.1.5: markupsafe/_speedups.cpython-311-aarch64-linux-gnu.so is built for AArch64, but the image is linux/amd64 (x86-64)" \
+    build -f gantry.yaml --store "$(store)"
+  assert_eq "$(ls "$(store)/cache/python" 2>/dev/null | wc -l)" 0 "a wrong-architecture install left a cache entry"
+}
+
 run_tests
