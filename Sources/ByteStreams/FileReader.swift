@@ -43,6 +43,27 @@ public enum FileReader {
         return bytes
     }
 
+    /// The last `count` bytes of a file (all of it when shorter): a log's tail
+    /// without reading what comes before it.
+    public static func readTail(_ path: String, count: Int) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError.failure("open", path: path) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SystemError.failure("read", path: path) }
+        let start = max(0, Int(info.st_size) - count)
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) - start)
+        var filled = 0
+        while filled < bytes.count {
+            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, $0.count - filled, off_t(start + filled)) }
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else { throw SystemError.failure("read", path: path) }
+            if got == 0 { break }  // shortened meanwhile
+            filled += got
+        }
+        return Array(bytes[0..<filled])
+    }
+
     /// All of standard input (a password, a YAML document), up to `limit` bytes.
     public static func readStandardInput(limit: Int = 64 << 20) throws -> [UInt8] {
         var bytes: [UInt8] = []

@@ -224,8 +224,8 @@ final class TestSession: Sendable {
     /// The last lines the container (and runc) wrote: from the last Python
     /// traceback's first line when there is one (up to 120 lines), else `lines`.
     func outputTail(lines: Int) -> [String] {
-        guard let bytes = try? FileReader.readSmallFile(log, limit: 64 << 20) else { return [] }
-        let all = String(decoding: bytes.suffix(64 << 10), as: UTF8.self).split(separator: "\n").map(String.init)
+        guard let bytes = try? FileReader.readTail(log, count: 64 << 10) else { return [] }
+        let all = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
         if let traceback = all.lastIndex(where: { $0.contains("Traceback (most recent call last)") }),
            all.count - traceback > lines {
             return Array(all[traceback...].suffix(120))

@@ -141,16 +141,24 @@ test_two_runs_of_the_same_image_at_once_both_pass() {
   [ -z "$(ls -A "$T/tmp")" ] || fail "bundles left: $(ls "$T/tmp")"
 }
 
-test_ctrl_c_removes_the_container_and_the_bundle() {
+# start_never_ready_test: builds an image that never answers, starts gantry test of
+# it in the background (out, err; bundles in $T/tmp) and waits until its container
+# runs; sets TEST_PID (gantry) and TEST_ID (the container).
+start_never_ready_test() {
   run_gantry build -q --base "oci-archive:$SHARED/sample.tar" --entrypoint '["sleep", "600"]' --store "$T/store"
   mkdir -p "$T/tmp"
-  TMPDIR="$T/tmp" "$GANTRY" test --store "$T/store" --ready-timeout 300 > out 2> err & local pid=$!
-  local id=""
+  TMPDIR="$T/tmp" "$GANTRY" test --store "$T/store" --ready-timeout 300 > out 2> err &
+  TEST_PID=$! TEST_ID=""
   for _ in $(seq 1 300); do
-    id=$(sed -n 's/^test   started \(gantry-test-[^ ]*\) with runc.*/\1/p' err)
-    [ -n "$id" ] && break; sleep 0.1
+    TEST_ID=$(sed -n 's/^test   started \(gantry-test-[^ ]*\) with runc.*/\1/p' err)
+    [ -n "$TEST_ID" ] && break; sleep 0.1
   done
-  [ -n "$id" ] || fail "the container did not start: $(cat err)"
+  [ -n "$TEST_ID" ] || fail "the container did not start: $(cat err)"
+}
+
+test_ctrl_c_removes_the_container_and_the_bundle() {
+  start_never_ready_test
+  local pid=$TEST_PID id=$TEST_ID
   runc list -q | grep -qx "$id" || fail "$id is not running"
   kill -INT "$pid"
   local rc=0; wait "$pid" || rc=$?
@@ -161,15 +169,8 @@ test_ctrl_c_removes_the_container_and_the_bundle() {
 }
 
 test_a_run_killed_outright_is_cleaned_up_by_the_next() {
-  run_gantry build -q --base "oci-archive:$SHARED/sample.tar" --entrypoint '["sleep", "600"]' --store "$T/store"
-  mkdir -p "$T/tmp"
-  TMPDIR="$T/tmp" "$GANTRY" test --store "$T/store" --ready-timeout 300 > out 2> err & local pid=$!
-  local id=""
-  for _ in $(seq 1 300); do
-    id=$(sed -n 's/^test   started \(gantry-test-[^ ]*\) with runc.*/\1/p' err)
-    [ -n "$id" ] && break; sleep 0.1
-  done
-  [ -n "$id" ] || fail "the container did not start: $(cat err)"
+  start_never_ready_test
+  local pid=$TEST_PID id=$TEST_ID
   CONTAINERS="$CONTAINERS $id"  # stopped at exit should the test fail
   kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
   runc list -q | grep -qx "$id" || fail "the container should outlive a gantry killed with SIGKILL"
