@@ -26,7 +26,7 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Base image: scratch, oci:DIR[:TAG], oci-archive:FILE or rootfs:FILE.tar.")
     var base: String?
 
-    @Option(help: "Target platform os/arch[/variant] (default: the base's, else this machine's).")
+    @Option(help: "Target platform os/arch[/variant] (default: the base's, else this machine's); several, comma-separated (linux/amd64,linux/arm64), build one image each under an OCI index.")
     var platform: String?
 
     @Option(name: .customLong("layer"), help: "SOURCE:/destination; repeat for more layers. Replaces the recipe's layers.")
@@ -67,6 +67,9 @@ struct BuildCommand: ParsableCommand {
 
     @Option(name: .customLong("output"), help: "Also write oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE[:REPO:TAG]; repeatable.")
     var outputs: [String] = []
+
+    @Option(help: "With several --platform values: the platform written to a docker-archive output (it holds one image).")
+    var archivePlatform: String?
 
     @Option(help: "Write the manifest digest to this file (for CI).")
     var digestFile: String?
@@ -142,19 +145,10 @@ struct BuildCommand: ParsableCommand {
             StandardError.write(BuildOutput.summary(result, outputs: request.outputs))
         }
         if let testPlan {
-            let source = StoreSource(store: store, root: result.image.manifestDescriptor, description: "the build")
-            let image = try TestCommand.completeImage(source, platform: Platform.host,
-                                                      userStore: store, registry: registry)
-            do {
-                try TestCommand.test(image, store: store, cache: store, description: "the build (\(result.image.manifestDescriptor.digest.short))",
-                                     plan: testPlan, junit: junit, keep: false,
-                                     resultsOnStandardError: true)
-            } catch let failure as Failure where failure.kind == .checksFailed && destination != nil {
-                throw Failure(.checksFailed, failure.message + "; not pushed")
-            }
+            try runTests(testPlan, of: result, store: store, pushing: destination != nil)
         }
         if let destination {
-            let pushed = try PushCommand.push(result.image.manifestDescriptor, from: store, to: destination,
+            let pushed = try PushCommand.push(result.root, from: store, to: destination,
                                               tags: pushTags, options: registry, quiet: quiet, backfill: true)
             LastPush.save(pushed, in: store)
             if !quiet { StandardError.write("pushed \(pushed.reference)\n") }
@@ -164,7 +158,30 @@ struct BuildCommand: ParsableCommand {
                 cache.saveAll(result.cacheEntries, pushedTo: destination).forEach(Warnings.emit)
             }
         }
-        print(result.image.manifestDescriptor.digest)
+        print(result.root.digest)
+    }
+
+    /// `--test`: the checks against the image for this machine's platform; a
+    /// multi-platform build's other images cannot run here without emulation, and
+    /// the results say so.
+    private func runTests(_ plan: TestPlan, of result: BuildResult, store: ContentStore, pushing: Bool) throws {
+        guard let image = result.images.first(where: { $0.config.platform.satisfies(Platform.host) }) else {
+            let built = result.images.map { $0.config.platform.description }.joined(separator: ", ")
+            throw Failure(.unavailable, "--test runs images natively with runc, and this build has no image for this machine (\(Platform.host)); it built \(built): drop --test, or add \(Platform.host) to the platforms")
+        }
+        for other in result.images where other.manifestDescriptor != image.manifestDescriptor {
+            StandardError.write("test   \(other.config.platform): skipped: runc runs images natively and this machine is \(Platform.host) (no emulation)\n")
+        }
+        let source = StoreSource(store: store, root: image.manifestDescriptor, description: "the build")
+        let complete = try TestCommand.completeImage(source, platform: Platform.host, userStore: store, registry: registry)
+        let label = result.isIndex ? "the build's \(image.config.platform) image (\(image.manifestDescriptor.digest.short))"
+            : "the build (\(image.manifestDescriptor.digest.short))"
+        do {
+            try TestCommand.test(complete, store: store, cache: store, description: label, plan: plan, junit: junit, keep: false,
+                                 resultsOnStandardError: true)
+        } catch let failure as Failure where failure.kind == .checksFailed && pushing {
+            throw Failure(.checksFailed, failure.message + "; not pushed")
+        }
     }
 
     /// The recipe this build reads: --file, else ./gantry.yaml when it exists.
@@ -184,7 +201,10 @@ struct BuildCommand: ParsableCommand {
         }
         if let cacheRepo { request.cacheRepository = try InputRules.cacheRepository(cacheRepo) }
         if let base { request.base = try ImageLocation(parsing: base, role: "--base", allowRegistry: true) }
-        if let platform { request.platform = try Platform(parsing: platform) }
+        if let platform {
+            let texts = platform.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
+            request.platforms = try InputRules.platforms(texts).map(Platform.init(parsing:))
+        }
         if !layers.isEmpty { request.layers = try layers.map(LayerSpec.init(flag:)) }
         if let entrypoint { request.settings.entrypoint = try Self.command(entrypoint, flag: "--entrypoint") }
         if let cmd { request.settings.cmd = try Self.command(cmd, flag: "--cmd") }
@@ -220,6 +240,7 @@ struct BuildCommand: ParsableCommand {
         }
         request.outputs = try outputs.map { try ImageLocation(parsing: $0, role: "--output") }
         request.digestFile = digestFile
+        request.archivePlatform = try archivePlatform.map(Platform.init(parsing:))
         request.threads = try threads.map(InputRules.threads) ?? min(ProcessInfo.processInfo.activeProcessorCount, InputRules.threadRange.upperBound)
         request.useCache = !noCache
         request.sourceDateEpoch = try BuildRequest.sourceDateEpoch(from: ProcessInfo.processInfo.environment)

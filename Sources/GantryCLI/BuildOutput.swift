@@ -21,8 +21,16 @@ enum BuildOutput {
     }
 
     static func summary(_ result: BuildResult, outputs: [ImageLocation]) -> String {
-        var text = "config \(result.image.manifest.config.digest.short)\n"
-        text += "image  \(result.image.manifestDescriptor.digest)\n"
+        var text = ""
+        if result.isIndex {
+            for image in result.images {
+                text += "image  \(image.config.platform.description.padded(to: 12)) \(image.manifestDescriptor.digest)\n"
+            }
+            text += "index  \(result.root.digest)\n"
+        } else {
+            text += "config \(result.images[0].manifest.config.digest.short)\n"
+            text += "image  \(result.root.digest)\n"
+        }
         for output in outputs { text += "wrote  \(output)\n" }
         return text
     }

@@ -62,6 +62,18 @@ struct Assembler {
         return AssembledImage(manifestDescriptor: manifestDescriptor, manifest: manifest, config: config)
     }
 
+    /// The index of a multi-platform build: each image's manifest with its platform, in order.
+    func index(of images: [AssembledImage]) throws -> StoredImage {
+        let manifests = images.map { image in
+            var descriptor = image.manifestDescriptor
+            descriptor.platform = image.config.platform
+            return descriptor
+        }
+        let descriptor = try store.put(try CanonicalJSON.encode(Index(manifests: manifests)), mediaType: MediaType.ociIndex)
+        let stored = images.map { ImageManifest(descriptor: $0.manifestDescriptor, manifest: $0.manifest, config: $0.config) }
+        return .index(ImageIndex(descriptor: descriptor, index: Index(manifests: manifests), manifests: stored))
+    }
+
     /// RFC 3339 time of a Unix timestamp (SOURCE_DATE_EPOCH), in UTC.
     static func timestamp(_ seconds: Int64) -> String {
         rfc3339(secondsSince1970: seconds)

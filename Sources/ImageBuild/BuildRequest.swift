@@ -10,8 +10,9 @@ import Diagnostics
 /// Everything one build needs, validated: the recipe merged with flags.
 public struct BuildRequest: Sendable {
     public var base: ImageLocation = .scratch
-    /// nil: the base's platform, else the host's.
-    public var platform: Platform?
+    /// The platforms to build: one image each, under an index when there are
+    /// several. Empty: the base's platform, else this machine's.
+    public var platforms: [Platform] = []
     public var layers: [LayerSpec] = []
     public var settings = ImageSettings()
     public var compression: Compression = .default
@@ -22,6 +23,9 @@ public struct BuildRequest: Sendable {
     /// Name of the image in the store's index.json (besides `gantry:last-build`).
     public var tag: String?
     public var outputs: [ImageLocation] = []
+    /// `--archive-platform`: the platform a multi-platform build writes to a
+    /// docker-archive output (Docker's archive holds one image per name).
+    public var archivePlatform: Platform?
     public var digestFile: String?
     /// Where to look for git source/revision metadata (the recipe's directory).
     public var contextDirectory: String?
@@ -43,7 +47,8 @@ public struct BuildRequest: Sendable {
     /// Applies a recipe; flags are applied afterwards by the caller and win.
     public mutating func apply(_ recipe: Recipe) throws {
         if let base = recipe.base { self.base = try ImageLocation(parsing: base, role: "base", allowRegistry: true) }
-        if let platform = recipe.platform { self.platform = try Platform(parsing: platform) }
+        if let platform = recipe.platform { platforms = [try Platform(parsing: platform)] }
+        if !recipe.platforms.isEmpty { platforms = try recipe.platforms.map(Platform.init(parsing:)) }
         layers = recipe.layers
         settings.entrypoint = recipe.entrypoint
         settings.cmd = recipe.cmd
@@ -94,6 +99,15 @@ public struct BuildRequest: Sendable {
         if let model { _ = try InputRules.destination(model.destination, what: "model destination") }
         if let python { _ = try InputRules.destination(python.target, what: "python target") }
         _ = try InputRules.threads(threads)
+        if let archive = outputs.first(where: { if case .dockerArchive = $0 { return true } else { return false } }), platforms.count > 1 {
+            let listed = platforms.map(\.description).joined(separator: ", ")
+            guard let archivePlatform else {
+                throw Failure(.usage, "output \(archive): Docker's archive format holds one platform, and this build makes \(platforms.count) (\(listed)); add --archive-platform PLATFORM to write that one there, or write oci-archive:FILE for all")
+            }
+            guard platforms.contains(where: { $0.satisfies(archivePlatform) }) else {
+                throw Failure(.usage, "--archive-platform \(archivePlatform) is not one of this build's platforms (\(listed)); choose one of them")
+            }
+        }
         // Refused before any work rather than after the build: docker-archive has no zstd.
         let zstd = ([compression] + (try layers.compactMap { try $0.compression.map(InputRules.compression) })).contains {
             if case .zstd = $0 { return true } else { return false }

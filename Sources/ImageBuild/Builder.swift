@@ -21,14 +21,24 @@ public struct LayerReport: Sendable {
 }
 
 public struct BuildResult: Sendable {
-    public var image: AssembledImage
+    /// One image per platform, in the order the platforms were asked for.
+    public var images: [AssembledImage]
+    /// What the build's names point at: the image, or the index of a multi-platform build.
+    public var stored: StoredImage
     public var layers: [LayerReport]
     /// With `--cache-repo`: layers the registry layer cache does not have yet (to
     /// record once the image is pushed; see `RegistryLayerCache.saveAll`).
     public var cacheEntries: [LayerCacheEntry] = []
+
+    /// The manifest, or the index: what is tagged, pushed and printed.
+    public var root: Descriptor { stored.root }
+    public var isIndex: Bool { if case .index = stored { return true } else { return false } }
 }
 
-/// Runs a build: base → new layers → config and manifest → outputs.
+/// Runs a build: base → new layers → config and manifest → outputs. With several
+/// platforms, one image per platform (each on that platform's base, with its own
+/// Python dependencies layer; the model and app layers built once and shared) and
+/// an OCI index over them.
 public struct Builder {
     public static let lastBuildTag = "gantry:last-build"
 
@@ -38,6 +48,14 @@ public struct Builder {
 
     /// Called with the model once it is in the store (for the CLI to print its digest).
     public var modelFetched: ((FetchedModel) -> Void)?
+
+    /// One platform's part of a build.
+    private struct Target {
+        var platform: Platform
+        var base: BaseImage
+        /// Index of its Python dependencies layer in the planned layers.
+        var pythonLayer: Int?
+    }
 
     public func build(_ request: BuildRequest, report: (LayerReport) -> Void) throws -> BuildResult {
         try request.validate()
@@ -49,22 +67,32 @@ public struct Builder {
         let cache = LayerCache(store: store, enabled: request.useCache)
         let remote = request.useCache ? request.cacheRepository.map { RegistryLayerCache(repository: $0, settings: request.registry, store: store) } : nil
         let plan = PlanContext(mtime: mtime, threads: request.threads, remote: remote)
-        let (base, baseReports) = try resolveBase(request, mtime: mtime, cache: cache)
+        var (targets, baseReports) = try resolveBases(request, mtime: mtime, cache: cache)
         baseReports.forEach(report)
-        let platform = request.platform ?? base.config?.platform ?? Platform.host
+        let multiPlatform = targets.count > 1
 
         // Least-changing first: dependencies, then the model, then the app, so an
-        // app change rebuilds and re-pushes only the top layer.
+        // app change rebuilds and re-pushes only the top layer. Every platform's
+        // dependencies are installed before anything is built: one that cannot
+        // resolve fails the build before a byte goes anywhere.
         var settings = request.settings
         var planned: [PlannedLayer] = []
         if let python = request.python {
-            planned.append(try pythonLayer(python, platform: platform, compression: request.compression, plan: plan))
-            let inherited = (base.config?.config?.env ?? []).first { $0.hasPrefix("PYTHONPATH=") }.map { String($0.dropFirst(11)) }
+            for index in targets.indices {
+                let target = targets[index]
+                let library = python.platformTag == nil ? try BaseCLibrary(store: store, registry: request.registry).find(in: target.base) : nil
+                var layer = try pythonLayer(python, platform: target.platform, cLibrary: library, compression: request.compression, plan: plan)
+                if multiPlatform { layer.description += " (\(target.platform))" }
+                targets[index].pythonLayer = planned.count
+                planned.append(layer)
+            }
+            let inherited = (targets[0].base.config?.config?.env ?? []).first { $0.hasPrefix("PYTHONPATH=") }.map { String($0.dropFirst(11)) }
             let path = [python.target, inherited].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ":")
             if !settings.env.contains(where: { $0.name == "PYTHONPATH" }) {
                 settings.env.insert(EnvironmentVariable(name: "PYTHONPATH", value: path), at: 0)
             }
         }
+        let sharedFrom = planned.count
         if let model = request.model {
             let (layer, fetched) = try modelLayer(model, compression: request.compression, plan: plan)
             planned.append(layer)
@@ -93,33 +121,69 @@ public struct Builder {
 
         let created = Assembler.timestamp(mtime)
         settings.labels = defaultLabels(request: request, created: created).merging(settings.labels) { $1 }
-        let image = try Assembler(store: store).assemble(base: base, layers: built, settings: settings,
-                                                         platform: platform, created: created)
+        let assembler = Assembler(store: store)
+        let images = try targets.map { target in
+            let own = target.pythonLayer.map { [built[$0]] } ?? []
+            return try assembler.assemble(base: target.base, layers: own + built[sharedFrom...], settings: settings,
+                                          platform: target.platform, created: created)
+        }
+        let stored = multiPlatform ? try assembler.index(of: images) : images[0].stored
         // Files and archives need every byte: base layers left in the registry come now.
         if !sinks.isEmpty {
             let backfill = LayerBackfill(store: store, settings: request.registry, observer: request.transferObserver)
-            try backfill.fetchMissing(of: image.manifest)
+            for image in images { try backfill.fetchMissing(of: image.manifest) }
         }
         let names = [Builder.lastBuildTag] + [request.tag].compactMap { $0 }
         for sink in names.map({ StoreSink(store: store, name: $0) as any ImageSink }) + sinks {
-            try sink.write(image.stored, from: store)
+            try sink.write(Self.narrowed(stored, for: sink, to: request.archivePlatform), from: store)
         }
         if let digestFile = request.digestFile {
-            try AtomicFile.write(Array("\(image.manifestDescriptor.digest)\n".utf8), to: digestFile)
+            try AtomicFile.write(Array("\(stored.root.digest)\n".utf8), to: digestFile)
         }
         finished = true
-        return BuildResult(image: image, layers: reports, cacheEntries: cacheEntries)
+        return BuildResult(images: images, stored: stored, layers: reports, cacheEntries: cacheEntries)
     }
 
-    /// The base for this build's platform, from the source its location names.
-    private func resolveBase(_ request: BuildRequest, mtime: Int64, cache: LayerCache) throws -> (BaseImage, [LayerReport]) {
+    /// The base for each platform of the build, from the source its location names:
+    /// the platforms asked for, else the base's own (a single image), else this machine's.
+    private func resolveBases(_ request: BuildRequest, mtime: Int64, cache: LayerCache) throws -> ([Target], [LayerReport]) {
         let start = Date()
         let source = try BaseSources.source(for: request, store: store, cache: cache, mtime: mtime)
-        let base = try source.image(for: request.platform ?? Platform.host)
+        var targets: [Target] = []
+        if request.platforms.count <= 1 {
+            let base = try source.image(for: request.platforms.first ?? Platform.host)
+            targets = [Target(platform: request.platforms.first ?? base.config?.platform ?? Platform.host, base: base)]
+        } else {
+            if source is RootfsSource {
+                throw Failure(.usage, "\(source.description) is a root filesystem for one platform; a build for \(request.platforms.map(\.description).joined(separator: ", ")) needs a base image with those platforms (an OCI index: oci:DIR, oci-archive:FILE or a registry image)")
+            }
+            for platform in request.platforms {
+                let base = try source.image(for: platform)
+                // A single image (not an index) is one platform: it must be the one asked for.
+                if let config = base.config, !config.platform.satisfies(platform) {
+                    throw Failure(.missingInput, "\(source.description) has no image for \(platform) (it has: \(config.platform)); choose a base with every platform of the build")
+                }
+                // The base's own description wins when it matches: it may name a variant (arm64/v8) the request left out.
+                targets.append(Target(platform: base.config.map(\.platform) ?? platform, base: base))
+            }
+        }
         let kind: LayerReport.Source
         if let rootfs = source as? RootfsSource { kind = rootfs.fromCache ? .cached : .built } else { kind = .base }
         let seconds = Date().timeIntervalSince(start)
-        return (base, base.layers.map { LayerReport(description: "base", blob: $0, seconds: seconds, source: kind) })
+        let reports = targets.flatMap { target in
+            target.base.layers.map {
+                LayerReport(description: targets.count > 1 ? "base (\(target.platform))" : "base", blob: $0, seconds: seconds, source: kind)
+            }
+        }
+        return (targets, reports)
+    }
+
+    /// A docker-archive holds one image: a multi-platform build writes the one
+    /// `--archive-platform` names there (checked by `BuildRequest.validate`).
+    private static func narrowed(_ stored: StoredImage, for sink: any ImageSink, to platform: Platform?) -> StoredImage {
+        guard case .index(let index) = stored, let archive = sink as? ArchiveSink, case .docker = archive.format,
+              let platform, let image = index.manifests.first(where: { $0.config.platform.satisfies(platform) }) else { return stored }
+        return .manifest(image)
     }
 
     /// org.opencontainers.image.created, plus source/revision from git when known.

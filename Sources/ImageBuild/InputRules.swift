@@ -101,6 +101,20 @@ public enum InputRules {
         return text
     }
 
+    /// A list of platforms (`platforms:`, `--platform a,b`): at least one, each once.
+    public static func platforms(_ texts: [String]) throws -> [String] {
+        guard !texts.isEmpty else { throw Failure(.usage, "platforms is empty; list at least one, e.g. [linux/amd64, linux/arm64]") }
+        var seen: [Platform] = []
+        for text in texts {
+            let platform = try Platform(parsing: text)
+            if seen.contains(where: { $0.satisfies(platform) }) {
+                throw Failure(.usage, "platform \(text) is listed twice; list each platform once")
+            }
+            seen.append(platform)
+        }
+        return texts
+    }
+
     /// A volume is an absolute path in the image.
     static func volume(_ text: String) throws -> String {
         _ = try ImagePath.normalizeDestination(text, what: "volume")

@@ -53,10 +53,11 @@ extension Builder {
         }
     }
 
-    func pythonLayer(_ python: PythonSettings, platform: Platform, compression: Compression, plan: PlanContext) throws -> PlannedLayer {
-        let dependencies = PythonDependencies(store: store, settings: python, platform: platform)
+    func pythonLayer(_ python: PythonSettings, platform: Platform, cLibrary: CLibrary?, compression: Compression,
+                     plan: PlanContext) throws -> PlannedLayer {
+        let dependencies = PythonDependencies(store: store, settings: python, platform: platform, cLibrary: cLibrary)
         var layer = PlannedLayer(fileSet: nil, compression: compression, description: python.target,
-                                 createdBy: "gantry: python dependencies from \(PathName.lastComponent(of: python.requirements)) at \(python.target)")
+                                 createdBy: "gantry: python dependencies from \(PathName.lastComponent(of: python.requirements)) at \(python.target) for \(dependencies.platformTags[0])")
         if let remote = plan.remote {
             // Keyed by what pip is asked for, so a fresh agent finds it without running pip.
             let key = RemoteLayerKey.python(requirements: try dependencies.requirements(), platformTag: dependencies.platformTag,

@@ -3,6 +3,7 @@ import Glibc
 import OCI
 import ByteStreams
 import ContentStore
+import Layering
 import Diagnostics
 
 /// `python:` in gantry.yaml: install requirements.txt for the image's platform
@@ -20,21 +21,35 @@ public struct PythonSettings: Sendable, Equatable {
     public init(requirements: String) { self.requirements = requirements }
 }
 
-/// Runs `pip install --target` for the target platform (`--platform`,
-/// `--python-version`, `--implementation cp`, `--only-binary=:all:`), cached in
-/// the store's `python` cache directory under a key that hashes the requirements, platform
-/// and Python version: unchanged requirements never run pip again.
+/// Runs `pip install --target` for the target platform (`--platform` for every
+/// tag the base's C library can run, `--python-version`, `--implementation cp`,
+/// `--only-binary=:all:`), cached in the store's `python` cache directory under a
+/// key that hashes the requirements, tags and Python version: unchanged
+/// requirements never run pip again. A requirement published only as source
+/// (pip refuses those with `--platform`) is built into a wheel on this machine
+/// when it is pure Python (`HostWheels`) and installed from that for every platform.
 struct PythonDependencies {
     let store: ContentStore
     let settings: PythonSettings
     let platform: Platform
+    /// The base's C library (`BaseCLibrary`); nil when none was found.
+    let cLibrary: CLibrary?
 
-    static let cacheVersion = "gantry-python-v1"
+    static let cacheVersion = "gantry-python-v2"
 
-    var platformTag: String {
-        if let tag = settings.platformTag { return tag }
-        let arch = ["amd64": "x86_64", "arm64": "aarch64", "ppc64le": "ppc64le", "s390x": "s390x"][platform.architecture] ?? platform.architecture
-        return "manylinux_2_28_\(arch)"
+    /// `python.platform` when given, else every tag the base's C library runs.
+    var platformTags: [String] {
+        if let tag = settings.platformTag { return [tag] }
+        return PythonPlatformTags.tags(for: cLibrary ?? PythonPlatformTags.assumedGlibc, architecture: platform.architecture)
+    }
+
+    /// The tags as one line, for cache keys and messages.
+    var platformTag: String { platformTags.joined(separator: " ") }
+
+    /// How messages name the tags: the newest and, when several, the oldest.
+    private var tagRange: String {
+        let tags = platformTags
+        return tags.count == 1 ? tags[0] : "\(tags[0]) … \(tags[tags.count - 1])"
     }
 
     /// The requirements file's bytes.
@@ -61,19 +76,30 @@ struct PythonDependencies {
         if FileManager.default.fileExists(atPath: directory) { return directory }
 
         let temp = "\(directory).tmp-\(getpid())"
-        try? FileManager.default.removeItem(atPath: temp)
         defer { try? FileManager.default.removeItem(atPath: temp) }
-        let arguments = ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile", "--no-input",
-                         "--target", temp, "--platform", platformTag, "--python-version", settings.version,
-                         "--implementation", "cp", "--only-binary=:all:", "-r", requirementsPath]
-        let (status, errors) = try run("python3", arguments)
-        guard status == 0 else {
+        let hostWheels = HostWheels(store: store, platform: platform)
+        var wheelDirectories: [String] = []
+        while true {
+            try? FileManager.default.removeItem(atPath: temp)
+            var arguments = ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile", "--no-input",
+                             "--target", temp, "--python-version", settings.version, "--implementation", "cp", "--only-binary=:all:"]
+            for tag in platformTags { arguments += ["--platform", tag] }
+            for wheels in wheelDirectories { arguments += ["--find-links", wheels] }
+            let (status, errors) = try HostWheels.run("python3", arguments + ["-r", requirementsPath])
+            if status == 0 { break }
+            // A source-only requirement: built here once when it is pure Python, then pip again.
+            if let requirement = HostWheels.sourceOnlyRequirement(in: errors), let wheels = try hostWheels.build(requirement) {
+                if !wheelDirectories.contains(wheels) {
+                    wheelDirectories.append(wheels)
+                    continue
+                }
+            }
             let reason = errors.split(separator: "\n").last(where: { $0.contains("ERROR") }).map(String.init)
                 ?? errors.split(separator: "\n").last.map(String.init) ?? "pip exited with \(status)"
-            throw Failure(.invalidInput, "python requirements \(requirementsPath) cannot be installed for \(platform) (\(platformTag), Python \(settings.version)): \(reason.trimmingWhitespace())")
+            throw Failure(.invalidInput, "python requirements \(requirementsPath) cannot be installed for \(platform) (\(tagRange), Python \(settings.version)): \(reason.trimmingWhitespace())")
         }
         // Checked before it enters the cache: a wrong-architecture install is never reused.
-        try NativeFileCheck.verify(installed: temp, platform: platform, platformTag: platformTag)
+        try NativeFileCheck.verify(installed: temp, platform: platform, platformTag: tagRange)
         // Console scripts carry the build host's interpreter path in their shebang:
         // not reproducible, and wrong in the image. Run tools as `python3 -m name`.
         try? FileManager.default.removeItem(atPath: temp + "/bin")
@@ -81,16 +107,5 @@ struct PythonDependencies {
             throw SystemError.failure("store python packages in", path: directory)
         }
         return directory
-    }
-
-    private func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {
-        var pip = Subprocess(tool, arguments)
-        pip.discardOutput = true
-        do {
-            let result = try pip.run()
-            return (result.status, result.errors)
-        } catch let failure as Subprocess.LaunchFailure {
-            throw Failure(.missingInput, "\(failure) for the dependencies layer; install Python 3 with pip on the build machine", cause: failure)
-        }
     }
 }

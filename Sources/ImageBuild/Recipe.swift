@@ -9,6 +9,8 @@ import Diagnostics
 public struct Recipe: Sendable {
     public var base: String?
     public var platform: String?
+    /// Several platforms: one image each under an index.
+    public var platforms: [String] = []
     public var layers: [LayerSpec] = []
     public var entrypoint: [String]?
     public var cmd: [String]?

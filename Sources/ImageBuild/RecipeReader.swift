@@ -7,7 +7,7 @@ struct RecipeReader {
     let source: String
     let directory: String
 
-    static let topLevelKeys = ["base", "platform", "layers", "entrypoint", "cmd", "env", "workdir", "user",
+    static let topLevelKeys = ["base", "platform", "platforms", "layers", "entrypoint", "cmd", "env", "workdir", "user",
                                "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "python", "deploy", "cacheRepo", "test"]
     static let modelKeys = ["source", "sha256", "destination"]
     static let pythonKeys = ["requirements", "version", "target", "platform"]
@@ -19,7 +19,12 @@ struct RecipeReader {
             let name = try string(key, field: "key")
             switch name {
             case "base": recipe.base = try string(value, field: name)
-            case "platform": recipe.platform = try checked(value) { try InputRules.platform(try string(value, field: name)) }
+            case "platform":
+                guard recipe.platforms.isEmpty else { throw error(at: key, "use 'platform' for one platform or 'platforms' for several, not both") }
+                recipe.platform = try checked(value) { try InputRules.platform(try string(value, field: name)) }
+            case "platforms":
+                guard recipe.platform == nil else { throw error(at: key, "use 'platform' for one platform or 'platforms' for several, not both") }
+                recipe.platforms = try checked(value) { try InputRules.platforms(try sequence(value, field: name).map { try string($0, field: "platform") }) }
             case "layers": recipe.layers = try sequence(value, field: name).enumerated().map { try layer($1, number: $0 + 1) }
             case "entrypoint": recipe.entrypoint = try command(value, field: name)
             case "cmd": recipe.cmd = try command(value, field: name)

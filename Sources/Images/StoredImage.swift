@@ -54,4 +54,10 @@ public struct ImageIndex: Sendable {
     public var descriptor: Descriptor
     public var index: Index
     public var manifests: [ImageManifest]
+
+    public init(descriptor: Descriptor, index: Index, manifests: [ImageManifest]) {
+        self.descriptor = descriptor
+        self.index = index
+        self.manifests = manifests
+    }
 }
