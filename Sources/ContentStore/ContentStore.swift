@@ -152,6 +152,16 @@ public struct ContentStore: Sendable {
         }
     }
 
+    /// Creates the directories above `path` that are missing (0700: they hold a user's caches).
+    public static func makeParentDirectories(of path: String) throws {
+        let parent = PathName.parent(of: path)
+        guard parent != path, parent != "/", PathName.isDirectory(parent) == nil else { return }
+        try makeParentDirectories(of: parent)
+        guard mkdir(parent, 0o700) == 0 || errno == EEXIST else {
+            throw SystemError.failure("create directory", path: parent)
+        }
+    }
+
     static func makeDirectory(_ path: String) throws {
         // Symlinks followed: a store root that is a symlink to a directory is fine.
         if let isDirectory = PathName.isDirectory(path) {

@@ -6,7 +6,6 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .customLong("store"), help: "Content store directory (default: $XDG_CACHE_HOME/gantry or ~/.cache/gantry).")
     var directory: String?
 
-    /// Opens (creating if needed) the store.
     /// Opens (creating if needed) the store, holding its shared lock until the
     /// process ends, so `gantry store prune` waits instead of deleting under us.
     func open() throws -> ContentStore {
@@ -16,6 +15,10 @@ struct StoreOptions: ParsableArguments {
     }
 
     func openUnlocked() throws -> ContentStore {
-        try ContentStore(root: directory ?? ContentStore.defaultRoot)
+        if let directory { return try ContentStore(root: directory) }
+        // The XDG base directory spec: a missing ~/.cache is created. A fresh user
+        // (a container's, a CI agent's) has none, and failing there helps nobody.
+        try ContentStore.makeParentDirectories(of: ContentStore.defaultRoot)
+        return try ContentStore(root: ContentStore.defaultRoot)
     }
 }
