@@ -78,11 +78,20 @@ public struct Builder {
         var settings = request.settings
         var planned: [PlannedLayer] = []
         if let python = request.python {
+            // Each platform's C-library probe and pip run are independent, and pip
+            // mostly waits on the package index: side by side, not one after another.
+            let store = self.store, registry = request.registry, compression = request.compression
+            let found = Locked<[Int: PlannedLayer]>([:])
+            let work = targets.indices.map { ($0, targets[$0].platform, targets[$0].base) }
+            try WorkerPool.forEach(work, width: work.count, name: "python") { index, platform, base in
+                let library = python.platformTag == nil ? try BaseCLibrary(store: store, registry: registry).find(in: base) : nil
+                var layer = try Builder.pythonLayer(python, platform: platform, cLibrary: library, compression: compression,
+                                                    plan: plan, store: store)
+                if multiPlatform { layer.description += " (\(platform))" }
+                found.withLock { $0[index] = layer }
+            }
             for index in targets.indices {
-                let target = targets[index]
-                let library = python.platformTag == nil ? try BaseCLibrary(store: store, registry: request.registry).find(in: target.base) : nil
-                var layer = try pythonLayer(python, platform: target.platform, cLibrary: library, compression: request.compression, plan: plan)
-                if multiPlatform { layer.description += " (\(target.platform))" }
+                guard let layer = found.value[index] else { throw Failure(.internalFailure, "no dependencies layer planned for \(targets[index].platform); this is a bug in gantry") }
                 targets[index].pythonLayer = planned.count
                 planned.append(layer)
             }

@@ -33,7 +33,8 @@ struct HostWheels {
         let key = "wheel-" + SHA256Hasher.hash(Array("gantry-host-wheel-v1\n\(requirement)".utf8)).hex
         let directory = try store.cacheDirectory(in: .python, key: key)
         if FileManager.default.fileExists(atPath: directory) { return directory }
-        let temp = "\(directory).tmp-\(getpid())"
+        // Unique per call: two platforms of one build may ask for the same wheel at once.
+        let temp = "\(directory).tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
         try? FileManager.default.removeItem(atPath: temp)
         defer { try? FileManager.default.removeItem(atPath: temp) }
         let (status, errors) = try Self.run("python3", ["-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-input",

@@ -53,8 +53,8 @@ extension Builder {
         }
     }
 
-    func pythonLayer(_ python: PythonSettings, platform: Platform, cLibrary: CLibrary?, compression: Compression,
-                     plan: PlanContext) throws -> PlannedLayer {
+    static func pythonLayer(_ python: PythonSettings, platform: Platform, cLibrary: CLibrary?, compression: Compression,
+                            plan: PlanContext, store: ContentStore) throws -> PlannedLayer {
         let dependencies = PythonDependencies(store: store, settings: python, platform: platform, cLibrary: cLibrary)
         var layer = PlannedLayer(fileSet: nil, compression: compression, description: python.target,
                                  createdBy: "gantry: python dependencies from \(PathName.lastComponent(of: python.requirements)) at \(python.target) for \(dependencies.platformTags[0])")
