@@ -36,15 +36,17 @@ let package = Package(
         .target(name: "Deploy", dependencies: [
             "Diagnostics", "OCI", "ByteStreams",
         ]),
+        .target(name: "Signing", dependencies: ["Diagnostics", "OCI", "ByteStreams", "ContentStore", "Registry", "CCrypto"]),
+        .target(name: "SupplyChain", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "HTTP", "Registry", "Signing"]),
         .target(name: "Images", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "Registry"]),
         .target(name: "ImageBuild", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "HTTP", "Registry", "Fetch", "Images", "YAML",
+            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "HTTP", "Registry", "Fetch", "Images", "YAML", "SupplyChain",
         ]),
         .target(name: "ImageTest", dependencies: [
             "Diagnostics", "OCI", "ByteStreams", "ImageBuild", "Images", "Layering", "ContentStore", "HTTP", "CShims",
         ]),
         .target(name: "GantryCLI", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "ImageBuild", "ImageTest", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy",
+            "Diagnostics", "OCI", "ByteStreams", "ImageBuild", "ImageTest", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy", "Signing", "SupplyChain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gantry", dependencies: ["GantryCLI"]),
@@ -57,6 +59,8 @@ let package = Package(
         .testTarget(name: "LayeringTests", dependencies: ["Layering", "ByteStreams", "OCI", "Diagnostics"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "OCI"]),
         .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "Images", "ContentStore", "OCI", "Layering", "Diagnostics"]),
+        .testTarget(name: "SigningTests", dependencies: ["Signing", "OCI"]),
+        .testTarget(name: "SupplyChainTests", dependencies: ["SupplyChain", "OCI", "Layering"]),
         .testTarget(name: "ImageTestTests", dependencies: ["ImageTest", "ImageBuild", "OCI"]),
         .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "ByteStreams"], exclude: ["echo_server.py"]),

@@ -36,6 +36,8 @@ extension ContentStore {
         case pushed
         /// Layers unpacked once each, in overlayfs's format, for `gantry test` (ImageTest's `LayerSnapshots`).
         case rootfs
+        /// What each base layer holds that a build asks about: its C library and OS packages (ImageBuild's `BaseFacts`).
+        case facts
     }
 
     /// What a scratch path in `ingest/` is for; its name carries the owner's PID so

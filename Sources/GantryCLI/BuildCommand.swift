@@ -8,6 +8,7 @@ import ImageBuild
 import ContentStore
 import Layering
 import Fetch
+import Signing
 import Diagnostics
 
 /// `gantry build`: recipe + flags → image in the store, and any `--output`s.
@@ -112,6 +113,18 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .customLong("push-tag"), help: "With --push: also tag the manifest with this tag. Repeatable.")
     var pushTags: [String] = []
 
+    @Option(help: "With --push: sign the pushed image (and each platform's manifest) with this private key, as 'gantry sign' does.")
+    var sign: String?
+
+    @Flag(help: "With --push: attach an SBOM (base OS packages, Python packages, the model, every layer) to each image manifest as an OCI 1.1 referrer.")
+    var sbom = false
+
+    @Option(help: "SBOM format: spdx (SPDX 2.3 JSON, default) or cyclonedx (CycloneDX 1.6 JSON).")
+    var sbomFormat: SBOMFormat = .spdx
+
+    @Flag(help: "With --push: attach SLSA v1 provenance (an in-toto statement in a DSSE envelope, signed with --sign's key when given).")
+    var provenance = false
+
     @Option(name: .customLong("digest-ref-file"), help: "With --push: write repository@digest to this file (for deploy steps).")
     var digestReferenceFile: String?
 
@@ -126,6 +139,12 @@ struct BuildCommand: ParsableCommand {
         // Checked before building: a bad destination or test plan should not cost a build.
         let destination = try push.map(Reference.init(parsing:))
         if junit != nil && !runTests { throw Failure(.usage, "--junit needs --test") }
+        if sign != nil && destination == nil { throw Failure(.usage, "--sign needs --push (signatures are stored in the registry)") }
+        if (sbom || provenance) && destination == nil {
+            throw Failure(.usage, "--\(sbom ? "sbom" : "provenance") needs --push (attached to the pushed image as OCI referrers)")
+        }
+        // Read (and decrypted) before building: a wrong key or passphrase should not cost a build.
+        let signingKey = try sign.map { try SigningKey(path: $0, environment: ProcessInfo.processInfo.environment) }
         let testPlan = try runTests ? TestCommand.plan(recipeFile: recipePath, port: nil, environment: [], ready: nil,
                                                        readyTimeout: nil, gets: []) : nil
         request.registry = try registry.settings()
@@ -152,6 +171,15 @@ struct BuildCommand: ParsableCommand {
                                               tags: pushTags, options: registry, quiet: quiet, backfill: true)
             LastPush.save(pushed, in: store)
             if !quiet { StandardError.write("pushed \(pushed.reference)\n") }
+            if let signingKey {
+                for signed in try SignCommand.sign(try Reference(parsing: pushed.reference), key: signingKey, store: store,
+                                                   settings: request.registry) where !quiet {
+                    StandardError.write("signed \(signed.digest.short) → \(signed.signatureReference)\n")
+                }
+            }
+            try AttestationPublisher.publish(result, request: request, destination: destination, store: store,
+                                             sbom: sbom ? sbomFormat : nil, provenance: provenance, key: signingKey,
+                                             recipePath: recipePath, quiet: quiet)
             if let digestReferenceFile { try AtomicFile.write(Array("\(pushed.reference)\n".utf8), to: digestReferenceFile) }
             if let cacheRepository = request.cacheRepository, !result.cacheEntries.isEmpty {
                 let cache = RegistryLayerCache(repository: cacheRepository, settings: request.registry, store: store)
@@ -224,9 +252,10 @@ struct BuildCommand: ParsableCommand {
             // --model replaces where the model comes from (and the recipe's pin, which was
             // for the recipe's source), not where the app reads it: the recipe's destination
             // stays. The CI templates' images put the model where MODEL_PATH did not look.
-            let destination = request.model?.destination
+            let destination = request.model?.destination, license = request.model?.license
             request.model = ModelSettings(source: try ModelSource(parsing: model))
             if let destination { request.model?.destination = destination }
+            request.model?.license = license
         }
         if let modelSha256 {
             guard request.model != nil else { throw Failure(.usage, "--model-sha256 needs a model (--model or 'model:' in gantry.yaml)") }

@@ -11,7 +11,8 @@ public struct GantryCommand: ParsableCommand {
         abstract: "Build, ship and deploy OCI images for AI web apps without a container daemon.",
         version: VersionText.full,
         subcommands: [BuildCommand.self, TestCommand.self, PushCommand.self, DeployCommand.self, ResolveCommand.self, InspectCommand.self,
-                      LoginCommand.self, ModelCommand.self, StoreCommand.self, InitCommand.self, BuildJobCommand.self])
+                      LoginCommand.self, ModelCommand.self, StoreCommand.self, InitCommand.self, BuildJobCommand.self,
+                      SignCommand.self, VerifyCommand.self, KeyCommand.self, SBOMCommand.self])
 
     public init() {}
 

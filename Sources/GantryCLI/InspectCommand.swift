@@ -22,11 +22,17 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "Platform to pick from a multi-platform image (default: this machine's).")
     var platform: String?
 
+    @Flag(help: "Also list what is attached to the image in the registry: OCI 1.1 referrers (SBOMs, provenance) and cosign signatures.")
+    var referrers = false
+
     @OptionGroup var store: StoreOptions
 
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
+        if referrers && (image == nil || image?.hasPrefix("oci:") == true) {
+            throw Failure(.usage, "--referrers reads a registry: pass the image's registry reference")
+        }
         let wanted = try platform.map(Platform.init(parsing:)) ?? Platform.host
         let store = try self.store.open()
         let source: any ManifestSource
@@ -64,6 +70,11 @@ struct InspectCommand: ParsableCommand {
         lines.append("layers:     \(manifest.layers.count), \(ByteCount.format(total))")
         for layer in manifest.layers {
             lines.append("  \(layer.digest)  \(ByteCount.format(layer.size).padded(to: 10))  \(layer.mediaType)")
+        }
+        if referrers, let image {
+            let reference = try Reference(parsing: image)
+            lines += try AttachedArtifacts.lines(for: [inspected.root.digest] + (inspected.platforms.isEmpty ? [] : [digest]),
+                                                 in: reference, store: store, settings: try registry.settings())
         }
         print(lines.joined(separator: "\n"))
     }

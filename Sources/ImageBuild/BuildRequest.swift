@@ -66,6 +66,7 @@ public struct BuildRequest: Sendable {
             var settings = ModelSettings(source: try ModelSource(parsing: model.source))
             if let pin = model.sha256 { settings.sha256 = try ModelSettings.parsePin(pin) }
             if let destination = model.destination { settings.destination = destination }
+            settings.license = model.license
             self.model = settings
         }
         if let python = recipe.python {

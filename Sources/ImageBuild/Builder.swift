@@ -30,9 +30,31 @@ public struct BuildResult: Sendable {
     /// record once the image is pushed; see `RegistryLayerCache.saveAll`).
     public var cacheEntries: [LayerCacheEntry] = []
 
+    /// What each image is made of (in `images`' order), for its SBOM and provenance.
+    public var parts: [ImageParts] = []
+    /// The model, when the build has one.
+    public var model: FetchedModel?
+
     /// The manifest, or the index: what is tagged, pushed and printed.
     public var root: Descriptor { stored.root }
     public var isIndex: Bool { if case .index = stored { return true } else { return false } }
+}
+
+/// One image of a build, as its SBOM sees it: the base it stands on, each new
+/// layer's role and destination, and where the dependencies layer's packages were
+/// installed (nil when the layer came from the registry cache and pip never ran here).
+public struct ImageParts: Sendable {
+    public struct NewLayer: Sendable {
+        public enum Role: String, Sendable { case dependencies, model, app }
+        public var descriptor: Descriptor
+        public var role: Role
+        public var destination: String
+    }
+
+    public var platform: Platform
+    public var base: BaseImage
+    public var layers: [NewLayer]
+    public var pythonDirectory: String?
 }
 
 /// Runs a build: base → new layers → config and manifest → outputs. With several
@@ -84,7 +106,7 @@ public struct Builder {
             let found = Locked<[Int: PlannedLayer]>([:])
             let work = targets.indices.map { ($0, targets[$0].platform, targets[$0].base) }
             try WorkerPool.forEach(work, width: work.count, name: "python") { index, platform, base in
-                let library = python.platformTag == nil ? try BaseCLibrary(store: store, registry: registry).find(in: base) : nil
+                let library = python.platformTag == nil ? try BaseFacts(store: store, registry: registry).cLibrary(in: base) : nil
                 var layer = try Builder.pythonLayer(python, platform: platform, cLibrary: library, compression: compression,
                                                     plan: plan, store: store)
                 if multiPlatform { layer.description += " (\(platform))" }
@@ -102,8 +124,10 @@ public struct Builder {
             }
         }
         let sharedFrom = planned.count
+        var fetchedModel: FetchedModel?
         if let model = request.model {
             let (layer, fetched) = try modelLayer(model, compression: request.compression, plan: plan)
+            fetchedModel = fetched
             planned.append(layer)
             settings.labels[ModelLabel.digest] = settings.labels[ModelLabel.digest] ?? fetched.digest.description
             settings.labels[ModelLabel.source] = settings.labels[ModelLabel.source] ?? fetched.source
@@ -137,6 +161,15 @@ public struct Builder {
                                           platform: target.platform, created: created)
         }
         let stored = multiPlatform ? try assembler.index(of: images) : images[0].stored
+        let parts = targets.map { target in
+            let own = target.pythonLayer.map { [$0] } ?? []
+            let layers = (own + Array(sharedFrom..<planned.count)).map { index in
+                ImageParts.NewLayer(descriptor: built[index].blob.descriptor, role: Self.role(of: planned[index]),
+                                    destination: planned[index].destination)
+            }
+            let python = target.pythonLayer.flatMap { planned[$0].fileSet?.source }
+            return ImageParts(platform: target.platform, base: target.base, layers: layers, pythonDirectory: python)
+        }
         // Files and archives need every byte: base layers left in the registry come now.
         if !sinks.isEmpty {
             let backfill = LayerBackfill(store: store, settings: request.registry, observer: request.transferObserver)
@@ -150,7 +183,7 @@ public struct Builder {
             try AtomicFile.write(Array("\(stored.root.digest)\n".utf8), to: digestFile)
         }
         finished = true
-        return BuildResult(images: images, stored: stored, layers: reports, cacheEntries: cacheEntries)
+        return BuildResult(images: images, stored: stored, layers: reports, cacheEntries: cacheEntries, parts: parts, model: fetchedModel)
     }
 
     /// The base for each platform of the build, from the source its location names:
@@ -185,6 +218,14 @@ public struct Builder {
             }
         }
         return (targets, reports)
+    }
+
+    private static func role(of layer: PlannedLayer) -> ImageParts.NewLayer.Role {
+        switch layer.kind {
+        case .dependencies: return .dependencies
+        case .model: return .model
+        case .app: return .app
+        }
     }
 
     /// A docker-archive holds one image: a multi-platform build writes the one

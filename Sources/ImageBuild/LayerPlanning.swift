@@ -13,6 +13,10 @@ import Fetch
 extension Builder {
     /// A layer to build: its files, how to compress them, and how to describe it.
     struct PlannedLayer: Sendable {
+        enum Kind: Sendable { case dependencies, model, app }
+        var kind: Kind
+        /// Where its files go in the image.
+        var destination: String
         /// nil for a layer found in the registry cache before its inputs were made (pip, a download).
         var fileSet: FileSet?
         var compression: Compression
@@ -56,7 +60,7 @@ extension Builder {
     static func pythonLayer(_ python: PythonSettings, platform: Platform, cLibrary: CLibrary?, compression: Compression,
                             plan: PlanContext, store: ContentStore) throws -> PlannedLayer {
         let dependencies = PythonDependencies(store: store, settings: python, platform: platform, cLibrary: cLibrary)
-        var layer = PlannedLayer(fileSet: nil, compression: compression, description: python.target,
+        var layer = PlannedLayer(kind: .dependencies, destination: python.target, fileSet: nil, compression: compression, description: python.target,
                                  createdBy: "gantry: python dependencies from \(PathName.lastComponent(of: python.requirements)) at \(python.target) for \(dependencies.platformTags[0])")
         if let remote = plan.remote {
             // Keyed by what pip is asked for, so a fresh agent finds it without running pip.
@@ -78,7 +82,7 @@ extension Builder {
     func modelLayer(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> (PlannedLayer, FetchedModel) {
         let fetcher = ModelFetcher(store: store)
         let describe = { (digest: Digest) in
-            PlannedLayer(fileSet: nil, compression: compression, description: model.imagePath,
+            PlannedLayer(kind: .model, destination: model.imagePath, fileSet: nil, compression: compression, description: model.imagePath,
                          createdBy: "gantry: model \(digest) at \(model.imagePath)")
         }
         var remoteKey: String?
@@ -134,7 +138,7 @@ extension Builder {
         let fileSet = try FileSet(source: spec.source, options: options)
         let layerCompression = try spec.compression.map(Compression.init(parsing:)) ?? compression
         // The history line names the entry count, known once the build walks the files.
-        var layer = PlannedLayer(fileSet: fileSet, compression: layerCompression, description: spec.destination,
+        var layer = PlannedLayer(kind: .app, destination: spec.destination, fileSet: fileSet, compression: layerCompression, description: spec.destination,
                                  createdBy: "gantry: files at \(spec.destination)")
         layer.countsEntriesAt = spec.destination
         // By content (a fresh checkout has new inodes and mtimes), once the store's own cache misses.

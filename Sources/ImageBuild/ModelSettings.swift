@@ -8,6 +8,8 @@ public struct ModelSettings: Sendable, Equatable {
     public var sha256: Digest?
     /// Path in the image; a trailing `/` means "into this directory, with the source's file name".
     public var destination: String = "/models/"
+    /// For the SBOM (`model.license`).
+    public var license: String?
 
     public init(source: ModelSource) { self.source = source }
 
@@ -16,7 +18,7 @@ public struct ModelSettings: Sendable, Equatable {
         try InputRules.modelPin(text)
     }
 
-    var imagePath: String {
+    public var imagePath: String {
         destination.hasSuffix("/") ? destination + source.fileName : destination
     }
 }

@@ -32,7 +32,7 @@ struct PythonDependencies {
     let store: ContentStore
     let settings: PythonSettings
     let platform: Platform
-    /// The base's C library (`BaseCLibrary`); nil when none was found.
+    /// The base's C library (`BaseFacts`); nil when none was found.
     let cLibrary: CLibrary?
 
     static let cacheVersion = "gantry-python-v2"

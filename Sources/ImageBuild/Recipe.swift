@@ -49,6 +49,8 @@ public struct RecipeModel: Sendable, Equatable {
     public var source: String
     public var sha256: String?
     public var destination: String?
+    /// The model's license as its publisher states it (an SPDX id where there is one), for the SBOM.
+    public var license: String? = nil
 }
 
 /// `python:` as written in the recipe.

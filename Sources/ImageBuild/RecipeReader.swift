@@ -9,7 +9,7 @@ struct RecipeReader {
 
     static let topLevelKeys = ["base", "platform", "platforms", "layers", "entrypoint", "cmd", "env", "workdir", "user",
                                "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "python", "deploy", "cacheRepo", "test"]
-    static let modelKeys = ["source", "sha256", "destination"]
+    static let modelKeys = ["source", "sha256", "destination", "license"]
     static let pythonKeys = ["requirements", "version", "target", "platform"]
     static let layerKeys = ["source", "destination", "ignore", "ownership", "compression", "allowExternalSymlinks"]
 
@@ -89,7 +89,9 @@ struct RecipeReader {
         if !source.contains("://") && !source.hasPrefix("/") { source = directory + "/" + source }
         let pin = try fields["sha256"].map { pin in try checked(node) { try InputRules.modelPin(pin).description } }
         let destination = try fields["destination"].map { text in try checked(node) { try InputRules.destination(text, what: "model destination") } }
-        return RecipeModel(source: source, sha256: pin, destination: destination)
+        var model = RecipeModel(source: source, sha256: pin, destination: destination)
+        model.license = fields["license"]
+        return model
     }
 
     func python(_ node: YAMLNode) throws -> RecipePython {

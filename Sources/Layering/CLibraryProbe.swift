@@ -19,38 +19,61 @@ public struct CLibrary: Sendable, Equatable, Codable, CustomStringConvertible {
     public var description: String { "\(family.rawValue) \(major).\(minor)" }
 }
 
-/// Finds the C library in a layer, reading its tar once: glibc from `libc.so.6`
-/// (the banner "release version 2.N", else the highest `GLIBC_2.N` symbol version
-/// it defines) or an older `libc-2.N.so`; musl from its dynamic linker
-/// `ld-musl-ARCH.so.1`, its version from Alpine's package database when the layer
-/// has it (musl's binary does not name its version where a reader can rely on it).
+/// Reads a layer's tar once for what a build needs to know about a base: its C
+/// library — glibc from `libc.so.6` (the banner "release version 2.N", else the
+/// highest `GLIBC_2.N` symbol version it defines) or an older `libc-2.N.so`; musl
+/// from its dynamic linker `ld-musl-ARCH.so.1`, its version from Alpine's package
+/// database when the layer has it (musl's binary does not name its version where a
+/// reader can rely on it) — and its package databases (`PackageDatabases`).
 public enum CLibraryProbe {
     /// libc.so.6 is about 2 MiB; anything far larger is not the C library.
     static let libraryLimit = 32 << 20
 
+    /// What one layer holds.
+    public struct Findings: Sendable {
+        public var library: CLibrary?
+        /// The layer's package databases, by path (nil: the layer has none).
+        public var packages: [OSPackage]?
+    }
+
     /// The C library in the layer at `path`, or nil when the layer holds none.
     public static func find(inLayer path: String, role: String) throws -> CLibrary? {
+        try scan(layer: path, role: role).library
+    }
+
+    /// The C library and OS packages of the layer at `path`.
+    public static func scan(layer path: String, role: String) throws -> Findings {
         let reader = try TarReader(path: path, role: role)
         var muslSeen = false
         var apkMuslVersion: (Int, Int)?
+        var library: CLibrary?
+        var packages: [OSPackage]?
         while let entry = try reader.nextEntry() {
             guard let name = TarReader.path(of: entry), TarReader.fileType(of: entry) == 0o100000 else { continue }
             let file = PathName.lastComponent(of: name)
-            if file == "libc.so.6" {
+            if file == "libc.so.6", library == nil {
                 let bytes = try read(reader, limit: libraryLimit)
-                if let (major, minor) = glibcVersion(inLibrary: bytes) { return CLibrary(family: .glibc, major: major, minor: minor) }
-            } else if let version = legacyGlibcVersion(fileName: file) {
-                return CLibrary(family: .glibc, major: version.0, minor: version.1)
+                if let (major, minor) = glibcVersion(inLibrary: bytes) { library = CLibrary(family: .glibc, major: major, minor: minor) }
+            } else if library == nil, let version = legacyGlibcVersion(fileName: file) {
+                library = CLibrary(family: .glibc, major: version.0, minor: version.1)
             } else if file.hasPrefix("ld-musl-") && file.hasSuffix(".so.1") {
                 muslSeen = true
-            } else if name == "lib/apk/db/installed" {
-                apkMuslVersion = muslVersion(inApkDatabase: try read(reader, limit: 64 << 20))
+            } else if PackageDatabases.isDatabase(name) {
+                let text = String(decoding: try read(reader, limit: 64 << 20), as: UTF8.self)
+                if name == "lib/apk/db/installed" {
+                    apkMuslVersion = muslVersion(inApkDatabase: Array(text.utf8))
+                    packages = (packages ?? []) + PackageDatabases.apkPackages(text)
+                } else {
+                    packages = (packages ?? []) + PackageDatabases.dpkgPackages(text)
+                }
             }
         }
-        guard muslSeen else { return nil }
-        // musllinux_1_1 is the oldest tag: right for any musl when the version is unknown.
-        let (major, minor) = apkMuslVersion ?? (1, 1)
-        return CLibrary(family: .musl, major: major, minor: minor)
+        if library == nil, muslSeen {
+            // musllinux_1_1 is the oldest tag: right for any musl when the version is unknown.
+            let (major, minor) = apkMuslVersion ?? (1, 1)
+            library = CLibrary(family: .musl, major: major, minor: minor)
+        }
+        return Findings(library: library, packages: packages?.sorted { ($0.name, $0.version) < ($1.name, $1.version) })
     }
 
     private static func read(_ reader: TarReader, limit: Int) throws -> [UInt8] {

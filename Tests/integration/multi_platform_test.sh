@@ -47,6 +47,8 @@ PY
 
 test_two_platforms_push_as_one_index_whose_shared_layers_go_up_once() {
   sample_dir
+  # numpy: native code whose wheels say manylinux_2_17 (what a single manylinux_2_28 tag refused).
+  echo "numpy==2.1.3" >> sample/requirements.txt
   start_registry reg
   build_multi --push "$REG/app:1" --digest-ref-file ref.txt
   assert_eq "$RC" 0 "two-platform build ($ERR)"
@@ -81,11 +83,13 @@ test_two_platforms_push_as_one_index_whose_shared_layers_go_up_once() {
   skopeo copy -q --all --src-tls-verify=false "docker://$REG/app:1" "oci:$T/copy:app"
   python3 "$REPO_ROOT/../shared/tools/oci_check.py" "$T/copy" > check.txt || fail "oci_check: $(cat check.txt)"
   assert_contains "$(cat check.txt)" "2 manifests"
-  # Native files match their platform: MarkupSafe's speedups are AArch64 (183) and x86-64 (62).
+  # Native files match their platform: MarkupSafe's and numpy's are AArch64 (183) and x86-64 (62).
   local arm_deps amd_deps
   arm_deps=$(json arm.json 'd["layers"][1]["digest"].split(":")[1]'); amd_deps=$(json amd.json 'd["layers"][1]["digest"].split(":")[1]')
   assert_contains "$(layer_elf "$T/copy/blobs/sha256/$arm_deps" "_speedups.cpython-311-aarch64-linux-gnu.so")" " 183"
   assert_contains "$(layer_elf "$T/copy/blobs/sha256/$amd_deps" "_speedups.cpython-311-x86_64-linux-gnu.so")" " 62"
+  assert_contains "$(layer_elf "$T/copy/blobs/sha256/$arm_deps" "_multiarray_umath.cpython-311-aarch64-linux-gnu.so")" " 183"
+  assert_contains "$(layer_elf "$T/copy/blobs/sha256/$amd_deps" "_multiarray_umath.cpython-311-x86_64-linux-gnu.so")" " 62"
   # gantry inspect lists both; the amd64 image runs (runc picks nothing: skopeo takes this machine's).
   run_gantry inspect --store "$(store)" "$REG/app:1"
   assert_contains "$OUT" "platforms:  linux/amd64, linux/arm64"

@@ -63,8 +63,7 @@ test_sample_app_runs_and_an_app_change_pushes_only_the_app_layer() {
   assert_eq "$OUT" "$(inspect_digest --tls-verify=false "docker://$REG/sample/app:2")" "same image from the cache"
   echo "$ERR" | grep -E '^layer  /opt/gantry/python .*cached \(registry\)$' > /dev/null || fail "dependencies not from the registry cache: $ERR"
   echo "$ERR" | grep -E '^layer  /models/model.json .*cached \(registry\)$' > /dev/null || fail "model not from the registry cache: $ERR"
-  # (the base's C library, read from its layers, is recorded there too: libc-<layer>.json)
-  [ -z "$(ls -A "$T/agent2/cache/python" 2>/dev/null | grep -v '^libc-')" ] || fail "pip ran on the second agent: $(ls "$T/agent2/cache/python")"
+  [ -z "$(ls -A "$T/agent2/cache/python" 2>/dev/null)" ] || fail "pip ran on the second agent: $(ls "$T/agent2/cache/python")"
   grep -q '^GET ' "$BLOB_LOG" && fail "the second agent downloaded the model: $(cat "$BLOB_LOG")"
   return 0
 }

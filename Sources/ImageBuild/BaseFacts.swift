@@ -1,0 +1,65 @@
+import FoundationEssentials
+import OCI
+import ContentStore
+import Layering
+import Registry
+import Images
+import Diagnostics
+
+/// What a build's base holds that the build asks about: its C library (for the
+/// Python wheels' platform tags) and its OS packages (for the SBOM). Each base
+/// layer is read once (`CLibraryProbe.scan`) and what it holds is recorded in the
+/// store's `facts` cache by the layer's digest, so an unchanged base costs nothing
+/// after the first build. A base layer left in its registry (a registry base, see
+/// `LayerBackfill`) is fetched for this, once.
+struct BaseFacts {
+    let store: ContentStore
+    let registry: RegistrySettings
+
+    private struct LayerRecord: Codable {
+        var layer: Digest
+        var library: CLibrary?
+        var packages: [OSPackage]?
+    }
+
+    /// The C library of the topmost layer that has one.
+    func cLibrary(in base: BaseImage) throws -> CLibrary? {
+        for layer in base.layers.reversed() {
+            if let library = try facts(of: layer.descriptor, in: base).library { return library }
+        }
+        return nil
+    }
+
+    /// The OS packages of the topmost layer that has a package database (a later
+    /// layer's database replaces the earlier one's file); empty when none has one.
+    func osPackages(in base: BaseImage) throws -> [OSPackage] {
+        for layer in base.layers.reversed() {
+            if let packages = try facts(of: layer.descriptor, in: base).packages { return packages }
+        }
+        return []
+    }
+
+    private func facts(of descriptor: Descriptor, in base: BaseImage) throws -> LayerRecord {
+        let key = descriptor.digest.encoded
+        if let record = store.cacheRecord(LayerRecord.self, in: .facts, key: key), record.layer == descriptor.digest {
+            return record
+        }
+        if !store.contains(descriptor.digest) { try fetch(descriptor, of: base) }
+        try store.verify(descriptor)
+        let findings = try CLibraryProbe.scan(layer: store.blobPath(descriptor.digest), role: "base layer \(descriptor.digest.short)")
+        let record = LayerRecord(layer: descriptor.digest, library: findings.library, packages: findings.packages)
+        store.saveCacheRecord(record, in: .facts, key: key)
+        return record
+    }
+
+    /// A registry base's layer, fetched from the base's repository.
+    private func fetch(_ layer: Descriptor, of base: BaseImage) throws {
+        guard let name = base.name, let digest = base.digest else {
+            throw Failure(.missingInput, "base layer \(layer.digest.short) is not in the store \(store.root); build again")
+        }
+        // The annotations a build's manifest carries are what LayerBackfill finds a base layer by.
+        let manifest = Manifest(config: layer, layers: base.layers.map(\.descriptor),
+                                annotations: [AnnotationKey.baseName: name, AnnotationKey.baseDigest: digest.description])
+        try LayerBackfill(store: store, settings: registry, observer: nil).fetch([layer], of: manifest)
+    }
+}

@@ -1,0 +1,58 @@
+import FoundationEssentials
+import OCI
+import ContentStore
+import Layering
+import Registry
+import Images
+import SupplyChain
+import Diagnostics
+
+/// A build's images as `SoftwareInventory` values, for their SBOMs: layers with
+/// their roles, the base and its OS packages (`BaseFacts`: each base layer read
+/// once per store), the Python distributions from the dependencies layer's install
+/// directory, and the model with its redacted source and declared license.
+public struct InventoryCollector {
+    public let store: ContentStore
+    public let registry: RegistrySettings
+
+    public init(store: ContentStore, registry: RegistrySettings) {
+        self.store = store
+        self.registry = registry
+    }
+
+    /// One inventory per image of `result`, in its order; `repository` is where
+    /// they were pushed (nil for local outputs).
+    public func inventories(of result: BuildResult, model settings: ModelSettings?, repository: String?,
+                            toolVersion: String) throws -> [SoftwareInventory] {
+        let facts = BaseFacts(store: store, registry: registry)
+        return try zip(result.images, result.parts).map { image, parts in
+            let baseLayers = parts.base.layers.map {
+                SoftwareInventory.Layer(descriptor: $0.descriptor, role: .base, destination: "base")
+            }
+            let newLayers = parts.layers.map { layer -> SoftwareInventory.Layer in
+                let role: SoftwareInventory.Layer.Role
+                switch layer.role {
+                case .dependencies: role = .dependencies
+                case .model: role = .model
+                case .app: role = .app
+                }
+                return SoftwareInventory.Layer(descriptor: layer.descriptor, role: role, destination: layer.destination)
+            }
+            var python: [PythonPackage] = []
+            if let directory = parts.pythonDirectory {
+                python = PythonDistributions.read(directory: directory)
+            } else if parts.layers.contains(where: { $0.role == .dependencies }) {
+                Warnings.emit("the SBOM of \(parts.platform) lists no Python packages: its dependencies layer came from the registry layer cache, and pip's install is not on this machine (build once without --cache-repo to list them)")
+            }
+            let model = result.model.map { fetched in
+                SoftwareInventory.Model(source: fetched.source, digest: fetched.digest, size: fetched.size,
+                                        destination: settings?.imagePath ?? "", license: settings?.license)
+            }
+            return SoftwareInventory(repository: repository, imageDigest: image.manifestDescriptor.digest, platform: parts.platform,
+                                     created: image.config.created ?? "1970-01-01T00:00:00Z", layers: baseLayers + newLayers,
+                                     baseName: parts.base.name, baseDigest: parts.base.digest,
+                                     osPackages: try facts.osPackages(in: parts.base), pythonPackages: python,
+                                     model: model, toolVersion: toolVersion)
+        }
+    }
+}

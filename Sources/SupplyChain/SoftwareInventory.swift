@@ -1,0 +1,75 @@
+import OCI
+import Layering
+
+/// Everything an image holds that a build knows exactly, for its SBOM and
+/// provenance: the image and its layers, the base it came from and that base's OS
+/// packages, every Python distribution of the dependencies layer, the model and the
+/// app. Made by the build (ImageBuild's `InventoryCollector`), rendered by
+/// `SPDXWriter` and `CycloneDXWriter`.
+public struct SoftwareInventory: Sendable {
+    public struct Layer: Sendable, Equatable {
+        public enum Role: String, Sendable { case base, dependencies, model, app }
+        public var descriptor: Descriptor
+        public var role: Role
+        /// Where its files go in the image (`/app`), or "base".
+        public var destination: String
+
+        public init(descriptor: Descriptor, role: Role, destination: String) {
+            self.descriptor = descriptor
+            self.role = role
+            self.destination = destination
+        }
+    }
+
+    public struct Model: Sendable, Equatable {
+        /// Where it came from, credentials and SAS signatures already removed.
+        public var source: String
+        public var digest: Digest
+        public var size: Int64
+        public var destination: String
+        /// As the recipe declares it (`model.license`).
+        public var license: String?
+
+        public init(source: String, digest: Digest, size: Int64, destination: String, license: String?) {
+            self.source = source
+            self.digest = digest
+            self.size = size
+            self.destination = destination
+            self.license = license
+        }
+    }
+
+    /// The repository the image is pushed to (`registry/path`), when it is.
+    public var repository: String?
+    public var imageDigest: Digest
+    public var platform: Platform
+    /// The image's `created` (SOURCE_DATE_EPOCH): the documents' time, so the same
+    /// inputs give the same bytes.
+    public var created: String
+    public var layers: [Layer]
+    public var baseName: String?
+    public var baseDigest: Digest?
+    public var osPackages: [OSPackage]
+    public var pythonPackages: [PythonPackage]
+    public var model: Model?
+    public var toolVersion: String
+
+    public init(repository: String?, imageDigest: Digest, platform: Platform, created: String, layers: [Layer],
+                baseName: String?, baseDigest: Digest?, osPackages: [OSPackage], pythonPackages: [PythonPackage],
+                model: Model?, toolVersion: String) {
+        self.repository = repository
+        self.imageDigest = imageDigest
+        self.platform = platform
+        self.created = created
+        self.layers = layers
+        self.baseName = baseName
+        self.baseDigest = baseDigest
+        self.osPackages = osPackages
+        self.pythonPackages = pythonPackages
+        self.model = model
+        self.toolVersion = toolVersion
+    }
+
+    /// The image's name in messages and documents: its repository, else "image".
+    public var imageName: String { repository ?? "image" }
+}
