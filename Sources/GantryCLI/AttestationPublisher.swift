@@ -3,6 +3,8 @@ import ArgumentParser
 import OCI
 import ContentStore
 import ImageBuild
+import Images
+import Registry
 import Signing
 import SupplyChain
 import Diagnostics
@@ -19,43 +21,76 @@ enum SBOMFormat: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
-/// Attaches a pushed build's SBOM and provenance to each of its image manifests
-/// as OCI 1.1 referrers (see `Referrers`); the provenance is a DSSE envelope,
+/// A build's SBOM and provenance for each of its image manifests, as OCI 1.1
+/// artifacts (see `Referrers`): attached in the registry after a push, and written
+/// into `oci:` layout outputs as referrers. The provenance is a DSSE envelope,
 /// signed when a key is given.
 enum AttestationPublisher {
     static let provenanceArtifactType = "application/vnd.in-toto+json"
     static let predicateAnnotation = "in-toto.io/predicate-type"
 
-    static func publish(_ result: BuildResult, request: BuildRequest, destination: Reference, store: ContentStore,
-                        sbom: SBOMFormat?, provenance: Bool, key: SigningKey?, recipePath: String?, quiet: Bool) throws {
-        guard sbom != nil || provenance else { return }
+    /// One artifact made for one image manifest.
+    struct Attachment {
+        var subject: Descriptor
+        var artifact: Descriptor
+        /// The artifact manifest's config and blob (for copying into a layout).
+        var blobs: [Descriptor]
+        /// What the build prints about it, without where it went.
+        var line: String
+    }
+
+    /// The documents for each image of `result`, stored; `repository` is where the
+    /// images go (nil: local outputs only).
+    static func make(_ result: BuildResult, request: BuildRequest, repository: String?, store: ContentStore,
+                     sbom: SBOMFormat?, provenance: Bool, key: SigningKey?, recipePath: String?) throws -> [Attachment] {
+        guard sbom != nil || provenance else { return [] }
         let referrers = Referrers(store: store, settings: request.registry)
         let inventories = try InventoryCollector(store: store, registry: request.registry)
-            .inventories(of: result, model: request.model, repository: destination.name, toolVersion: VersionText.version)
+            .inventories(of: result, model: request.model, repository: repository, toolVersion: VersionText.version)
         let inputs = ProvenanceInputsCollector.inputs(of: result, request: request, recipePath: recipePath, toolVersion: VersionText.version)
+        var attachments: [Attachment] = []
         for (image, inventory) in zip(result.images, inventories) {
             let subject = image.manifestDescriptor
             let created = [AnnotationKey.created: inventory.created]
+            let emptyConfig = try store.put(Array("{}".utf8), mediaType: Referrers.emptyConfigType)
             if let sbom {
                 let blob = try store.put(try sbom.document(inventory), mediaType: sbom.mediaType)
                 let artifact = try referrers.artifactManifest(blob: blob, artifactType: sbom.mediaType, subject: subject, annotations: created)
-                let listing = try referrers.attach(artifact, subject: subject.digest, in: destination)
-                if !quiet {
-                    StandardError.write("sbom   \(inventory.platform) \(artifact.digest.short) \(sbom.label): \(inventory.osPackages.count) OS and \(inventory.pythonPackages.count) Python packages\(inventory.model == nil ? "" : ", the model") (\(listing.rawValue))\n")
-                }
+                let line = "sbom   \(inventory.platform) \(artifact.digest.short) \(sbom.label): \(inventory.osPackages.count) OS and \(inventory.pythonPackages.count) Python packages\(inventory.model == nil ? "" : ", the model")"
+                attachments.append(Attachment(subject: subject, artifact: artifact, blobs: [emptyConfig, blob], line: line))
             }
             if provenance {
-                let statement = try ProvenanceStatement.statement(subjectName: destination.name, subject: subject.digest, inputs: inputs,
+                let statement = try ProvenanceStatement.statement(subjectName: inventory.imageName, subject: subject.digest, inputs: inputs,
                                                                   created: inventory.created)
                 let envelope = try DSSEEnvelope.envelope(payloadType: DSSEEnvelope.inTotoPayloadType, payload: statement, key: key)
                 let blob = try store.put(envelope, mediaType: DSSEEnvelope.mediaType)
                 let annotations = created.merging([predicateAnnotation: ProvenanceStatement.predicateType]) { $1 }
                 let artifact = try referrers.artifactManifest(blob: blob, artifactType: provenanceArtifactType, subject: subject,
                                                               annotations: annotations)
-                let listing = try referrers.attach(artifact, subject: subject.digest, in: destination)
-                if !quiet {
-                    StandardError.write("provenance \(inventory.platform) \(artifact.digest.short) SLSA v1\(key == nil ? ", unsigned" : ", signed") (\(listing.rawValue))\n")
-                }
+                let line = "provenance \(inventory.platform) \(artifact.digest.short) SLSA v1\(key == nil ? ", unsigned" : ", signed")"
+                attachments.append(Attachment(subject: subject, artifact: artifact, blobs: [emptyConfig, blob], line: line))
+            }
+        }
+        return attachments
+    }
+
+    /// Pushes each artifact next to its image and lists it as a referrer.
+    static func publish(_ attachments: [Attachment], to destination: Reference, store: ContentStore, settings: RegistrySettings,
+                        quiet: Bool) throws {
+        let referrers = Referrers(store: store, settings: settings)
+        for attachment in attachments {
+            let listing = try referrers.attach(attachment.artifact, subject: attachment.subject.digest, in: destination)
+            if !quiet { StandardError.write("\(attachment.line) (\(listing.rawValue))\n") }
+        }
+    }
+
+    /// Writes each artifact into the `oci:` layouts among `outputs`.
+    static func write(_ attachments: [Attachment], to outputs: [ImageLocation], store: ContentStore, quiet: Bool) throws {
+        for case .ociLayout(let directory, let tag) in outputs {
+            let sink = LayoutSink(directory: directory, tag: tag)
+            for attachment in attachments {
+                try sink.writeReferrer(attachment.artifact, blobs: attachment.blobs, from: store)
+                if !quiet { StandardError.write("\(attachment.line) (in \(sink.description))\n") }
             }
         }
     }

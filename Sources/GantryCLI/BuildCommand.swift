@@ -116,13 +116,13 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "With --push: sign the pushed image (and each platform's manifest) with this private key, as 'gantry sign' does.")
     var sign: String?
 
-    @Flag(help: "With --push: attach an SBOM (base OS packages, Python packages, the model, every layer) to each image manifest as an OCI 1.1 referrer.")
+    @Flag(help: "With --push or --output oci:DIR: attach an SBOM (base OS packages, Python packages, the model, every layer) to each image manifest as an OCI 1.1 referrer.")
     var sbom = false
 
     @Option(help: "SBOM format: spdx (SPDX 2.3 JSON, default) or cyclonedx (CycloneDX 1.6 JSON).")
     var sbomFormat: SBOMFormat = .spdx
 
-    @Flag(help: "With --push: attach SLSA v1 provenance (an in-toto statement in a DSSE envelope, signed with --sign's key when given).")
+    @Flag(help: "With --push or --output oci:DIR: attach SLSA v1 provenance (an in-toto statement in a DSSE envelope, signed with --sign's key when given).")
     var provenance = false
 
     @Option(name: .customLong("digest-ref-file"), help: "With --push: write repository@digest to this file (for deploy steps).")
@@ -140,8 +140,9 @@ struct BuildCommand: ParsableCommand {
         let destination = try push.map(Reference.init(parsing:))
         if junit != nil && !runTests { throw Failure(.usage, "--junit needs --test") }
         if sign != nil && destination == nil { throw Failure(.usage, "--sign needs --push (signatures are stored in the registry)") }
-        if (sbom || provenance) && destination == nil {
-            throw Failure(.usage, "--\(sbom ? "sbom" : "provenance") needs --push (attached to the pushed image as OCI referrers)")
+        let layoutOutputs = outputs.filter { $0.hasPrefix("oci:") }
+        if (sbom || provenance) && destination == nil && layoutOutputs.isEmpty {
+            throw Failure(.usage, "--\(sbom ? "sbom" : "provenance") needs --push or an --output oci:DIR (it is attached to the image as an OCI referrer)")
         }
         // Read (and decrypted) before building: a wrong key or passphrase should not cost a build.
         let signingKey = try sign.map { try SigningKey(path: $0, environment: ProcessInfo.processInfo.environment) }
@@ -166,6 +167,11 @@ struct BuildCommand: ParsableCommand {
         if let testPlan {
             try runTests(testPlan, of: result, store: store, pushing: destination != nil)
         }
+        // Made once, for the registry and for oci: outputs alike.
+        let attachments = try AttestationPublisher.make(result, request: request, repository: destination?.name, store: store,
+                                                        sbom: sbom ? sbomFormat : nil, provenance: provenance, key: signingKey,
+                                                        recipePath: recipePath)
+        try AttestationPublisher.write(attachments, to: request.outputs, store: store, quiet: quiet)
         if let destination {
             let pushed = try PushCommand.push(result.root, from: store, to: destination,
                                               tags: pushTags, options: registry, quiet: quiet, backfill: true)
@@ -177,9 +183,7 @@ struct BuildCommand: ParsableCommand {
                     StandardError.write("signed \(signed.digest.short) → \(signed.signatureReference)\n")
                 }
             }
-            try AttestationPublisher.publish(result, request: request, destination: destination, store: store,
-                                             sbom: sbom ? sbomFormat : nil, provenance: provenance, key: signingKey,
-                                             recipePath: recipePath, quiet: quiet)
+            try AttestationPublisher.publish(attachments, to: destination, store: store, settings: request.registry, quiet: quiet)
             if let digestReferenceFile { try AtomicFile.write(Array("\(pushed.reference)\n".utf8), to: digestReferenceFile) }
             if let cacheRepository = request.cacheRepository, !result.cacheEntries.isEmpty {
                 let cache = RegistryLayerCache(repository: cacheRepository, settings: request.registry, store: store)

@@ -42,17 +42,7 @@ public struct LayoutSink: ImageSink {
         let existed = FileManager.default.fileExists(atPath: directory)
         do {
             let layout = try ContentStore(root: directory)
-            for blob in image.blobs where !layout.contains(blob.digest) {
-                // A hard link costs nothing on the same file system (blobs never change),
-                // but must not pass on a damaged blob: hash it unless this process just did.
-                try store.verify(blob)
-                if link(store.blobPath(blob.digest), layout.blobPath(blob.digest)) != 0 {
-                    guard errno == EXDEV || errno == EPERM || errno == EMLINK else {
-                        throw SystemError.failure("write", path: layout.blobPath(blob.digest))
-                    }
-                    try layout.ingest(from: store, blob)
-                }
-            }
+            try Self.copy(image.blobs, from: store, into: layout)
             try layout.index.update { index in
                 var descriptor = image.root
                 if let tag {
@@ -68,6 +58,34 @@ public struct LayoutSink: ImageSink {
         } catch {
             if !existed { try? FileManager.default.removeItem(atPath: directory) }
             throw error
+        }
+    }
+
+    /// Adds an artifact about an image already written here (an SBOM, provenance: a
+    /// manifest with a `subject`) and its blobs; `index.json` lists it untagged, with
+    /// its `artifactType`, which is how layout readers (oras, the image-layout spec)
+    /// find referrers. Written once: the same artifact again changes nothing.
+    public func writeReferrer(_ artifact: Descriptor, blobs: [Descriptor], from store: ContentStore) throws {
+        let layout = try ContentStore(root: directory)
+        try Self.copy(blobs + [artifact], from: store, into: layout)
+        try layout.index.update { index in
+            if !index.manifests.contains(where: { $0.digest == artifact.digest }) { index.manifests.append(artifact) }
+        }
+        rmdir("\(directory)/ingest")
+    }
+
+    /// Blobs the layout lacks, hard-linked from the store where the file system allows.
+    private static func copy(_ blobs: [Descriptor], from store: ContentStore, into layout: ContentStore) throws {
+        for blob in blobs where !layout.contains(blob.digest) {
+            // A hard link costs nothing on the same file system (blobs never change),
+            // but must not pass on a damaged blob: hash it unless this process just did.
+            try store.verify(blob)
+            if link(store.blobPath(blob.digest), layout.blobPath(blob.digest)) != 0 {
+                guard errno == EXDEV || errno == EPERM || errno == EMLINK else {
+                    throw SystemError.failure("write", path: layout.blobPath(blob.digest))
+                }
+                try layout.ingest(from: store, blob)
+            }
         }
     }
 }

@@ -172,10 +172,41 @@ test_a_registry_with_the_referrers_api_lists_attachments_without_the_tag() {
   return 0
 }
 
-test_attachments_need_a_push() {
+test_an_oci_layout_output_holds_the_attachments_as_referrers() {
   sample
-  expect_failure 64 "--sbom needs --push" build -f sample/gantry.yaml --store "$(store)" --base scratch --sbom
-  expect_failure 64 "--provenance needs --push" build -f sample/gantry.yaml --store "$(store)" --base scratch --provenance
+  SOURCE_DATE_EPOCH=1700000000 run_gantry build -f sample/gantry.yaml --store "$SHARED/store" --base "$BASE" \
+    --model "$SHARED/classifier.json" --output "oci:$T/out:app" --sbom --provenance
+  assert_eq "$RC" 0 "build ($ERR)"
+  local digest=$OUT
+  assert_contains "$ERR" "(in oci:$T/out:app)"
+  # The image is still what the tag names; skopeo reads it as before.
+  assert_eq "$(inspect_digest "oci:$T/out:app")" "$digest"
+  python3 - "$T/out" "$digest" "$REPO_ROOT/../shared/tools" <<'PY' || fail "referrers in the layout"
+import json, sys
+layout, digest, tools = sys.argv[1:]
+sys.path.insert(0, tools)
+from oci_check import load_validators
+manifest_schema = load_validators()["manifest"]
+def blob(d): return open(f"{layout}/blobs/sha256/{d.split(':')[1]}", "rb").read()
+index = json.load(open(f"{layout}/index.json"))
+artifacts = [m for m in index["manifests"] if m.get("artifactType")]
+assert sorted(m["artifactType"] for m in artifacts) == ["application/spdx+json", "application/vnd.in-toto+json"], artifacts
+for descriptor in artifacts:
+    manifest = json.loads(blob(descriptor["digest"]))
+    errors = list(manifest_schema.iter_errors(manifest))
+    assert not errors, errors[0].message
+    assert manifest["subject"]["digest"] == digest and manifest["config"]["mediaType"] == "application/vnd.oci.empty.v1+json"
+    if descriptor["artifactType"] == "application/spdx+json":
+        open("layout-sbom.json", "wb").write(blob(manifest["layers"][0]["digest"]))
+PY
+  pyspdxtools -i layout-sbom.json > /dev/null 2>&1 || fail "pyspdxtools rejected the layout's SBOM"
+}
+
+test_attachments_need_a_push_or_a_layout() {
+  sample
+  expect_failure 64 "--sbom needs --push or an --output oci:DIR" build -f sample/gantry.yaml --store "$(store)" --base scratch --sbom
+  expect_failure 64 "--provenance needs --push or an --output oci:DIR" build -f sample/gantry.yaml --store "$(store)" --base scratch \
+    --provenance --output "oci-archive:$T/x.tar"
 }
 
 run_tests
