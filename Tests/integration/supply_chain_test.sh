@@ -139,6 +139,9 @@ assert statement["predicateType"] == "https://slsa.dev/provenance/v1"
 assert statement["subject"][0]["digest"]["sha256"] == digest.split(":")[1]
 deps = {d["name"]: d for d in statement["predicate"]["buildDefinition"]["resolvedDependencies"]}
 assert deps["model"]["digest"]["sha256"] == model, deps
+# The model's source is named, its SAS signature is not.
+assert deps["model"]["uri"].startswith("http://127.0.0.1:") and "/model.json" in deps["model"]["uri"], deps["model"]
+assert "TOPSECRETSIG" not in deps["model"]["uri"], deps["model"]
 assert "python requirements" in deps, deps
 open("pae.bin", "wb").write(envelope.pae())
 open("sig.der", "wb").write(base64.b64decode(json.loads(envelope_bytes)["signatures"][0]["sig"]))
@@ -146,6 +149,7 @@ PY
   assert_eq "$(openssl dgst -sha256 -verify k.pub -signature sig.der pae.bin)" "Verified OK"
   # No secret anywhere: the SBOM, the provenance, the output.
   run_gantry sbom "$REG/app:1" --store "$(store)"
+  assert_contains "$OUT" "machine-learning model from http://127.0.0.1:$port/model.json"
   for text in "$OUT" "$ERR" "$(cat prov/blobs/sha256/*)"; do
     case "$text" in *TOPSECRETSIG*) fail "the model's SAS signature leaked" ;; esac
   done
