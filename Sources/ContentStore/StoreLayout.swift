@@ -111,6 +111,10 @@ extension ContentStore {
         return try? JSONDecoder().decode(type, from: Data(bytes))
     }
 
+    public func removeRecord(named name: String) {
+        unlink("\(cacheRoot)/\(name).json")
+    }
+
     public func saveRecord<T: Encodable>(_ value: T, named name: String) throws {
         try ContentStore.makeDirectory(cacheRoot)
         try AtomicFile.write(try CanonicalJSON.encode(value), to: "\(cacheRoot)/\(name).json", durable: false)

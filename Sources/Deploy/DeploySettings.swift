@@ -22,6 +22,20 @@ public struct DeploySettings: Sendable, Equatable {
     /// Default: the image's numeric USER, else 1000.
     public var runAsUser: Int?
     public var runAsGroup: Int?
+    /// How long the app may take to start (loading a big model): the startupProbe's
+    /// budget, during which the liveness probe does not run.
+    public var startupSeconds = 300
+    /// How the model reaches the pod when it is an image of its own.
+    public var modelDelivery: ModelDelivery = .auto
+
+    public enum ModelDelivery: String, Sendable, Equatable, CaseIterable {
+        /// An image volume when the cluster has them (Kubernetes ≥ 1.35), else an error.
+        case auto
+        /// Always an `image` volume pinned by digest.
+        case imageVolume = "image-volume"
+        /// The model inside the app image (the build keeps it there; no volume).
+        case baked
+    }
 
     public struct Autoscale: Sendable, Equatable {
         public var minReplicas: Int
@@ -43,14 +57,14 @@ public struct DeploySettings: Sendable, Equatable {
             && a.env.map { "\($0.0)=\($0.1)" } == b.env.map { "\($0.0)=\($0.1)" } && a.cpuRequest == b.cpuRequest
             && a.memoryRequest == b.memoryRequest && a.cpuLimit == b.cpuLimit && a.memoryLimit == b.memoryLimit
             && a.imagePullSecret == b.imagePullSecret && a.autoscale == b.autoscale && a.runAsUser == b.runAsUser
-            && a.runAsGroup == b.runAsGroup
+            && a.runAsGroup == b.runAsGroup && a.startupSeconds == b.startupSeconds && a.modelDelivery == b.modelDelivery
     }
 
     /// Keys `--set` (and `deploy:` in the recipe) accept.
     public static let keys = ["name", "namespace", "replicas", "port", "servicePort", "serviceType", "healthPath",
                               "cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit", "imagePullSecret",
                               "autoscale.minReplicas", "autoscale.maxReplicas", "autoscale.targetCPU",
-                              "runAsUser", "runAsGroup", "env.<NAME>"]
+                              "runAsUser", "runAsGroup", "startupSeconds", "modelDelivery", "env.<NAME>"]
 
     /// Sets one value by key, as `--set key=value` does; `source` names where it came from in errors.
     public mutating func set(_ key: String, _ value: String, source: String) throws {
@@ -90,6 +104,12 @@ public struct DeploySettings: Sendable, Equatable {
         case "autoscale.targetCPU": autoscale = autoscale ?? Autoscale(); autoscale?.targetCPU = try integer(1...100)
         case "runAsUser": runAsUser = try integer(1...2_147_483_647)
         case "runAsGroup": runAsGroup = try integer(0...2_147_483_647)
+        case "startupSeconds": startupSeconds = try integer(5...86_400)
+        case "modelDelivery":
+            guard let delivery = ModelDelivery(rawValue: value) else {
+                throw Failure(.usage, "\(source): modelDelivery must be auto, image-volume or baked, not '\(value)'")
+            }
+            modelDelivery = delivery
         default:
             if key.hasPrefix("env."), key.count > 4 {
                 let variable = String(key.dropFirst(4))

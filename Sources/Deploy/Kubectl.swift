@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import OCI
 import ByteStreams
 import Diagnostics
 
@@ -56,6 +57,21 @@ public struct Kubectl: Sendable {
             }
             throw Failure(result.unreachable ? .unavailable : .invalidInput, "kubectl rollout status failed: \(result.lastErrorLine)")
         }
+    }
+
+    /// The API server's Kubernetes version (`kubectl version -o json`), major and minor.
+    public func serverVersion() throws -> (major: Int, minor: Int) {
+        let result = try run(["version", "-o", "json"], input: nil)
+        guard result.status == 0 else {
+            throw Failure(result.unreachable ? .unavailable : .invalidInput, "kubectl version failed: \(result.lastErrorLine)")
+        }
+        guard case .object(let root) = try CanonicalJSON.decode(JSONValue.self, from: Array(result.output.utf8), source: "kubectl version -o json"),
+              case .object(let server) = root["serverVersion"] ?? .null,
+              case .string(let majorText) = server["major"] ?? .null, case .string(let minorText) = server["minor"] ?? .null,
+              let major = Int(majorText.filter(\.isNumber)), let minor = Int(minorText.filter(\.isNumber)) else {
+            throw Failure(.invalidInput, "kubectl version -o json did not name the server's version")
+        }
+        return (major, minor)
     }
 
     /// The deployment's pods and their recent events, for a failed rollout (best effort).

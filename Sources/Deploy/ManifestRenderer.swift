@@ -3,6 +3,18 @@ import OCI
 import ByteStreams
 import Diagnostics
 
+/// The model image mounted as a Kubernetes `image` volume (KEP-4639): pinned by
+/// digest, read-only, at the directory the app reads the model from.
+public struct ModelVolume: Sendable {
+    public var image: Reference
+    public var mountPath: String
+
+    public init(image: Reference, mountPath: String) {
+        self.image = image
+        self.mountPath = mountPath
+    }
+}
+
 /// Renders templates/k8s/*.yaml.mustache with the image pinned by digest.
 ///
 /// Templates use the `YAML` content type: `{{value}}` becomes a double-quoted YAML
@@ -16,7 +28,7 @@ public struct ManifestRenderer {
     /// One rendered document per template that produced any (hpa.yaml is empty
     /// without autoscaling), in file-name order: (file name, YAML).
     public func render(image: Reference, settings: DeploySettings, name: String, containerPort: Int,
-                       runAsUser: Int, runAsGroup: Int) throws -> [(String, String)] {
+                       runAsUser: Int, runAsGroup: Int, modelVolume: ModelVolume? = nil) throws -> [(String, String)] {
         guard let digest = image.digest else {
             throw Failure(.internalFailure, "deploy needs an image pinned by digest, got \(image)")
         }
@@ -36,10 +48,18 @@ public struct ManifestRenderer {
             "cpuRequest": settings.cpuRequest, "memoryRequest": settings.memoryRequest,
             "cpuLimit": settings.cpuLimit, "memoryLimit": settings.memoryLimit,
             "runAsUser": runAsUser, "runAsGroup": runAsGroup,
+            // The startup probe's budget in 5 s periods, at least one.
+            "startupFailureThreshold": max(1, (settings.startupSeconds + 4) / 5),
             "hasEnv": !settings.env.isEmpty,
             "env": settings.env.map { ["name": $0.0, "value": $0.1] as [String: Any] },
         ]
         if let secret = settings.imagePullSecret { context["imagePullSecret"] = secret }
+        if let modelVolume {
+            guard let digest = modelVolume.image.digest else {
+                throw Failure(.internalFailure, "the model image must be pinned by digest, got \(modelVolume.image)")
+            }
+            context["modelVolume"] = ["reference": "\(modelVolume.image.name)@\(digest)", "mountPath": modelVolume.mountPath] as [String: Any]
+        }
         if let autoscale = settings.autoscale {
             context["autoscale"] = ["minReplicas": autoscale.minReplicas, "maxReplicas": autoscale.maxReplicas,
                                     "targetCPU": autoscale.targetCPU] as [String: Any]

@@ -21,6 +21,17 @@ public struct FetchedModel: Sendable {
     /// True when the build took the model's layer from the registry layer cache:
     /// nothing was downloaded, and `path` is empty.
     public var fromLayerCache = false
+    /// A model that is a local directory (sharded weights, tokenizer files): its
+    /// files, by path relative to `path`, each with its own digest; `digest` is then
+    /// the SHA-256 of their sorted listing ("path NUL sha256 NUL size" lines).
+    public var files: [ModelFile]?
+
+    public struct ModelFile: Sendable, Equatable {
+        public var relativePath: String
+        public var digest: Digest
+        public var size: Int64
+        public var stamp: LocalFileStamp?
+    }
 
     public init(digest: Digest, size: Int64, source: String, reused: Bool, path: String,
                 localStamp: LocalFileStamp? = nil, fromLayerCache: Bool = false) {
@@ -36,6 +47,11 @@ public struct FetchedModel: Sendable {
     /// For a model read in place: fails if the file was written since it was hashed,
     /// so an image never carries bytes other than the digest it records.
     public func checkUnchanged() throws {
+        for file in files ?? [] where file.stamp != nil {
+            guard (try? LocalFileStamp(path: path + "/" + file.relativePath)) == file.stamp else {
+                throw Failure(.invalidInput, "model file \(path)/\(file.relativePath) changed while the image was being built; build again once it is complete")
+            }
+        }
         guard let localStamp else { return }
         guard (try? LocalFileStamp(path: path)) == localStamp else {
             throw Failure(.invalidInput, "model \(path) changed while the image was being built; build again once it is complete")
@@ -89,7 +105,10 @@ public struct ModelFetcher {
     /// `inPlace`: a local file is hashed where it is rather than copied into the
     /// store (a build reads it once more for its layer; `checkUnchanged` after).
     public func fetch(_ source: ModelSource, pin: Digest?, inPlace: Bool = false) throws -> FetchedModel {
-        if case .local(let path) = source { return try fetchLocal(path, pin: pin, inPlace: inPlace) }
+        if case .local(let path) = source {
+            if PathName.isDirectory(path) == true { return try fetchLocalDirectory(path, pin: pin) }
+            return try fetchLocal(path, pin: pin, inPlace: inPlace)
+        }
         if let pin, store.contains(pin) {
             return FetchedModel(digest: pin, size: try size(of: store.blobPath(pin)), source: source.description,
                                 reused: true, path: store.blobPath(pin))
@@ -126,6 +145,42 @@ public struct ModelFetcher {
         try store.adopt(file: temp, hashedAs: Descriptor(mediaType: "application/octet-stream", digest: digest, size: size))
         cache.remember(source: source.description, version: version, digest: digest, size: size)
         return FetchedModel(digest: digest, size: size, source: source.description, reused: false, path: store.blobPath(digest))
+    }
+
+    /// A local directory, read in place: each regular file's digest (from its stat
+    /// stamp's record when unchanged, as for a single file), and the directory's
+    /// digest over the sorted listing. Symlinks and special files are refused: a
+    /// model directory is plain files.
+    private func fetchLocalDirectory(_ path: String, pin: Digest?) throws -> FetchedModel {
+        let names: [String]
+        do { names = try FileManager.default.subpathsOfDirectory(atPath: path).sorted() } catch {
+            throw Failure(.missingInput, "model directory \(path) cannot be read; check its permissions", cause: error)
+        }
+        var files: [FetchedModel.ModelFile] = []
+        var listing: [UInt8] = []
+        var reused = true
+        for name in names where !name.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
+            let full = path + "/" + name
+            var info = stat()
+            guard lstat(full, &info) == 0 else { throw SystemError.failure("read", path: full) }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR: continue
+            case S_IFREG: break
+            default: throw Failure(.invalidInput, "model directory \(path): \(name) is not a regular file; a model directory holds plain files")
+            }
+            let file = try fetchLocal(full, pin: nil, inPlace: true)
+            reused = reused && file.reused
+            files.append(FetchedModel.ModelFile(relativePath: name, digest: file.digest, size: file.size, stamp: file.localStamp))
+            listing += Array("\(name)\u{0}\(file.digest)\u{0}\(file.size)\n".utf8)
+        }
+        guard !files.isEmpty else { throw Failure(.missingInput, "model directory \(path) holds no files; check the path") }
+        let digest = Digest(sha256: SHA256Hasher.hash(listing))
+        if let pin, pin != digest {
+            throw Failure(.invalidInput, "model directory \(path) has \(digest) (over its files' listing), but the recipe pins \(pin); it was not used")
+        }
+        var fetched = FetchedModel(digest: digest, size: files.reduce(0) { $0 + $1.size }, source: path, reused: reused, path: path)
+        fetched.files = files
+        return fetched
     }
 
     /// A local file: its digest taken from the record of its stat stamp when the

@@ -9,6 +9,8 @@ import ContentStore
 import Layering
 import Fetch
 import Signing
+import Registry
+import ImageTest
 import Diagnostics
 
 /// `gantry build`: recipe + flags → image in the store, and any `--output`s.
@@ -83,6 +85,12 @@ struct BuildCommand: ParsableCommand {
 
     @Option(help: "Path of the model in the image (default /models/<file name>).")
     var modelDestination: String?
+
+    @Option(help: "Build the model into an image of its own, REPOSITORY[:TAG] (without a registry: --push's), which the app image does not contain; gantry deploy mounts it as an image volume.")
+    var modelImage: String?
+
+    @Option(name: .customLong("model-ref-file"), help: "With --push and a model image: write its repository@digest to this file.")
+    var modelReferenceFile: String?
 
     @Option(help: "requirements.txt to install into a Python dependencies layer.")
     var requirements: String?
@@ -165,7 +173,7 @@ struct BuildCommand: ParsableCommand {
             StandardError.write(BuildOutput.summary(result, outputs: request.outputs))
         }
         if let testPlan {
-            try runTests(testPlan, of: result, store: store, pushing: destination != nil)
+            try runTests(testPlan, of: result, model: request.model, store: store, pushing: destination != nil)
         }
         // Made once, for the registry and for oci: outputs alike.
         let attachments = try AttestationPublisher.make(result, request: request, repository: destination?.name, store: store,
@@ -173,6 +181,16 @@ struct BuildCommand: ParsableCommand {
                                                         recipePath: recipePath)
         try AttestationPublisher.write(attachments, to: request.outputs, store: store, quiet: quiet)
         if let destination {
+            // The model image first: an app image that is pushed is never missing its model.
+            var pushedModel: PushResult?
+            if let modelImage = result.modelImage, let text = request.model?.image {
+                let modelDestination = try Self.modelReference(text, besides: destination)
+                pushedModel = try PushCommand.push(modelImage.root, from: store, to: modelDestination, tags: [], options: registry,
+                                                   quiet: quiet, backfill: false)
+                if !quiet { StandardError.write("pushed model \(pushedModel!.reference)\n") }
+                if let modelReferenceFile { try AtomicFile.write(Array("\(pushedModel!.reference)\n".utf8), to: modelReferenceFile) }
+            }
+            LastPush.saveModel(pushedModel, in: store)
             let pushed = try PushCommand.push(result.root, from: store, to: destination,
                                               tags: pushTags, options: registry, quiet: quiet, backfill: true)
             LastPush.save(pushed, in: store)
@@ -196,7 +214,7 @@ struct BuildCommand: ParsableCommand {
     /// `--test`: the checks against the image for this machine's platform; a
     /// multi-platform build's other images cannot run here without emulation, and
     /// the results say so.
-    private func runTests(_ plan: TestPlan, of result: BuildResult, store: ContentStore, pushing: Bool) throws {
+    private func runTests(_ plan: TestPlan, of result: BuildResult, model: ModelSettings?, store: ContentStore, pushing: Bool) throws {
         guard let image = result.images.first(where: { $0.config.platform.satisfies(Platform.host) }) else {
             let built = result.images.map { $0.config.platform.description }.joined(separator: ", ")
             throw Failure(.unavailable, "--test runs images natively with runc, and this build has no image for this machine (\(Platform.host)); it built \(built): drop --test, or add \(Platform.host) to the platforms")
@@ -206,14 +224,31 @@ struct BuildCommand: ParsableCommand {
         }
         let source = StoreSource(store: store, root: image.manifestDescriptor, description: "the build")
         let complete = try TestCommand.completeImage(source, platform: Platform.host, userStore: store, registry: registry)
+        // A model image is mounted where the cluster mounts it: the app is tested as deployed.
+        var volumes: [ImageVolume] = []
+        if let modelImage = result.modelImage, let model,
+           let modelManifest = modelImage.manifests.first(where: { $0.config.platform.satisfies(Platform.host) }) {
+            volumes.append(ImageVolume(layers: modelManifest.manifest.layers, mountPath: model.mountPath,
+                                       labels: modelManifest.config.config?.labels ?? [:]))
+        }
         let label = result.isIndex ? "the build's \(image.config.platform) image (\(image.manifestDescriptor.digest.short))"
             : "the build (\(image.manifestDescriptor.digest.short))"
         do {
             try TestCommand.test(complete, store: store, cache: store, description: label, plan: plan, junit: junit, keep: false,
-                                 resultsOnStandardError: true)
+                                 resultsOnStandardError: true, volumes: volumes)
         } catch let failure as Failure where failure.kind == .checksFailed && pushing {
             throw Failure(.checksFailed, failure.message + "; not pushed")
         }
+    }
+
+    /// The model image's reference: as written when it names a registry, else in the
+    /// registry the app goes to (`models/classifier:1` next to `myreg.azurecr.io/team/app`).
+    static func modelReference(_ text: String, besides app: Reference) throws -> Reference {
+        let first = text.split(separator: "/").first.map(String.init) ?? ""
+        let namesRegistry = text.contains("/") && (first.contains(".") || first.contains(":") || first == "localhost")
+        var reference = try Reference(parsing: namesRegistry ? text : "\(app.registry)/\(text)")
+        if reference.tag == nil { reference.tag = "latest" }
+        return reference
     }
 
     /// The recipe this build reads: --file, else ./gantry.yaml when it exists.
@@ -256,16 +291,21 @@ struct BuildCommand: ParsableCommand {
             // --model replaces where the model comes from (and the recipe's pin, which was
             // for the recipe's source), not where the app reads it: the recipe's destination
             // stays. The CI templates' images put the model where MODEL_PATH did not look.
-            let destination = request.model?.destination, license = request.model?.license
+            let destination = request.model?.destination, license = request.model?.license, image = request.model?.image
             request.model = ModelSettings(source: try ModelSource(parsing: model))
             if let destination { request.model?.destination = destination }
             request.model?.license = license
+            request.model?.image = image
         }
         if let modelSha256 {
             guard request.model != nil else { throw Failure(.usage, "--model-sha256 needs a model (--model or 'model:' in gantry.yaml)") }
             request.model?.sha256 = try ModelSettings.parsePin(modelSha256)
         }
         if let modelDestination { request.model?.destination = modelDestination }
+        if let modelImage {
+            guard request.model != nil else { throw Failure(.usage, "--model-image needs a model (--model or 'model:' in gantry.yaml)") }
+            request.model?.image = try InputRules.modelImage(modelImage)
+        }
         if let requirements { request.python = PythonSettings(requirements: requirements) }
         if let pythonVersion {
             guard request.python != nil else { throw Failure(.usage, "--python-version needs --requirements or 'python:' in gantry.yaml") }

@@ -52,6 +52,9 @@ struct DeployCommand: ParsableCommand {
     @Option(help: "kubectl to run (default: the one on PATH).")
     var kubectl: String?
 
+    @Option(help: "The model image to mount as an image volume (REPO:TAG or REPO@sha256:…), pinned by digest; default: the one the last build --push with model.image pushed.")
+    var model: String?
+
     @Option(help: "Platform whose config (ports, user) a multi-platform image is read from (default: its first linux image).")
     var platform: String?
 
@@ -89,9 +92,10 @@ struct DeployCommand: ParsableCommand {
         if let pullSecret { deploy.imagePullSecret = pullSecret }
         let name = deploy.name ?? Self.defaultName(for: reference)
         let (user, group) = Self.user(of: config, settings: deploy)
+        let modelVolume = try self.modelVolume(settings: deploy, store: store, registrySettings: registrySettings)
         let documents = try ManifestRenderer(directory: templates ?? (try TemplateLocator.directory() + "/k8s"))
             .render(image: pinned, settings: deploy, name: name, containerPort: deploy.containerPort ?? Self.port(of: config),
-                    runAsUser: user, runAsGroup: group)
+                    runAsUser: user, runAsGroup: group, modelVolume: modelVolume)
         let stream = ManifestRenderer.stream(documents)
 
         if dryRun || output != nil {
@@ -114,6 +118,9 @@ struct DeployCommand: ParsableCommand {
                                                   username: username, password: password) + stream
         }
         StandardError.write("deploying \(pinned.name)@\(pinned.digest!) as \(deploy.namespace)/\(name)\n")
+        if let modelVolume, let digest = modelVolume.image.digest {
+            StandardError.write("  model image \(modelVolume.image.name)@\(digest) at \(modelVolume.mountPath)\n")
+        }
         for line in try kubectl.apply(applied).split(separator: "\n") { StandardError.write("  \(line)\n") }
         do {
             try kubectl.waitForRollout(deployment: name, namespace: deploy.namespace, timeoutSeconds: timeout) { line in
@@ -124,6 +131,46 @@ struct DeployCommand: ParsableCommand {
             throw error
         }
         print("\(pinned.name)@\(pinned.digest!)")
+    }
+
+    /// The model image volume, when there is a model image and the delivery is a
+    /// volume: `--model`, else the model image pushed with the last build (only when
+    /// deploying that build). `auto` asks the cluster: image volumes need 1.35.
+    private func modelVolume(settings: DeploySettings, store: ContentStore, registrySettings: RegistrySettings) throws -> ModelVolume? {
+        let text = model ?? (image == nil ? LastPush.loadModel(from: store)?.reference : nil)
+        guard settings.modelDelivery != .baked else {
+            if model != nil { throw Failure(.usage, "--model needs a model image volume, but deploy.modelDelivery is baked") }
+            return nil
+        }
+        guard let text else {
+            if settings.modelDelivery == .imageVolume {
+                throw Failure(.usage, "deploy.modelDelivery is image-volume but there is no model image; pass --model REF or build with model.image")
+            }
+            return nil
+        }
+        if settings.modelDelivery == .auto {
+            var version: (major: Int, minor: Int)?
+            do {
+                version = try Kubectl(path: kubectl, kubeconfig: kubeconfig, context: context).serverVersion()
+            } catch {
+                // Rendering without a cluster: write the volume, which is what a 1.35 cluster gets.
+                guard dryRun || output != nil else { throw error }
+                Warnings.emit("could not ask the cluster for its version (\(error)); writing an image volume, which needs Kubernetes 1.35")
+            }
+            if let version, version.major == 1 && version.minor < 35 {
+                throw Failure(.unavailable, "the cluster runs Kubernetes \(version.major).\(version.minor), and image volumes need 1.35; build with the model in the app image (deploy.modelDelivery: baked) or upgrade the cluster")
+            }
+        }
+        let reference = try Reference(parsing: text)
+        let puller = ImagePuller(store: store, session: try registrySettings.session(for: reference.registry), observer: nil)
+        var pinned = reference
+        pinned.digest = try puller.resolveDigest(reference)
+        let source = RegistrySource(reference: pinned, puller: puller, role: "model image")
+        let labels = try source.manifestAndConfig(platform: nil).image.config.config?.labels ?? [:]
+        guard let path = labels[ModelLabel.path] else {
+            throw Failure(.invalidInput, "model image \(reference) has no \(ModelLabel.path) label; build it with gantry (model.image)")
+        }
+        return ModelVolume(image: pinned, mountPath: PathName.parent(of: path))
     }
 
     private func loadSettings() throws -> DeploySettings {

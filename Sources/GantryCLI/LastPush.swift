@@ -15,4 +15,17 @@ enum LastPush {
     static func load(from store: ContentStore) -> PushResult? {
         store.record(PushResult.self, named: recordName)
     }
+
+    /// The model image a `build --push` with `model.image` pushed with the app: what
+    /// `gantry deploy` mounts as an image volume unless told otherwise. A push
+    /// without a model image clears it.
+    static let modelRecordName = "last-push-model"
+
+    static func saveModel(_ result: PushResult?, in store: ContentStore) {
+        if let result { try? store.saveRecord(result, named: modelRecordName) } else { store.removeRecord(named: modelRecordName) }
+    }
+
+    static func loadModel(from store: ContentStore) -> PushResult? {
+        store.record(PushResult.self, named: modelRecordName)
+    }
 }

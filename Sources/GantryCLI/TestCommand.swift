@@ -130,12 +130,13 @@ struct TestCommand: ParsableCommand {
     /// (exit 1) when a check failed. `resultsOnStandardError`: for `gantry build
     /// --test`, whose standard output is the digest alone.
     static func test(_ image: ImageManifest, store: ContentStore, cache: ContentStore, description: String, plan: TestPlan,
-                     junit: String?, keep: Bool, resultsOnStandardError: Bool = false) throws {
+                     junit: String?, keep: Bool, resultsOnStandardError: Bool = false, volumes: [ImageVolume] = []) throws {
         let print: (String) -> Void = resultsOnStandardError ? { StandardError.write($0 + "\n") } : { Swift.print($0) }
         if let junit { try checkWritable(junit) }
         var request = ImageTestRequest(image: image, store: store, description: description, plan: plan)
         request.keep = keep
         request.unpackCache = cache
+        request.imageVolumes = volumes
         let outcome = try ImageTester.run(request, progress: { StandardError.write("test   \($0)\n") }, reported: { result in
             let mark = result.passed ? "ok  " : "FAIL"
             print("\(mark)  \(result.name.padded(to: 44)) \(cFormat("%7.2f", result.seconds)) s")

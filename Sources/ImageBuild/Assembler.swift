@@ -30,7 +30,7 @@ struct Assembler {
     let store: ContentStore
 
     func assemble(base: BaseImage, layers: [BuiltLayer], settings: ImageSettings,
-                  platform: Platform, created: String) throws -> AssembledImage {
+                  platform: Platform, created: String, annotations extra: [String: String] = [:]) throws -> AssembledImage {
         var config = base.config ?? ImageConfig(platform: platform)
         config.architecture = platform.architecture
         config.os = platform.os
@@ -52,7 +52,7 @@ struct Assembler {
         config.rootfs = RootFS(diffIDs: base.layers.map(\.diffID) + layers.map(\.blob.diffID))
 
         let configDescriptor = try store.put(try CanonicalJSON.encode(config), mediaType: MediaType.ociConfig)
-        var annotations: [String: String] = [:]
+        var annotations = extra
         if let name = base.name { annotations[AnnotationKey.baseName] = name }
         if let digest = base.digest, base.name != nil { annotations[AnnotationKey.baseDigest] = digest.description }
         let manifest = Manifest(config: configDescriptor,

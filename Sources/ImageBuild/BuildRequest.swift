@@ -67,6 +67,9 @@ public struct BuildRequest: Sendable {
             if let pin = model.sha256 { settings.sha256 = try ModelSettings.parsePin(pin) }
             if let destination = model.destination { settings.destination = destination }
             settings.license = model.license
+            // deploy.modelDelivery: baked (a cluster without image volumes) keeps the model in the app image.
+            let baked = recipe.deploy.contains { $0.key == "modelDelivery" && $0.value == "baked" }
+            settings.image = baked ? nil : model.image
             self.model = settings
         }
         if let python = recipe.python {

@@ -34,6 +34,8 @@ public struct BuildResult: Sendable {
     public var parts: [ImageParts] = []
     /// The model, when the build has one.
     public var model: FetchedModel?
+    /// With `model.image`: the model's own image (an index for several platforms).
+    public var modelImage: StoredImage?
 
     /// The manifest, or the index: what is tagged, pushed and printed.
     public var root: Descriptor { stored.root }
@@ -63,6 +65,8 @@ public struct ImageParts: Sendable {
 /// an OCI index over them.
 public struct Builder {
     public static let lastBuildTag = "gantry:last-build"
+    /// The model image of the last build that made one.
+    public static let lastModelTag = "gantry:last-build-model"
 
     public let store: ContentStore
 
@@ -125,10 +129,24 @@ public struct Builder {
         }
         let sharedFrom = planned.count
         var fetchedModel: FetchedModel?
-        if let model = request.model {
-            let (layer, fetched) = try modelLayer(model, compression: request.compression, plan: plan)
+        var modelImageLayers: [Int] = []
+        if let model = request.model, model.image != nil {
+            // The model in an image of its own, at its root: the app image neither holds
+            // it nor records its digest, so a new model leaves the app image as it was.
+            var inImage = model
+            inImage.destination = model.fileInModelImage
+            let (layers, fetched) = try modelLayers(inImage, compression: request.compression, plan: plan)
             fetchedModel = fetched
-            planned.append(layer)
+            for var layer in layers {
+                layer.streamable = false
+                layer.description = "model image " + layer.description
+                modelImageLayers.append(planned.count)
+                planned.append(layer)
+            }
+        } else if let model = request.model {
+            let (layers, fetched) = try modelLayers(model, compression: request.compression, plan: plan)
+            fetchedModel = fetched
+            planned += layers
             settings.labels[ModelLabel.digest] = settings.labels[ModelLabel.digest] ?? fetched.digest.description
             settings.labels[ModelLabel.source] = settings.labels[ModelLabel.source] ?? fetched.source
         }
@@ -155,15 +173,28 @@ public struct Builder {
         let created = Assembler.timestamp(mtime)
         settings.labels = defaultLabels(request: request, created: created).merging(settings.labels) { $1 }
         let assembler = Assembler(store: store)
+        let shared = Array(sharedFrom..<planned.count).filter { !modelImageLayers.contains($0) }
         let images = try targets.map { target in
             let own = target.pythonLayer.map { [built[$0]] } ?? []
-            return try assembler.assemble(base: target.base, layers: own + built[sharedFrom...], settings: settings,
+            return try assembler.assemble(base: target.base, layers: own + shared.map { built[$0] }, settings: settings,
                                           platform: target.platform, created: created)
         }
         let stored = multiPlatform ? try assembler.index(of: images) : images[0].stored
+        var modelImage: StoredImage?
+        if !modelImageLayers.isEmpty, let model = request.model, let fetched = fetchedModel {
+            let labels = Self.modelImageLabels(model, fetched: fetched, created: created)
+            var modelSettings = ImageSettings()
+            modelSettings.labels = labels
+            let modelImages = try targets.map { target in
+                try assembler.assemble(base: .scratch, layers: modelImageLayers.map { built[$0] }, settings: modelSettings,
+                                       platform: target.platform, created: created, annotations: labels)
+            }
+            modelImage = multiPlatform ? try assembler.index(of: modelImages) : modelImages[0].stored
+            try StoreSink(store: store, name: Builder.lastModelTag).write(modelImage!, from: store)
+        }
         let parts = targets.map { target in
             let own = target.pythonLayer.map { [$0] } ?? []
-            let layers = (own + Array(sharedFrom..<planned.count)).map { index in
+            let layers = (own + shared).map { index in
                 ImageParts.NewLayer(descriptor: built[index].blob.descriptor, role: Self.role(of: planned[index]),
                                     destination: planned[index].destination)
             }
@@ -183,7 +214,8 @@ public struct Builder {
             try AtomicFile.write(Array("\(stored.root.digest)\n".utf8), to: digestFile)
         }
         finished = true
-        return BuildResult(images: images, stored: stored, layers: reports, cacheEntries: cacheEntries, parts: parts, model: fetchedModel)
+        return BuildResult(images: images, stored: stored, layers: reports, cacheEntries: cacheEntries, parts: parts, model: fetchedModel,
+                           modelImage: modelImage)
     }
 
     /// The base for each platform of the build, from the source its location names:
@@ -218,6 +250,21 @@ public struct Builder {
             }
         }
         return (targets, reports)
+    }
+
+    /// What a model image says about its model: the OCI title, source and licenses
+    /// annotations and gantry's own (digest, source, size, and the path the app
+    /// reads it at), as config labels and manifest annotations alike.
+    static func modelImageLabels(_ model: ModelSettings, fetched: FetchedModel, created: String) -> [String: String] {
+        var labels = [
+            AnnotationKey.created: created,
+            "org.opencontainers.image.title": PathName.lastComponent(of: model.imagePath),
+            "org.opencontainers.image.source": fetched.source,
+            ModelLabel.digest: fetched.digest.description, ModelLabel.source: fetched.source,
+            ModelLabel.size: String(fetched.size), ModelLabel.path: model.imagePath,
+        ]
+        if let license = model.license { labels["org.opencontainers.image.licenses"] = license }
+        return labels
     }
 
     private static func role(of layer: PlannedLayer) -> ImageParts.NewLayer.Role {

@@ -101,6 +101,15 @@ public enum InputRules {
         return text
     }
 
+    /// `model.image`: a repository with an optional tag, no digest (the build makes the digest).
+    public static func modelImage(_ text: String) throws -> String {
+        let reference = try Reference(parsing: text)
+        guard reference.digest == nil else {
+            throw Failure(.usage, "model image '\(text)' names a digest; give REPOSITORY[:TAG]: the build makes the digest")
+        }
+        return text
+    }
+
     /// A list of platforms (`platforms:`, `--platform a,b`): at least one, each once.
     public static func platforms(_ texts: [String]) throws -> [String] {
         guard !texts.isEmpty else { throw Failure(.usage, "platforms is empty; list at least one, e.g. [linux/amd64, linux/arm64]") }

@@ -104,7 +104,7 @@ struct LayerJob: Sendable {
         let blob: LayerBlob
         do {
             blob = try store.ingestLayer { ingest in
-                growing = streams?.start(ingest)
+                growing = layer.streamable ? streams?.start(ingest) : nil
                 var keyBuilder = key == nil ? LayerCache.KeyBuilder(settings: settings, content: layer.builtFrom?.digest) : nil
                 let blob = try LayerBuilder.build(fileSet, settings: settings,
                                                   into: growing.map { GrowthReportingSink(next: ingest, file: $0) } ?? ingest,

@@ -36,6 +36,9 @@ extension Builder {
         var keyedByContent = false
         /// The model this layer holds, for its cache entry.
         var model: CachedModel? = nil
+        /// Whether it may start going up to the push target while it is written
+        /// (not the model of a model image: that goes to another repository).
+        var streamable = true
         /// An app layer's destination: its history line is "gantry: N entries at DEST".
         var countsEntriesAt: String? = nil
 
@@ -77,6 +80,54 @@ extension Builder {
         }
         layer.fileSet = try FileSet(source: try dependencies.install(), options: FileSetOptions(destination: python.target))
         return layer
+    }
+
+    /// A model file at least this big gets a layer of its own when the model is a
+    /// directory: a new version that changes one shard rebuilds and pushes one layer.
+    static let shardThreshold: Int64 = 16 << 20
+
+    /// The model's layers: one for a file; for a local directory, one per file of at
+    /// least `shardThreshold` and one for the rest (config, tokenizer…), in path order.
+    func modelLayers(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> ([PlannedLayer], FetchedModel) {
+        if case .local(let path) = model.source, PathName.isDirectory(path) == true {
+            let fetched = try ModelFetcher(store: store).fetch(model.source, pin: model.sha256, inPlace: true)
+            modelFetched?(fetched)
+            return (try directoryLayers(fetched, destination: model.imagePath, compression: compression), fetched)
+        }
+        let (layer, fetched) = try modelLayer(model, compression: compression, plan: plan)
+        return ([layer], fetched)
+    }
+
+    private func directoryLayers(_ fetched: FetchedModel, destination: String, compression: Compression) throws -> [PlannedLayer] {
+        let files = fetched.files ?? []
+        let shards = files.filter { $0.size >= Self.shardThreshold }
+        let small = files.filter { $0.size < Self.shardThreshold }
+        var layers: [PlannedLayer] = []
+        for shard in shards {
+            let target = destination + "/" + shard.relativePath
+            var layer = PlannedLayer(kind: .model, destination: destination, compression: compression, description: target,
+                                     createdBy: "gantry: model shard \(shard.digest) at \(target)")
+            layer.fileSet = try FileSet(source: fetched.path + "/" + shard.relativePath, options: FileSetOptions(destination: target))
+            // Keyed by the shard's own digest: the other shards' changes leave it cached.
+            layer.builtFrom = FetchedModel(digest: shard.digest, size: shard.size, source: fetched.source, reused: true,
+                                           path: fetched.path + "/" + shard.relativePath, localStamp: shard.stamp)
+            layers.append(layer)
+        }
+        if !small.isEmpty {
+            let listing = small.map { "\($0.relativePath)\u{0}\($0.digest)\n" }.joined()
+            let digest = Digest(sha256: SHA256Hasher.hash(Array(listing.utf8)))
+            var layer = PlannedLayer(kind: .model, destination: destination, compression: compression, description: destination + " (small files)",
+                                     createdBy: "gantry: model files \(digest) at \(destination)")
+            // The shards and hidden files (not in the model's digest) are left out.
+            let ignore = [".*", "**/.*"] + shards.map { GlobPattern.escaped($0.relativePath) }
+            layer.fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: destination, ignore: ignore))
+            var record = FetchedModel(digest: digest, size: small.reduce(0) { $0 + $1.size }, source: fetched.source, reused: true,
+                                      path: fetched.path)
+            record.files = small
+            layer.builtFrom = record
+            layers.append(layer)
+        }
+        return layers
     }
 
     func modelLayer(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> (PlannedLayer, FetchedModel) {

@@ -1,4 +1,5 @@
 import OCI
+import ByteStreams
 import Fetch
 
 /// `model:` in gantry.yaml: a pretrained model fetched at build time into a layer of its own.
@@ -10,6 +11,16 @@ public struct ModelSettings: Sendable, Equatable {
     public var destination: String = "/models/"
     /// For the SBOM (`model.license`).
     public var license: String?
+    /// `model.image` / `--model-image`: the model is built into an image of its own
+    /// (`REPO[:TAG]`; without a registry, the one the app is pushed to), and the app
+    /// image does not contain it.
+    public var image: String?
+
+    /// Where the model image holds the file: at its root, so that an image volume
+    /// mounted at `mountPath` shows it at `imagePath`.
+    public var fileInModelImage: String { "/" + PathName.lastComponent(of: imagePath) }
+    /// The directory an image volume of the model image is mounted at.
+    public var mountPath: String { PathName.parent(of: imagePath) }
 
     public init(source: ModelSource) { self.source = source }
 
@@ -27,4 +38,7 @@ public struct ModelSettings: Sendable, Equatable {
 public enum ModelLabel {
     public static let digest = "io.gantry.model.digest"
     public static let source = "io.gantry.model.source"
+    public static let size = "io.gantry.model.size"
+    /// Where the app expects the model (the image volume's mount path + the file name).
+    public static let path = "io.gantry.model.path"
 }

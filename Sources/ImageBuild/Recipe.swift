@@ -51,6 +51,8 @@ public struct RecipeModel: Sendable, Equatable {
     public var destination: String?
     /// The model's license as its publisher states it (an SPDX id where there is one), for the SBOM.
     public var license: String? = nil
+    /// `image: REPO[:TAG]`: the model goes into an image of its own, not the app's.
+    public var image: String? = nil
 }
 
 /// `python:` as written in the recipe.

@@ -9,7 +9,7 @@ struct RecipeReader {
 
     static let topLevelKeys = ["base", "platform", "platforms", "layers", "entrypoint", "cmd", "env", "workdir", "user",
                                "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "python", "deploy", "cacheRepo", "test"]
-    static let modelKeys = ["source", "sha256", "destination", "license"]
+    static let modelKeys = ["source", "sha256", "destination", "license", "image"]
     static let pythonKeys = ["requirements", "version", "target", "platform"]
     static let layerKeys = ["source", "destination", "ignore", "ownership", "compression", "allowExternalSymlinks"]
 
@@ -91,6 +91,7 @@ struct RecipeReader {
         let destination = try fields["destination"].map { text in try checked(node) { try InputRules.destination(text, what: "model destination") } }
         var model = RecipeModel(source: source, sha256: pin, destination: destination)
         model.license = fields["license"]
+        model.image = try fields["image"].map { text in try checked(node) { try InputRules.modelImage(text) } }
         return model
     }
 

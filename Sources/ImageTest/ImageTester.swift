@@ -24,12 +24,32 @@ public struct ImageTestRequest: Sendable {
     public var unpackCache: ContentStore?
     /// Where the bundle is made (default: $TMPDIR, else /var/tmp: disk, not memory, for big models).
     public var workDirectory: String?
+    /// Images mounted read-only into the container, as Kubernetes image volumes
+    /// mount them (the model image at the model's directory).
+    public var imageVolumes: [ImageVolume] = []
 
     public init(image: ImageManifest, store: ContentStore, description: String, plan: TestPlan) {
         self.image = image
         self.store = store
         self.description = description
         self.plan = plan
+    }
+}
+
+/// An image mounted into the container: its layers, unpacked into a directory of
+/// the bundle, bound read-only at `mountPath` — what the kubelet does for an
+/// `image` volume.
+public struct ImageVolume: Sendable {
+    public var layers: [Descriptor]
+    public var mountPath: String
+    /// The mounted image's labels: `${label:…}` and `${MODEL_SHA256}` see them
+    /// (the app image of a model image records no model digest of its own).
+    public var labels: [String: String]
+
+    public init(layers: [Descriptor], mountPath: String, labels: [String: String] = [:]) {
+        self.layers = layers
+        self.mountPath = mountPath
+        self.labels = labels
     }
 }
 
@@ -97,6 +117,16 @@ public enum ImageTester {
                      + (special > 0 ? "; \(special) device/FIFO entries skipped (the runtime provides /dev)" : ""))
         }
         let unpacker = try LayerUnpacker(root: rootfs)
+        var volumeMounts: [(source: String, destination: String)] = []
+        for (number, volume) in request.imageVolumes.enumerated() {
+            let directory = session.bundle + "/volume-\(number + 1)"
+            let volumeUnpacker = try LayerUnpacker(root: directory)
+            for layer in volume.layers {
+                _ = try volumeUnpacker.apply(layer: request.store.blobPath(layer.digest), role: "image volume layer \(layer.digest.short)")
+            }
+            volumeMounts.append((directory, volume.mountPath))
+            progress("image volume \(number + 1): \(volume.layers.count) layer\(volume.layers.count == 1 ? "" : "s") mounted read-only at \(volume.mountPath)")
+        }
 
         // The process, from the image config, with the plan's variables over the image's.
         let user = try ImageUser.resolve(config.user, passwd: unpacker.readFile("etc/passwd", limit: 4 << 20).map { String(decoding: $0, as: UTF8.self) },
@@ -106,7 +136,8 @@ public enum ImageTester {
         if let warning = mapping?.warning { Warnings.emit(warning) }
         let process = RuntimeProcess(args: arguments, env: environment, cwd: config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
                                      user: mapping?.runsAs ?? user)
-        let document = RuntimeConfig.document(process: process, uidMappings: mapping?.uids, gidMappings: mapping?.gids)
+        let document = RuntimeConfig.document(process: process, uidMappings: mapping?.uids, gidMappings: mapping?.gids,
+                                              readOnlyBinds: volumeMounts)
         try AtomicFile.write(try CanonicalJSON.encode(document), to: session.bundle + "/config.json", durable: false)
 
         try session.start()
@@ -115,7 +146,9 @@ public enum ImageTester {
         let connector = try NamespaceConnector(containerProcess: state.pid)
         defer { connector.close() }
         let variables = TestVariables(imageDigest: request.image.descriptor.digest.description,
-                                      labels: config.labels ?? [:], environment: environment)
+                                      labels: request.imageVolumes.reduce(into: [String: String]()) { $0.merge($1.labels) { $1 } }
+                                          .merging(config.labels ?? [:]) { $1 },
+                                      environment: environment)
         let runner = CheckRunner(connector: connector, runc: runc, containerID: session.id, port: port,
                                  variables: variables, scratch: session.bundle)
 

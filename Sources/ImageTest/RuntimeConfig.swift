@@ -31,7 +31,7 @@ enum RuntimeConfig {
                                       "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"]
 
     static func document(process: RuntimeProcess, uidMappings: [IDMapping]?, gidMappings: [IDMapping]?,
-                         hostname: String = "gantry-test") -> JSONValue {
+                         hostname: String = "gantry-test", readOnlyBinds: [(source: String, destination: String)] = []) -> JSONValue {
         let rootless = uidMappings != nil
         let capabilities = JSONValue.array(defaultCapabilities.map(JSONValue.string))
         // No rlimits: the container keeps gantry's own (raising them needs CAP_SYS_RESOURCE).
@@ -61,7 +61,10 @@ enum RuntimeConfig {
             "process": .object(processObject),
             "root": .object(["path": .string("rootfs"), "readonly": .bool(false)]),
             "hostname": .string(hostname),
-            "mounts": .array(mounts(rootless: rootless)),
+            "mounts": .array(mounts(rootless: rootless) + readOnlyBinds.map { bind in
+                .object(["destination": .string(bind.destination), "type": .string("bind"), "source": .string(bind.source),
+                         "options": .array(["rbind", "ro", "nosuid", "nodev"].map(JSONValue.string))])
+            }),
             "linux": .object(linux),
         ])
     }

@@ -4,7 +4,7 @@
 /// language moby/patternmatcher builds regular expressions for, matched here by a
 /// small backtracking matcher over Unicode scalars: ICU's regex engine through
 /// NSRegularExpression cost a quarter of a no-change rebuild of 100,000 files.
-struct GlobPattern: Sendable {
+public struct GlobPattern: Sendable {
     enum Token: Sendable, Equatable {
         case literal(Unicode.Scalar)
         /// `*`: any run of characters other than `/`.
@@ -20,6 +20,17 @@ struct GlobPattern: Sendable {
 
     /// A pattern that cannot be matched (an empty or reversed class).
     struct Invalid: Error {}
+
+    /// `path` as a pattern that matches only itself (every special character escaped),
+    /// for ignore rules that leave out named files.
+    public static func escaped(_ path: String) -> String {
+        var out = ""
+        for character in path {
+            if "\\*?[]!".contains(character) { out.append("\\") }
+            out.append(character)
+        }
+        return out
+    }
 
     let tokens: [Token]
 

@@ -14,6 +14,9 @@ import Testing
         #expect(settings.autoscale == DeploySettings.Autoscale(minReplicas: 2, maxReplicas: 7, targetCPU: 70))
         #expect(settings.env.map { "\($0.0)=\($0.1)" } == ["LOG_LEVEL=info"])
         #expect(settings.containerPort == 9000)
+        try settings.set("modelDelivery", "image-volume", source: "--set")
+        try settings.set("startupSeconds", "600", source: "gantry.yaml:4")
+        #expect(settings.modelDelivery == .imageVolume && settings.startupSeconds == 600)
     }
 
     @Test(arguments: [
@@ -23,6 +26,8 @@ import Testing
         ("healthPath", "health", "must start with '/'"),
         ("replica", "3", "unknown deploy key 'replica'"),
         ("port", "70000", "1...65535"),
+        ("modelDelivery", "volume", "auto, image-volume or baked"),
+        ("startupSeconds", "1", "5...86400"),
     ])
     func rejectsBadValuesNamingTheSource(_ key: String, _ value: String, _ message: String) {
         var settings = DeploySettings()

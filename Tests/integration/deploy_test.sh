@@ -20,7 +20,7 @@ test_manifests_validate_and_match_golden_files() {
   push_sample_image
   run_gantry deploy "$REG/team/flask-app:1" -f "$REPO_ROOT/fixtures/flask-app/gantry.yaml" --store "$(store)" --output out --set env.LOG_LEVEL=info
   assert_eq "$RC" 0 "render ($ERR)"
-  for version in 1.30.0 1.31.0 1.32.0; do
+  for version in 1.30.0 1.32.0 1.35.0 1.36.0 1.37.0; do
     kubernetes-validate -k "$version" --strict --quiet out/*.yaml || fail "kubernetes-validate $version rejected the manifests"
   done
   grep -q "image: \"$REG/team/flask-app@$DIGEST\"" out/deployment.yaml || fail "the image is not pinned by digest"

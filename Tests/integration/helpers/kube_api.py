@@ -57,6 +57,7 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--log", required=True)
     parser.add_argument("--rollout", choices=["ready", "stuck"], default="ready")
+    parser.add_argument("--server-version", default="1.32", help="major.minor that /version reports")
     args = parser.parse_args()
     lock = threading.Lock()
     objects = {}
@@ -114,7 +115,8 @@ def main():
                 if key in RESOURCES:
                     return self.send(200, openapi_document(*key))
             if url.path == "/version":
-                return self.send(200, {"major": "1", "minor": "32", "gitVersion": "v1.32.0"})
+                major, minor = args.server_version.split(".")
+                return self.send(200, {"major": major, "minor": minor, "gitVersion": f"v{major}.{minor}.0"})
             # /apis/apps/v1/namespaces/NS/deployments[/NAME]
             if len(parts) >= 6 and parts[-2] == "deployments" or (len(parts) == 6 and parts[-1] == "deployments"):
                 namespace = parts[4]
