@@ -148,6 +148,14 @@ struct BuildCommand: ParsableCommand {
         let destination = try push.map(Reference.init(parsing:))
         if junit != nil && !runTests { throw Failure(.usage, "--junit needs --test") }
         if sign != nil && destination == nil { throw Failure(.usage, "--sign needs --push (signatures are stored in the registry)") }
+        let modelPackOutputs = try outputs.filter { $0.hasPrefix("modelpack:") }.map { text -> (String, String?) in
+            guard case .ociLayout(let directory, let tag) = try ImageLocation(parsing: String(text.dropFirst("modelpack:".count)), role: "--output") else {
+                throw Failure(.usage, "--output \(text): a ModelPack export goes to an OCI layout, modelpack:oci:DIR[:TAG]")
+            }
+            guard request.model != nil else { throw Failure(.usage, "--output \(text) needs a model (--model or 'model:' in gantry.yaml)") }
+            try LayoutSink(directory: directory, tag: tag).checkWritable()
+            return (directory, tag)
+        }
         let layoutOutputs = outputs.filter { $0.hasPrefix("oci:") }
         if (sbom || provenance) && destination == nil && layoutOutputs.isEmpty {
             throw Failure(.usage, "--\(sbom ? "sbom" : "provenance") needs --push or an --output oci:DIR (it is attached to the image as an OCI referrer)")
@@ -174,6 +182,12 @@ struct BuildCommand: ParsableCommand {
         }
         if let testPlan {
             try runTests(testPlan, of: result, model: request.model, store: store, pushing: destination != nil)
+        }
+        for (directory, tag) in modelPackOutputs {
+            guard let model = result.model, let settings = request.model else { continue }
+            let created = result.images.first?.config.created ?? "1970-01-01T00:00:00Z"
+            let artifact = try ModelPackExport.write(model, model: settings, created: created, store: store, directory: directory, tag: tag)
+            if !quiet { StandardError.write("model  ModelPack artifact \(artifact.digest.short) written to oci:\(directory):\(tag ?? "latest")\n") }
         }
         // Made once, for the registry and for oci: outputs alike.
         let attachments = try AttestationPublisher.make(result, request: request, repository: destination?.name, store: store,
@@ -311,7 +325,8 @@ struct BuildCommand: ParsableCommand {
             guard request.python != nil else { throw Failure(.usage, "--python-version needs --requirements or 'python:' in gantry.yaml") }
             request.python?.version = pythonVersion
         }
-        request.outputs = try outputs.map { try ImageLocation(parsing: $0, role: "--output") }
+        // modelpack:oci:DIR[:TAG] exports the model as a ModelPack artifact; the rest are image outputs.
+        request.outputs = try outputs.filter { !$0.hasPrefix("modelpack:") }.map { try ImageLocation(parsing: $0, role: "--output") }
         request.digestFile = digestFile
         request.archivePlatform = try archivePlatform.map(Platform.init(parsing:))
         request.threads = try threads.map(InputRules.threads) ?? min(ProcessInfo.processInfo.activeProcessorCount, InputRules.threadRange.upperBound)

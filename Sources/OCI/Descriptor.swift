@@ -28,4 +28,6 @@ public enum AnnotationKey {
     public static let revision = "org.opencontainers.image.revision"
     public static let baseName = "org.opencontainers.image.base.name"
     public static let baseDigest = "org.opencontainers.image.base.digest"
+    /// A file's name (what oras names a pulled layer's file).
+    public static let title = "org.opencontainers.image.title"
 }

@@ -105,6 +105,43 @@ test_a_sharded_model_directory_pushes_only_the_shard_that_changed() {
   echo "$ERR" | grep -E 'model-00001-of-00003.safetensors .* cached$' > /dev/null || fail "an unchanged shard was rebuilt: $ERR"
 }
 
+test_the_model_exports_as_a_modelpack_artifact_that_oras_pulls() {
+  sample
+  sed -i 's|^  destination: /models/model.json|  destination: /models/llm\n  license: Apache-2.0|' sample/gantry.yaml
+  mkdir -p llm && head -c $((17 << 20)) /dev/urandom > llm/model.safetensors && echo '{"architectures": ["Tiny"]}' > llm/config.json
+  MODEL=$PWD/llm build_sample --output "modelpack:oci:$T/pack:v1"
+  assert_eq "$RC" 0 "build ($ERR)"
+  assert_contains "$ERR" "ModelPack artifact"
+  # The config against the model-spec's own JSON schema; the media types and annotations as the spec names them.
+  python3 - "$T/pack" "$REPO_ROOT/../shared/specs/modelpack/config-schema.json" <<'PY' || fail "ModelPack artifact"
+import json, sys, jsonschema
+layout, schema_path = sys.argv[1:]
+def blob(d): return open(f"{layout}/blobs/sha256/{d.split(':')[1]}", "rb").read()
+index = json.load(open(f"{layout}/index.json"))
+manifest = json.loads(blob(index["manifests"][0]["digest"]))
+assert manifest["artifactType"] == "application/vnd.cncf.model.manifest.v1+json", manifest
+assert manifest["config"]["mediaType"] == "application/vnd.cncf.model.config.v1+json"
+config = json.loads(blob(manifest["config"]["digest"]))
+jsonschema.Draft202012Validator(json.load(open(schema_path)), format_checker=jsonschema.FormatChecker()).validate(config)
+assert config["descriptor"]["licenses"] == ["Apache-2.0"] and config["modelfs"]["diffIds"] == [l["digest"] for l in manifest["layers"]]
+types = {l["annotations"]["org.cncf.model.filepath"]: l["mediaType"] for l in manifest["layers"]}
+assert types == {"config.json": "application/vnd.cncf.model.weight.config.v1.raw",
+                 "model.safetensors": "application/vnd.cncf.model.weight.v1.raw"}, types
+PY
+  # Into a registry with gantry push, then pulled by oras (PyPI's OCI client), byte for byte.
+  start_registry reg
+  run_gantry push "$REG/models/llm:v1" --image "oci:$T/pack:v1" --store "$(store)"
+  assert_eq "$RC" 0 "push ($ERR)"
+  python3 - "$REG/models/llm:v1" pulled <<'PY' || fail "oras pull"
+import sys, oras.client
+client = oras.client.OrasClient(insecure=True)
+files = client.pull(target=sys.argv[1], outdir=sys.argv[2])
+print(files)
+PY
+  cmp llm/model.safetensors pulled/model.safetensors || fail "the weights differ after oras pull"
+  cmp llm/config.json pulled/config.json || fail "the config file differs after oras pull"
+}
+
 test_build_test_mounts_the_model_image_where_the_cluster_does() {
   sample
   build_sample --test
