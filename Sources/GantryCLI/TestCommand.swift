@@ -51,6 +51,10 @@ struct TestCommand: ParsableCommand {
     @Flag(help: "Keep the bundle (rootfs, config.json, container.log) and print how to enter it.")
     var keep = false
 
+    @Option(name: .customLong("model-image"),
+            help: "A model image (model.image) to mount read-only at its model's directory, as Kubernetes image volumes do; default for the last build: the model image it made.")
+    var modelImage: String?
+
     @OptionGroup var store: StoreOptions
 
     @OptionGroup var registry: RegistryOptions
@@ -62,7 +66,23 @@ struct TestCommand: ParsableCommand {
         let userStore = try store.open()
         let (source, description) = try Self.source(image, store: userStore, registry: registry)
         let manifest = try Self.completeImage(source, platform: wanted, userStore: userStore, registry: registry)
-        try Self.test(manifest, store: source.store, cache: userStore, description: description, plan: plan, junit: junit, keep: keep)
+        let volumes = try modelVolume(platform: wanted, userStore: userStore).map { [$0] } ?? []
+        try Self.test(manifest, store: source.store, cache: userStore, description: description, plan: plan, junit: junit, keep: keep,
+                      volumes: volumes)
+    }
+
+    /// `--model-image`, else (testing the last build) the model image that build made.
+    private func modelVolume(platform: Platform, userStore: ContentStore) throws -> ImageVolume? {
+        var text = modelImage
+        if text == nil, image == nil, try userStore.index.find(Builder.lastModelTag) != nil { text = Builder.lastModelTag }
+        guard let text else { return nil }
+        let (source, _) = try Self.source(text, store: userStore, registry: registry)
+        let model = try Self.completeImage(source, platform: platform, userStore: userStore, registry: registry)
+        guard let path = model.config.config?.labels?[ModelLabel.path] else {
+            throw Failure(.invalidInput, "model image \(text) has no \(ModelLabel.path) label; build it with gantry (model.image)")
+        }
+        return ImageVolume(layers: model.manifest.layers, mountPath: PathName.parent(of: path),
+                           labels: model.config.config?.labels ?? [:], store: source.store)
     }
 
     /// The recipe's plan (when there is a recipe with one) with the flags over it.

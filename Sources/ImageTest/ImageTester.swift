@@ -45,11 +45,14 @@ public struct ImageVolume: Sendable {
     /// The mounted image's labels: `${label:…}` and `${MODEL_SHA256}` see them
     /// (the app image of a model image records no model digest of its own).
     public var labels: [String: String]
+    /// Where its blobs are, when not in the tested image's store.
+    public var store: ContentStore?
 
-    public init(layers: [Descriptor], mountPath: String, labels: [String: String] = [:]) {
+    public init(layers: [Descriptor], mountPath: String, labels: [String: String] = [:], store: ContentStore? = nil) {
         self.layers = layers
         self.mountPath = mountPath
         self.labels = labels
+        self.store = store
     }
 }
 
@@ -122,7 +125,7 @@ public enum ImageTester {
             let directory = session.bundle + "/volume-\(number + 1)"
             let volumeUnpacker = try LayerUnpacker(root: directory)
             for layer in volume.layers {
-                _ = try volumeUnpacker.apply(layer: request.store.blobPath(layer.digest), role: "image volume layer \(layer.digest.short)")
+                _ = try volumeUnpacker.apply(layer: (volume.store ?? request.store).blobPath(layer.digest), role: "image volume layer \(layer.digest.short)")
             }
             volumeMounts.append((directory, volume.mountPath))
             progress("image volume \(number + 1): \(volume.layers.count) layer\(volume.layers.count == 1 ? "" : "s") mounted read-only at \(volume.mountPath)")

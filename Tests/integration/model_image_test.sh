@@ -149,6 +149,14 @@ test_build_test_mounts_the_model_image_where_the_cluster_does() {
   assert_contains "$ERR" "image volume 1: 1 layer mounted read-only at /models"
   # The recipe's /version check compares the served model's digest with the model image's label.
   assert_contains "$ERR" "6 of 6 checks passed"
+  # gantry test of the last build mounts the model image that build made; another image takes --model-image.
+  run_gantry test -f sample/gantry.yaml --store "$SHARED/store"
+  assert_eq "$RC" 0 "gantry test ($ERR)"
+  assert_contains "$ERR" "image volume 1: 1 layer mounted read-only at /models"
+  run_gantry test gantry:last-build -f sample/gantry.yaml --store "$SHARED/store"
+  assert_eq "$RC" 1 "without its model image the app cannot serve ($ERR)"
+  run_gantry test gantry:last-build --model-image gantry:last-build-model -f sample/gantry.yaml --store "$SHARED/store"
+  assert_eq "$RC" 0 "gantry test --model-image ($ERR)"
 }
 
 test_deploy_mounts_the_model_image_pinned_by_digest_and_waits_for_startup() {
