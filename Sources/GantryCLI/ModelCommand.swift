@@ -13,7 +13,53 @@ import Diagnostics
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model", abstract: "Work with model files kept in blob storage.",
-        subcommands: [FetchModelCommand.self])
+        subcommands: [FetchModelCommand.self, PushModelCommand.self])
+}
+
+/// `gantry model push SOURCE REF --format modelpack`: a model straight to a registry
+/// as a CNCF ModelPack artifact (see `ModelPackExport`), without an app build.
+struct PushModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Push a model (a file or a local directory of shards, or any source 'gantry model fetch' takes) to a registry as a ModelPack artifact.",
+        discussion: "Prints the pushed repository@digest. KitOps and Docker Model Runner pull it; oras pulls its files.")
+
+    enum Format: String, ExpressibleByArgument { case modelpack }
+
+    @Argument(help: "Where the model is.")
+    var source: String
+
+    @Argument(help: "Destination, e.g. myreg.azurecr.io/models/classifier:1.")
+    var reference: String
+
+    @Option(help: "Artifact format (modelpack: the CNCF model-spec).")
+    var format: Format = .modelpack
+
+    @Option(help: "Expected sha256 (hex or sha256:hex).")
+    var sha256: String?
+
+    @Option(help: "The model's license (an SPDX id where there is one), recorded in the artifact's config.")
+    var license: String?
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var registry: RegistryOptions
+
+    func run() throws {
+        let destination = try Reference(parsing: reference)
+        var settings = ModelSettings(source: try ModelSource(parsing: source))
+        settings.sha256 = try sha256.map(ModelSettings.parsePin)
+        settings.license = license
+        let store = try self.store.open()
+        let model = try ModelFetcher(store: store).fetch(settings.source, pin: settings.sha256, inPlace: true)
+        // Written into a layout on the store's file system, pushed, then removed.
+        let layout = store.scratchPath(for: .archive)
+        defer { try? FileManager.default.removeItem(atPath: layout) }
+        let created = rfc3339(secondsSince1970: try BuildRequest.sourceDateEpoch(from: ProcessInfo.processInfo.environment) ?? 0)
+        let artifact = try ModelPackExport.write(model, model: settings, created: created, store: store, directory: layout, tag: nil)
+        let pushed = try PushCommand.push(artifact, from: try ContentStore(root: layout), to: destination, tags: [], options: registry,
+                                          quiet: false, backfill: false)
+        print(pushed.reference)
+    }
 }
 
 struct FetchModelCommand: ParsableCommand {

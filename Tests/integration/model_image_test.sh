@@ -140,6 +140,13 @@ print(files)
 PY
   cmp llm/model.safetensors pulled/model.safetensors || fail "the weights differ after oras pull"
   cmp llm/config.json pulled/config.json || fail "the config file differs after oras pull"
+  # Straight from the model's directory, without an app build.
+  run_gantry model push "$PWD/llm" "$REG/models/direct:1" --license MIT --store "$(store)"
+  assert_eq "$RC" 0 "model push ($ERR)"
+  assert_contains "$OUT" "$REG/models/direct@sha256:"
+  python3 -c "import oras.client, sys; oras.client.OrasClient(insecure=True).pull(target=sys.argv[1], outdir='direct')" "$REG/models/direct:1" \
+    || fail "oras pull of the pushed ModelPack"
+  cmp llm/model.safetensors direct/model.safetensors || fail "the weights differ after model push and oras pull"
 }
 
 test_build_test_mounts_the_model_image_where_the_cluster_does() {
