@@ -109,6 +109,9 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only the digest.")
     var quiet = false
 
+    @Flag(help: "Print the result as JSON on standard output: digest, platforms, pushed reference, and the model image's digest and reference.")
+    var json = false
+
     @Flag(name: .customLong("test"), help: "After building, run the recipe's test: checks with runc (as 'gantry test' does); push only when they pass.")
     var runTests = false
 
@@ -194,9 +197,10 @@ struct BuildCommand: ParsableCommand {
                                                         sbom: sbom ? sbomFormat : nil, provenance: provenance, key: signingKey,
                                                         recipePath: recipePath)
         try AttestationPublisher.write(attachments, to: request.outputs, store: store, quiet: quiet)
+        var pushedApp: PushResult?
+        var pushedModel: PushResult?
         if let destination {
             // The model image first: an app image that is pushed is never missing its model.
-            var pushedModel: PushResult?
             if let modelImage = result.modelImage, let text = request.model?.image {
                 let modelDestination = try Self.modelReference(text, besides: destination)
                 pushedModel = try PushCommand.push(modelImage.root, from: store, to: modelDestination, tags: [], options: registry,
@@ -208,6 +212,7 @@ struct BuildCommand: ParsableCommand {
             let pushed = try PushCommand.push(result.root, from: store, to: destination,
                                               tags: pushTags, options: registry, quiet: quiet, backfill: true)
             LastPush.save(pushed, in: store)
+            pushedApp = pushed
             if !quiet { StandardError.write("pushed \(pushed.reference)\n") }
             if let signingKey {
                 for signed in try SignCommand.sign(try Reference(parsing: pushed.reference), key: signingKey, store: store,
@@ -222,7 +227,11 @@ struct BuildCommand: ParsableCommand {
                 cache.saveAll(result.cacheEntries, pushedTo: destination).forEach(Warnings.emit)
             }
         }
-        print(result.root.digest)
+        if json {
+            print(String(decoding: try BuildOutput.json(result, pushed: pushedApp, pushedModel: pushedModel), as: UTF8.self))
+        } else {
+            print(result.root.digest)
+        }
     }
 
     /// `--test`: the checks against the image for this machine's platform; a

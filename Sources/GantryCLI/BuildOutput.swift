@@ -4,6 +4,7 @@ import ByteStreams
 import OCI
 import Images
 import ImageBuild
+import Registry
 
 /// The human-readable lines `gantry build` prints.
 enum BuildOutput {
@@ -18,6 +19,25 @@ enum BuildOutput {
         let size = ByteCount.format(layer.blob.descriptor.size).padded(to: 10)
         let name = layer.description.padded(to: max(12, layer.description.count))
         return "layer  \(name) \(size) \(layer.blob.descriptor.digest.short)  \(how)\n"
+    }
+
+    /// `--json`: what a CI step needs to pass on, the app and model paired.
+    static func json(_ result: BuildResult, pushed: PushResult?, pushedModel: PushResult?) throws -> [UInt8] {
+        var object: [String: JSONValue] = [
+            "digest": .string(result.root.digest.description),
+            "platforms": .array(result.images.map { .object(["platform": .string($0.config.platform.description),
+                                                              "digest": .string($0.manifestDescriptor.digest.description)]) }),
+        ]
+        if let pushed { object["reference"] = .string(pushed.reference) }
+        if let modelImage = result.modelImage {
+            var model: [String: JSONValue] = ["digest": .string(modelImage.root.digest.description)]
+            if let pushedModel { model["reference"] = .string(pushedModel.reference) }
+            if let fetched = result.model { model["sha256"] = .string(fetched.digest.description) }
+            object["modelImage"] = .object(model)
+        } else if let fetched = result.model {
+            object["model"] = .object(["sha256": .string(fetched.digest.description), "source": .string(fetched.source)])
+        }
+        return try CanonicalJSON.encode(JSONValue.object(object))
     }
 
     static func summary(_ result: BuildResult, outputs: [ImageLocation]) -> String {

@@ -45,12 +45,17 @@ PY
 test_the_model_has_its_own_image_and_a_model_change_leaves_the_app_as_it_was() {
   sample
   start_registry reg
-  build_sample --push "$REG/team/app:1" --model-ref-file model.ref
+  build_sample --push "$REG/team/app:1" --model-ref-file model.ref --json
   assert_eq "$RC" 0 "build ($ERR)"
-  local app=$OUT
+  printf '%s' "$OUT" > result.json
+  local app; app=$(json result.json 'd["digest"]')
   assert_contains "$ERR" "pushed model $REG/models/classifier@sha256:"
   local model_digest; model_digest=$(inspect_digest --tls-verify=false "docker://$REG/models/classifier:1")
   assert_eq "$(cat model.ref)" "$REG/models/classifier@$model_digest"
+  # --json pairs the app and its model image.
+  assert_eq "$(json result.json 'd["reference"]')" "$REG/team/app@$app"
+  assert_eq "$(json result.json 'd["modelImage"]["reference"]')" "$REG/models/classifier@$model_digest"
+  assert_eq "$(json result.json 'd["modelImage"]["sha256"]')" "sha256:$MODEL_SHA"
   # The model image: one layer, the file at its root, labels naming it.
   skopeo inspect --tls-verify=false "docker://$REG/models/classifier:1" > model.json
   assert_eq "$(json model.json 'len(d["Layers"])')" 1
