@@ -203,9 +203,17 @@ struct BuildCommand: ParsableCommand {
             // The model image first: an app image that is pushed is never missing its model.
             if let modelImage = result.modelImage, let text = request.model?.image {
                 let modelDestination = try Self.modelReference(text, besides: destination)
-                pushedModel = try PushCommand.push(modelImage.root, from: store, to: modelDestination, tags: [], options: registry,
-                                                   quiet: quiet, backfill: false)
-                if !quiet { StandardError.write("pushed model \(pushedModel!.reference)\n") }
+                let puller = ImagePuller(store: store, session: try request.registry.session(for: modelDestination.registry), observer: nil)
+                if try puller.currentDigest(modelDestination) == modelImage.root.digest {
+                    // Unchanged: the tag already names this model image; nothing is sent.
+                    pushedModel = PushResult(reference: "\(modelDestination.name)@\(modelImage.root.digest)", digest: modelImage.root.digest,
+                                             tags: [modelDestination.tag ?? "latest"], blobs: [])
+                    if !quiet { StandardError.write("model image unchanged: \(pushedModel!.reference) (not pushed again)\n") }
+                } else {
+                    pushedModel = try PushCommand.push(modelImage.root, from: store, to: modelDestination, tags: [], options: registry,
+                                                       quiet: quiet, backfill: false)
+                    if !quiet { StandardError.write("pushed model \(pushedModel!.reference)\n") }
+                }
                 if let modelReferenceFile { try AtomicFile.write(Array("\(pushedModel!.reference)\n".utf8), to: modelReferenceFile) }
             }
             LastPush.saveModel(pushedModel, in: store)

@@ -54,6 +54,20 @@ public struct ImagePuller {
         }
     }
 
+    /// What a tag points at now, by a HEAD request (nothing is downloaded); nil when
+    /// the tag does not exist or the registry does not say.
+    public func currentDigest(_ reference: Reference) throws -> Digest? {
+        let client = try RegistryClient(session: session)
+        let target = reference.tag ?? "latest"
+        let request = HTTPRequest(method: "HEAD", url: client.url("/v2/\(reference.repository)/manifests/\(target)"), headers: [("Accept", Self.accept)])
+        let response = try client.send(request, scope: RegistryClient.scope(reference.repository, push: false))
+        guard response.status == 200 else {
+            if response.status == 404 { return nil }
+            throw client.failure(response, "manifest \(reference.repository):\(target)")
+        }
+        return response.header("Docker-Content-Digest").flatMap { try? Digest($0) }
+    }
+
     /// The digest a tag points at now (an index's own digest for a multi-platform image).
     public func resolveDigest(_ reference: Reference) throws -> Digest {
         if let digest = reference.digest { return digest }

@@ -13,6 +13,13 @@ public struct PushResult: Sendable, Codable {
     public var tags: [String]
     public var blobs: [BlobResult]
 
+    public init(reference: String, digest: Digest, tags: [String], blobs: [BlobResult]) {
+        self.reference = reference
+        self.digest = digest
+        self.tags = tags
+        self.blobs = blobs
+    }
+
     public struct BlobResult: Sendable, Codable {
         public var digest: Digest
         public var size: Int64

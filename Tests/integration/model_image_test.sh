@@ -78,6 +78,14 @@ test_the_model_has_its_own_image_and_a_model_change_leaves_the_app_as_it_was() {
   tail -n +"$((before + 1))" "$T/reg.log" > second.log
   assert_eq "$(count_requests second.log PUT /v2/team/app/blobs/uploads/)" 0 "app blob uploads after a model-only change"
   [ "$(count_requests second.log PUT /v2/models/classifier/blobs/uploads/)" -ge 1 ] || fail "the new model was not uploaded"
+  # An app change with the same model: the model image is not pushed again (one HEAD, no PUT).
+  echo "# a change" >> sample/app/app.py
+  before=$(wc -l < "$T/reg.log")
+  MODEL=$PWD/new-model.json build_sample --push "$REG/team/app:3"
+  assert_eq "$RC" 0 "app-only rebuild ($ERR)"
+  assert_contains "$ERR" "model image unchanged"
+  tail -n +"$((before + 1))" "$T/reg.log" > third.log
+  assert_eq "$(grep -c '"PUT /v2/models/' third.log || true)" 0 "PUTs to the model repository after an app-only change"
 }
 
 test_a_sharded_model_directory_pushes_only_the_shard_that_changed() {
