@@ -51,11 +51,7 @@ public struct BuildJobRenderer {
         guard !settings.recipe.hasPrefix("/"), !settings.recipe.split(separator: "/").contains("..") else {
             throw Failure(.usage, "--recipe \(settings.recipe) must be a path inside the repository, e.g. app/gantry.yaml")
         }
-        let text = String(decoding: try FileReader.readSmallFile(path), as: UTF8.self)
-        let template: MustacheTemplate
-        do { template = try MustacheTemplate(text) } catch let failure as Failure {
-            throw Failure(.invalidInput, "template \(path): \(failure.message)", cause: failure)
-        }
+        let template = try MustacheTemplate.load(path: path)
         var job: [String: Any] = [
             "name": settings.name, "namespace": settings.namespace, "gantryImage": settings.gantryImage.description,
             "gitImage": settings.gitImage, "repository": settings.repository, "revision": settings.revision,

@@ -67,11 +67,7 @@ public struct ManifestRenderer {
         var documents: [(String, String)] = []
         for file in files {
             let path = directory + "/" + file
-            let text = String(decoding: try FileReader.readSmallFile(path), as: UTF8.self)
-            let template: MustacheTemplate
-            do { template = try MustacheTemplate(text) } catch let failure as Failure {
-                throw Failure(.invalidInput, "template \(path): \(failure.message)", cause: failure)
-            }
+            let template = try MustacheTemplate.load(path: path)
             let rendered = Self.tidy(template.render(context))
             if !rendered.isEmpty { documents.append((String(file.dropLast(".mustache".count)), rendered)) }
         }

@@ -34,6 +34,14 @@ struct MustacheTemplate {
         contentType = parser.contentType
     }
 
+    /// The template in the file at `path`; a syntax error names the file.
+    static func load(path: String) throws -> MustacheTemplate {
+        let text = String(decoding: try FileReader.readSmallFile(path), as: UTF8.self)
+        do { return try MustacheTemplate(text) } catch let failure as Failure {
+            throw Failure(.invalidInput, "template \(path): \(failure.message)", cause: failure)
+        }
+    }
+
     /// Renders with `context`: values are String, Bool, numbers, arrays and
     /// `[String: Any]` dictionaries, as a JSON-like tree.
     func render(_ context: [String: Any]) -> String {

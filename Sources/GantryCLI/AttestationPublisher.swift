@@ -52,12 +52,12 @@ enum AttestationPublisher {
         for (image, inventory) in zip(result.images, inventories) {
             let subject = image.manifestDescriptor
             let created = [AnnotationKey.created: inventory.created]
-            let emptyConfig = try store.put(Array("{}".utf8), mediaType: Referrers.emptyConfigType)
             if let sbom {
                 let blob = try store.put(try sbom.document(inventory), mediaType: sbom.mediaType)
-                let artifact = try referrers.artifactManifest(blob: blob, artifactType: sbom.mediaType, subject: subject, annotations: created)
+                let (artifact, blobs) = try referrers.artifactManifest(blob: blob, artifactType: sbom.mediaType, subject: subject,
+                                                                       annotations: created)
                 let line = "sbom   \(inventory.platform) \(artifact.digest.short) \(sbom.label): \(inventory.osPackages.count) OS and \(inventory.pythonPackages.count) Python packages\(inventory.model == nil ? "" : ", the model")"
-                attachments.append(Attachment(subject: subject, artifact: artifact, blobs: [emptyConfig, blob], line: line))
+                attachments.append(Attachment(subject: subject, artifact: artifact, blobs: blobs, line: line))
             }
             if provenance {
                 let statement = try ProvenanceStatement.statement(subjectName: inventory.imageName, subject: subject.digest, inputs: inputs,
@@ -65,10 +65,10 @@ enum AttestationPublisher {
                 let envelope = try DSSEEnvelope.envelope(payloadType: DSSEEnvelope.inTotoPayloadType, payload: statement, key: key)
                 let blob = try store.put(envelope, mediaType: DSSEEnvelope.mediaType)
                 let annotations = created.merging([predicateAnnotation: ProvenanceStatement.predicateType]) { $1 }
-                let artifact = try referrers.artifactManifest(blob: blob, artifactType: provenanceArtifactType, subject: subject,
-                                                              annotations: annotations)
+                let (artifact, blobs) = try referrers.artifactManifest(blob: blob, artifactType: provenanceArtifactType, subject: subject,
+                                                                       annotations: annotations)
                 let line = "provenance \(inventory.platform) \(artifact.digest.short) SLSA v1\(key == nil ? ", unsigned" : ", signed")"
-                attachments.append(Attachment(subject: subject, artifact: artifact, blobs: [emptyConfig, blob], line: line))
+                attachments.append(Attachment(subject: subject, artifact: artifact, blobs: blobs, line: line))
             }
         }
         return attachments

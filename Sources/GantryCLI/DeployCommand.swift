@@ -167,10 +167,7 @@ struct DeployCommand: ParsableCommand {
         pinned.digest = try puller.resolveDigest(reference)
         let source = RegistrySource(reference: pinned, puller: puller, role: "model image")
         let labels = try source.manifestAndConfig(platform: nil).image.config.config?.labels ?? [:]
-        guard let path = labels[ModelLabel.path] else {
-            throw Failure(.invalidInput, "model image \(reference) has no \(ModelLabel.path) label; build it with gantry (model.image)")
-        }
-        return ModelVolume(image: pinned, mountPath: PathName.parent(of: path))
+        return ModelVolume(image: pinned, mountPath: try ModelLabel.mountPath(labels: labels, image: reference.description))
     }
 
     private func loadSettings() throws -> DeploySettings {

@@ -78,11 +78,9 @@ struct TestCommand: ParsableCommand {
         guard let text else { return nil }
         let (source, _) = try Self.source(text, store: userStore, registry: registry)
         let model = try Self.completeImage(source, platform: platform, userStore: userStore, registry: registry)
-        guard let path = model.config.config?.labels?[ModelLabel.path] else {
-            throw Failure(.invalidInput, "model image \(text) has no \(ModelLabel.path) label; build it with gantry (model.image)")
-        }
-        return ImageVolume(layers: model.manifest.layers, mountPath: PathName.parent(of: path),
-                           labels: model.config.config?.labels ?? [:], store: source.store)
+        let labels = model.config.config?.labels
+        return ImageVolume(layers: model.manifest.layers, mountPath: try ModelLabel.mountPath(labels: labels, image: text),
+                           labels: labels ?? [:], store: source.store)
     }
 
     /// The recipe's plan (when there is a recipe with one) with the flags over it.

@@ -12,7 +12,8 @@ public enum PercentEncoding {
         encode(text) { isUnreserved($0) || "/!$&'()*+,;=:@".utf8.contains($0) }
     }
 
-    static func encode(_ text: String, keeping keep: (UInt8) -> Bool) -> String {
+    /// Encodes every byte `keep` refuses.
+    public static func encode(_ text: String, keeping keep: (UInt8) -> Bool) -> String {
         var encoded = ""
         encoded.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
@@ -25,7 +26,7 @@ public enum PercentEncoding {
         return encoded
     }
 
-    static func isUnreserved(_ byte: UInt8) -> Bool {
+    public static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
              UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):

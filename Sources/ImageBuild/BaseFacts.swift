@@ -54,12 +54,9 @@ struct BaseFacts {
 
     /// A registry base's layer, fetched from the base's repository.
     private func fetch(_ layer: Descriptor, of base: BaseImage) throws {
-        guard let name = base.name, let digest = base.digest else {
+        guard let name = base.name, let reference = try? Reference(parsing: name), let digest = base.digest else {
             throw Failure(.missingInput, "base layer \(layer.digest.short) is not in the store \(store.root); build again")
         }
-        // The annotations a build's manifest carries are what LayerBackfill finds a base layer by.
-        let manifest = Manifest(config: layer, layers: base.layers.map(\.descriptor),
-                                annotations: [AnnotationKey.baseName: name, AnnotationKey.baseDigest: digest.description])
-        try LayerBackfill(store: store, settings: registry, observer: nil).fetch([layer], of: manifest)
+        try LayerBackfill(store: store, settings: registry, observer: nil).fetch([layer], fromBase: reference, digest: digest)
     }
 }

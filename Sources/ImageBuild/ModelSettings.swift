@@ -1,6 +1,7 @@
 import OCI
 import ByteStreams
 import Fetch
+import Diagnostics
 
 /// `model:` in gantry.yaml: a pretrained model fetched at build time into a layer of its own.
 public struct ModelSettings: Sendable, Equatable {
@@ -41,4 +42,13 @@ public enum ModelLabel {
     public static let size = "io.gantry.model.size"
     /// Where the app expects the model (the image volume's mount path + the file name).
     public static let path = "io.gantry.model.path"
+
+    /// The directory a model image is mounted at, from its `path` label; `image`
+    /// names it in the error.
+    public static func mountPath(labels: [String: String]?, image: String) throws -> String {
+        guard let path = labels?[Self.path] else {
+            throw Failure(.invalidInput, "model image \(image) has no \(Self.path) label; build it with gantry (model.image)")
+        }
+        return PathName.parent(of: path)
+    }
 }

@@ -36,11 +36,6 @@ public enum CLibraryProbe {
         public var packages: [OSPackage]?
     }
 
-    /// The C library in the layer at `path`, or nil when the layer holds none.
-    public static func find(inLayer path: String, role: String) throws -> CLibrary? {
-        try scan(layer: path, role: role).library
-    }
-
     /// The C library and OS packages of the layer at `path`.
     public static func scan(layer path: String, role: String) throws -> Findings {
         let reader = try TarReader(path: path, role: role)

@@ -54,6 +54,16 @@ public struct ImagePuller {
         }
     }
 
+    /// The manifest or index `reference` names, now in the store, or nil when the
+    /// registry has no such tag (a signature or referrers tag not written yet).
+    public func rootIfPresent(_ reference: Reference) throws -> Descriptor? {
+        do {
+            return try root(reference)
+        } catch let error as RegistryError where error.status == 404 {
+            return nil
+        }
+    }
+
     /// What a tag points at now, by a HEAD request (nothing is downloaded); nil when
     /// the tag does not exist or the registry does not say.
     public func currentDigest(_ reference: Reference) throws -> Digest? {

@@ -63,6 +63,14 @@ public struct LayerBackfill: Sendable {
               let digestText = manifest.annotations?[AnnotationKey.baseDigest], let baseDigest = try? Digest(digestText) else {
             throw Self.lost(missing[0], store: store)
         }
+        try fetch(missing, fromBase: base, digest: baseDigest)
+    }
+
+    /// Layers of the base image `base` (manifest `baseDigest`), from its repository;
+    /// a blob that is not one of its layers is an error.
+    public func fetch(_ blobs: [Descriptor], fromBase base: Reference, digest baseDigest: Digest) throws {
+        let missing = blobs.filter { !store.contains($0.digest) }
+        guard !missing.isEmpty else { return }
         let puller = try puller(for: base.registry)
         // The base manifest stays in the store with the image; fetched again by digest if it was pruned.
         try puller.fetch([Descriptor(mediaType: MediaType.ociManifest, digest: baseDigest, size: 0)], repository: base.repository)

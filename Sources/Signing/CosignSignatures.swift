@@ -111,12 +111,7 @@ public struct CosignSignatures {
 
     /// The signature manifest under `tagReference`, or nil when the tag does not exist.
     private func existingSignatures(_ tagReference: Reference, puller: ImagePuller) throws -> Manifest? {
-        let root: Descriptor
-        do {
-            root = try puller.root(tagReference)
-        } catch let error as RegistryError where error.status == 404 {
-            return nil
-        }
+        guard let root = try puller.rootIfPresent(tagReference) else { return nil }
         return try CanonicalJSON.decode(Manifest.self, from: try store.read(root.digest), source: "signature manifest \(tagReference)")
     }
 

@@ -20,10 +20,10 @@ public enum DSSEEnvelope {
     /// The envelope JSON; signed with `key` when given (an unsigned envelope has an
     /// empty `signatures` list, which verifiers treat as unsigned).
     public static func envelope(payloadType: String, payload: [UInt8], key: SigningKey?) throws -> [UInt8] {
-        var signatures: [JSONValueBox] = []
+        var signatures: [Signature] = []
         if let key {
             let signature = try key.sign(preAuthenticationEncoding(payloadType: payloadType, payload: payload))
-            signatures.append(JSONValueBox(keyid: try keyID(key), sig: Data(signature).base64EncodedString()))
+            signatures.append(Signature(keyid: try keyID(key), sig: Data(signature).base64EncodedString()))
         }
         let envelope = Envelope(payloadType: payloadType, payload: Data(payload).base64EncodedString(), signatures: signatures)
         return try CanonicalJSON.encode(envelope)
@@ -37,10 +37,10 @@ public enum DSSEEnvelope {
     struct Envelope: Encodable {
         var payloadType: String
         var payload: String
-        var signatures: [JSONValueBox]
+        var signatures: [Signature]
     }
 
-    struct JSONValueBox: Encodable {
+    struct Signature: Encodable {
         var keyid: String
         var sig: String
     }

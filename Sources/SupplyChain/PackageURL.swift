@@ -1,4 +1,5 @@
 import OCI
+import HTTP
 import Layering
 
 /// Package URLs (github.com/package-url/purl-spec), the identifiers scanners match
@@ -43,23 +44,9 @@ enum PackageURL {
         return "pkg:oci/\(encode(name))@\(encode(digest.description))" + (qualifiers.isEmpty ? "" : "?" + qualifiers.joined(separator: "&"))
     }
 
-    /// Percent-encodes everything but unreserved characters (purl's rule for segments and qualifier values).
+    /// Percent-encodes everything but unreserved characters and `+` (purl's rule
+    /// for segments and qualifier values), and whatever `kept` names.
     static func encode(_ text: String, keeping kept: String = "") -> String {
-        var out = ""
-        for byte in text.utf8 {
-            if kept.utf8.contains(byte) {
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF")
-                out += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 0xF)])
-            }
-        }
-        return out
+        PercentEncoding.encode(text) { PercentEncoding.isUnreserved($0) || $0 == UInt8(ascii: "+") || kept.utf8.contains($0) }
     }
 }

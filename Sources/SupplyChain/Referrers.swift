@@ -26,9 +26,10 @@ public struct Referrers {
     /// How an attachment reached the registry's list of referrers.
     public enum Listing: String, Sendable { case referrersAPI = "referrers API", tagSchema = "tag schema" }
 
-    /// The artifact manifest for `blob` (already in the store) about `subject`, stored.
+    /// The artifact manifest for `blob` (already in the store) about `subject`, stored,
+    /// with the blobs it names (its empty config and `blob`), for copying it elsewhere.
     public func artifactManifest(blob: Descriptor, artifactType: String, subject: Descriptor,
-                                 annotations: [String: String]) throws -> Descriptor {
+                                 annotations: [String: String]) throws -> (manifest: Descriptor, blobs: [Descriptor]) {
         let config = try store.put(Array("{}".utf8), mediaType: Self.emptyConfigType)
         var manifest = Manifest(config: config, layers: [blob], annotations: annotations.isEmpty ? nil : annotations)
         manifest.artifactType = artifactType
@@ -39,7 +40,7 @@ public struct Referrers {
         var descriptor = try store.put(try CanonicalJSON.encode(manifest), mediaType: MediaType.ociManifest)
         descriptor.artifactType = artifactType
         descriptor.annotations = annotations.isEmpty ? nil : annotations
-        return descriptor
+        return (descriptor, [config, blob])
     }
 
     /// Pushes an artifact manifest (and its blobs) and makes sure the subject's
@@ -108,12 +109,8 @@ public struct Referrers {
         tagged.tag = Self.fallbackTag(subject)
         tagged.digest = nil
         let puller = ImagePuller(store: store, session: try settings.session(for: reference.registry), observer: nil)
-        do {
-            let root = try puller.root(tagged)
-            return try CanonicalJSON.decode(Index.self, from: try store.read(root.digest), source: "referrers index \(tagged)")
-        } catch let error as RegistryError where error.status == 404 {
-            return nil
-        }
+        guard let root = try puller.rootIfPresent(tagged) else { return nil }
+        return try CanonicalJSON.decode(Index.self, from: try store.read(root.digest), source: "referrers index \(tagged)")
     }
 
     /// The distribution spec's referrers tag: `<alg>-<hex>` (truncated to 128 characters).

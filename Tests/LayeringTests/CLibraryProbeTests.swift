@@ -26,16 +26,16 @@ import Testing
         try directory.write("root/etc/hostname", "x\n")
         let layer = directory.path + "/layer.tar.gz"
         #expect(try run("tar", ["-czf", layer, "-C", directory.path + "/root", "."]).status == 0)
-        #expect(try CLibraryProbe.find(inLayer: layer, role: "layer") == CLibrary(family: .glibc, major: 2, minor: 34))
+        #expect(try CLibraryProbe.scan(layer: layer, role: "layer").library == CLibrary(family: .glibc, major: 2, minor: 34))
 
         try directory.write("musl/lib/ld-musl-x86_64.so.1", "ELF")
         try directory.write("musl/lib/apk/db/installed", "P:musl\nV:1.2.5-r0\n")
         let musl = directory.path + "/musl.tar"
         #expect(try run("tar", ["-cf", musl, "-C", directory.path + "/musl", "."]).status == 0)
-        #expect(try CLibraryProbe.find(inLayer: musl, role: "layer") == CLibrary(family: .musl, major: 1, minor: 2))
+        #expect(try CLibraryProbe.scan(layer: musl, role: "layer").library == CLibrary(family: .musl, major: 1, minor: 2))
 
         let empty = directory.path + "/none.tar"
         #expect(try run("tar", ["-cf", empty, "-C", directory.path + "/root", "etc"]).status == 0)
-        #expect(try CLibraryProbe.find(inLayer: empty, role: "layer") == nil)
+        #expect(try CLibraryProbe.scan(layer: empty, role: "layer").library == nil)
     }
 }
