@@ -20,6 +20,28 @@ struct BaseFacts {
         var layer: Digest
         var library: CLibrary?
         var packages: [OSPackage]?
+        var machine: UInt16?
+        /// Records of an older scan (without `machine`) are read again.
+        var scan: Int?
+        static let currentScan = 2
+    }
+
+    /// A base without a config (a root filesystem) says nothing of its platform:
+    /// its C library's ELF machine must be the one `platform` runs, else the image
+    /// would name one architecture and hold another's binaries.
+    func checkMachine(of base: BaseImage, for platform: Platform, source: String) throws {
+        guard let expected = ELFMachine.expected(forArchitecture: platform.architecture) else { return }
+        for layer in base.layers.reversed() {
+            guard let machine = try facts(of: layer.descriptor, in: base).machine else { continue }
+            guard machine == expected else {
+                throw Failure(.missingInput, "\(source) holds \(ELFMachine.name(machine)) binaries (its C library), not \(platform); choose a base for \(platform) or build for \(Self.architecture(of: machine).map { "linux/" + $0 } ?? "its platform")")
+            }
+            return
+        }
+    }
+
+    private static func architecture(of machine: UInt16) -> String? {
+        ["amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64"].first { ELFMachine.expected(forArchitecture: $0) == machine }
     }
 
     /// The C library of the topmost layer that has one.
@@ -39,15 +61,29 @@ struct BaseFacts {
         return []
     }
 
+    /// Reads every base layer this store holds (each once per store: the record is
+    /// kept) so that a layer with an unsafe entry — an absolute or climbing name, a
+    /// whiteout of `.` or `..` — stops the build before it is shipped onward, naming
+    /// the layer and the entry (`TarReader` refuses them). Layers left in their
+    /// registry are not read here: a push mounts them registry-side, and an output
+    /// that needs their bytes fetches them (`LayerBackfill`) and asks again.
+    func checkEntryNames(of base: BaseImage) throws {
+        for layer in base.layers where store.contains(layer.descriptor.digest) {
+            _ = try facts(of: layer.descriptor, in: base)
+        }
+    }
+
     private func facts(of descriptor: Descriptor, in base: BaseImage) throws -> LayerRecord {
         let key = descriptor.digest.encoded
-        if let record = store.cacheRecord(LayerRecord.self, in: .facts, key: key), record.layer == descriptor.digest {
+        if let record = store.cacheRecord(LayerRecord.self, in: .facts, key: key), record.layer == descriptor.digest,
+           record.scan == LayerRecord.currentScan {
             return record
         }
         if !store.contains(descriptor.digest) { try fetch(descriptor, of: base) }
         try store.verify(descriptor)
         let findings = try CLibraryProbe.scan(layer: store.blobPath(descriptor.digest), role: "base layer \(descriptor.digest.short)")
-        let record = LayerRecord(layer: descriptor.digest, library: findings.library, packages: findings.packages)
+        let record = LayerRecord(layer: descriptor.digest, library: findings.library, packages: findings.packages,
+                                 machine: findings.machine, scan: LayerRecord.currentScan)
         store.saveCacheRecord(record, in: .facts, key: key)
         return record
     }

@@ -94,6 +94,8 @@ public struct Builder {
         let remote = request.useCache ? request.cacheRepository.map { RegistryLayerCache(repository: $0, settings: request.registry, store: store) } : nil
         let plan = PlanContext(mtime: mtime, threads: request.threads, remote: remote)
         var (targets, baseReports) = try resolveBases(request, mtime: mtime, cache: cache)
+        let facts = BaseFacts(store: store, registry: request.registry)
+        for target in targets { try facts.checkEntryNames(of: target.base) }
         baseReports.forEach(report)
         let multiPlatform = targets.count > 1
 
@@ -205,6 +207,7 @@ public struct Builder {
         if !sinks.isEmpty {
             let backfill = LayerBackfill(store: store, settings: request.registry, observer: request.transferObserver)
             for image in images { try backfill.fetchMissing(of: image.manifest) }
+            for target in targets { try facts.checkEntryNames(of: target.base) }
         }
         let names = [Builder.lastBuildTag] + [request.tag].compactMap { $0 }
         for sink in names.map({ StoreSink(store: store, name: $0) as any ImageSink }) + sinks {
@@ -224,21 +227,24 @@ public struct Builder {
         let start = Date()
         let source = try BaseSources.source(for: request, store: store, cache: cache, mtime: mtime)
         var targets: [Target] = []
-        if request.platforms.count <= 1 {
-            let base = try source.image(for: request.platforms.first ?? Platform.host)
-            targets = [Target(platform: request.platforms.first ?? base.config?.platform ?? Platform.host, base: base)]
-        } else {
-            if source is RootfsSource {
-                throw Failure(.usage, "\(source.description) is a root filesystem for one platform; a build for \(request.platforms.map(\.description).joined(separator: ", ")) needs a base image with those platforms (an OCI index: oci:DIR, oci-archive:FILE or a registry image)")
-            }
-            for platform in request.platforms {
-                let base = try source.image(for: platform)
-                // A single image (not an index) is one platform: it must be the one asked for.
-                if let config = base.config, !config.platform.satisfies(platform) {
-                    throw Failure(.missingInput, "\(source.description) has no image for \(platform) (it has: \(config.platform)); choose a base with every platform of the build")
+        if request.platforms.count > 1, source is RootfsSource {
+            throw Failure(.usage, "\(source.description) is a root filesystem for one platform; a build for \(request.platforms.map(\.description).joined(separator: ", ")) needs a base image with those platforms (an OCI index: oci:DIR, oci-archive:FILE or a registry image)")
+        }
+        // One rule for one platform and for several: a single image (not an index) is
+        // one platform, and it must be the one asked for; a root filesystem says
+        // nothing of its platform, so its C library's ELF header is asked.
+        for wanted in request.platforms.isEmpty ? [nil] : request.platforms.map(Optional.some) {
+            let base = try source.image(for: wanted ?? Platform.host)
+            if let config = base.config {
+                if let wanted, !config.platform.satisfies(wanted) {
+                    throw Failure(.missingInput, "\(source.description) is an image for \(config.platform) only, not \(wanted); choose a base with \(request.platforms.count > 1 ? "every platform of the build" : "that platform") or another --platform")
                 }
                 // The base's own description wins when it matches: it may name a variant (arm64/v8) the request left out.
-                targets.append(Target(platform: base.config.map(\.platform) ?? platform, base: base))
+                targets.append(Target(platform: config.platform, base: base))
+            } else {
+                let platform = wanted ?? Platform.host
+                if !base.layers.isEmpty { try BaseFacts(store: store, registry: request.registry).checkMachine(of: base, for: platform, source: source.description) }
+                targets.append(Target(platform: platform, base: base))
             }
         }
         let kind: LayerReport.Source

@@ -39,7 +39,7 @@ extension ManifestSource {
         let (root, index) = try rootDocument()
         guard let index else { return .manifest(try load(root, layers: true)) }
         if let platform {
-            return .manifest(try load(try PlatformResolver.manifest(in: index, for: platform, location: description), layers: true))
+            return .manifest(try load(try manifest(in: index, for: platform), layers: true))
         }
         let children = index.manifests.filter { MediaType.isManifest($0.mediaType) }
         guard !children.isEmpty else { throw Failure(.invalidInput, "\(description): index \(root.digest.short) lists no image manifests") }
@@ -48,8 +48,30 @@ extension ManifestSource {
 
     public func image(for platform: Platform) throws -> BaseImage {
         let (root, index) = try rootDocument()
-        let chosen = try index.map { try PlatformResolver.manifest(in: $0, for: platform, location: description) } ?? root
+        let chosen = try index.map { try manifest(in: $0, for: platform) } ?? root
         return try BaseImage(try load(chosen, layers: !layersOnDemand), name: baseName, location: description)
+    }
+
+    /// The manifest for `platform` in `index`, looking into the indexes it nests
+    /// (an index of indexes, as some publishers write) when its own manifests have none.
+    private func manifest(in index: Index, for platform: Platform, depth: Int = 0) throws -> Descriptor {
+        do {
+            return try PlatformResolver.manifest(in: index, for: platform, location: description)
+        } catch {
+            let nested = index.manifests.filter { MediaType.isIndex($0.mediaType) }
+            guard !nested.isEmpty else { throw error }
+            guard depth < 4 else {
+                throw Failure(.invalidInput, "\(description): indexes nest more than 4 deep; point the base at the index that lists the image manifests")
+            }
+            var offered: [String] = PlatformResolver.platforms(of: index).map(\.description)
+            for child in nested {
+                try fetch([child])
+                let inner = try CanonicalJSON.decode(Index.self, from: try store.read(child.digest), source: "index \(child.digest) of \(description)")
+                if let found = try? manifest(in: inner, for: platform, depth: depth + 1) { return found }
+                offered += PlatformResolver.platforms(of: inner).map(\.description)
+            }
+            throw Failure(.missingInput, "\(description) has no image for \(platform) (it has: \(offered.isEmpty ? "none" : offered.joined(separator: ", ")), in \(nested.count) nested index(es)); choose another base or --platform")
+        }
     }
 
     /// The root descriptor, and the index when the root is one (its bytes read and checked once).
@@ -77,7 +99,7 @@ extension ManifestSource {
     public func manifestAndConfig(platform: Platform?) throws -> InspectedImage {
         let (root, index) = try rootDocument()
         guard let index else { return InspectedImage(root: root, platforms: [], image: try load(root, layers: false)) }
-        let chosen = try platform.map { try PlatformResolver.manifest(in: index, for: $0, location: description) }
+        let chosen = try platform.map { try manifest(in: index, for: $0) }
             ?? PlatformResolver.preferredManifest(in: index, location: description)
         return InspectedImage(root: root, platforms: PlatformResolver.platforms(of: index), image: try load(chosen, layers: false))
     }

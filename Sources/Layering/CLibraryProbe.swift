@@ -34,6 +34,9 @@ public enum CLibraryProbe {
         public var library: CLibrary?
         /// The layer's package databases, by path (nil: the layer has none).
         public var packages: [OSPackage]?
+        /// The ELF machine (`e_machine`) of its C library or dynamic linker: what
+        /// the layer's binaries run on, when the layer has one.
+        public var machine: UInt16?
     }
 
     /// The C library and OS packages of the layer at `path`.
@@ -43,16 +46,20 @@ public enum CLibraryProbe {
         var apkMuslVersion: (Int, Int)?
         var library: CLibrary?
         var packages: [OSPackage]?
+        var machine: UInt16?
         while let entry = try reader.nextEntry() {
             guard let name = TarReader.path(of: entry), TarReader.fileType(of: entry) == 0o100000 else { continue }
             let file = PathName.lastComponent(of: name)
             if file == "libc.so.6", library == nil {
                 let bytes = try read(reader, limit: libraryLimit)
                 if let (major, minor) = glibcVersion(inLibrary: bytes) { library = CLibrary(family: .glibc, major: major, minor: minor) }
+                machine = machine ?? ELFMachine.machine(ofHeader: Array(bytes.prefix(20)))
             } else if library == nil, let version = legacyGlibcVersion(fileName: file) {
                 library = CLibrary(family: .glibc, major: version.0, minor: version.1)
+                if machine == nil { machine = ELFMachine.machine(ofHeader: try read(reader, limit: 20)) }
             } else if file.hasPrefix("ld-musl-") && file.hasSuffix(".so.1") {
                 muslSeen = true
+                if machine == nil { machine = ELFMachine.machine(ofHeader: try read(reader, limit: 20)) }
             } else if PackageDatabases.isDatabase(name) {
                 let text = String(decoding: try read(reader, limit: 64 << 20), as: UTF8.self)
                 if name == "lib/apk/db/installed" {
@@ -68,7 +75,7 @@ public enum CLibraryProbe {
             let (major, minor) = apkMuslVersion ?? (1, 1)
             library = CLibrary(family: .musl, major: major, minor: minor)
         }
-        return Findings(library: library, packages: packages?.sorted { ($0.name, $0.version) < ($1.name, $1.version) })
+        return Findings(library: library, packages: packages?.sorted { ($0.name, $0.version) < ($1.name, $1.version) }, machine: machine)
     }
 
     private static func read(_ reader: TarReader, limit: Int) throws -> [UInt8] {

@@ -31,15 +31,36 @@ public enum ImagePath {
     }
 
     /// Whether `name` is safe as a tar entry name (or hard-link target) of a layer:
-    /// relative, without a `..` component, no NUL. A leading `./` is fine.
+    /// relative, without a `..` component, no NUL, and not a whiteout of `.` or
+    /// `..` (`.wh..`, `.wh...`: a reader would remove the directory itself or its
+    /// parent). A leading `./` is fine.
     public static func isSafeEntryName(_ name: String) -> Bool {
         if name.isEmpty || name.hasPrefix("/") || name.utf8.contains(0) { return false }
-        return !name.split(separator: "/", omittingEmptySubsequences: true).contains("..")
+        let parts = name.split(separator: "/", omittingEmptySubsequences: true)
+        if parts.contains("..") { return false }
+        if let last = parts.last, whiteoutTarget(of: last) == "." || whiteoutTarget(of: last) == ".." { return false }
+        return true
     }
+
+    /// What the last path component `base` hides when it is a whiteout
+    /// (image-spec layer.md, "Whiteouts": `.wh.` + the name of one entry of the
+    /// same directory), nil when it is not one. The opaque marker `.wh..wh..opq`
+    /// is not a whiteout of a name; a bare `.wh.` names nothing ("").
+    public static func whiteoutTarget<S: StringProtocol>(of base: S) -> String? {
+        guard base.hasPrefix(whiteoutPrefix), base != opaqueMarker else { return nil }
+        return String(base.dropFirst(whiteoutPrefix.count))
+    }
+
+    public static let whiteoutPrefix = ".wh."
+    public static let opaqueMarker = ".wh..wh..opq"
 
     /// Throws unless `name` is a safe entry name; `role` says where it was found.
     public static func checkEntryName(_ name: String, role: String) throws {
         guard isSafeEntryName(name) else {
+            let last = name.split(separator: "/").last.map(String.init) ?? ""
+            if let hidden = whiteoutTarget(of: last), hidden == "." || hidden == ".." {
+                throw Failure(.invalidInput, "\(role): tar entry '\(name)' is a whiteout of '\(hidden)' (it would remove a directory above the entry); refusing the layer: rebuild it without that entry")
+            }
             throw Failure(.invalidInput, "\(role): tar entry '\(name)' is absolute or climbs out with '..'; refusing to use it")
         }
     }

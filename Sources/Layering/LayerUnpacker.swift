@@ -67,16 +67,17 @@ public final class LayerUnpacker {
             guard let name = TarReader.path(of: entry).map(FileSet.normalize), !name.isEmpty else { continue }
             let parent = Self.parent(of: name)
             let base = PathName.lastComponent(of: name)
-            if base == ".wh..wh..opq" {
+            if base == ImagePath.opaqueMarker {
                 switch whiteouts {
                 case .apply: try emptyDirectory(parent, keeping: madeHere, role: role)
                 case .overlay: try markOpaque(parent, role: role)
                 }
                 continue
             }
-            if base.hasPrefix(".wh.") {
-                guard base.count > 4 else { continue }  // names nothing: never the directory itself
-                let hidden = FileSet.join(parent, String(base.dropFirst(4)))
+            if let target = ImagePath.whiteoutTarget(of: base) {
+                guard !target.isEmpty else { continue }  // names nothing: never the directory itself
+                // TarReader refused `.wh..` and `.wh...`; removeExisting refuses them again.
+                let hidden = FileSet.join(parent, target)
                 switch whiteouts {
                 case .apply: try remove(hidden, role: role)
                 case .overlay: try makeWhiteout(hidden, role: role)
@@ -205,6 +206,11 @@ public final class LayerUnpacker {
     /// Removes `base` in `directory` if it exists, a whole tree for a directory
     /// (symlinks are removed, never followed).
     private func removeExisting(_ base: String, in directory: Int32, role: String) throws {
+        // One name of `directory`, never the directory itself or its parent: the
+        // last line of defence against a hostile name reaching an unlink.
+        guard !base.isEmpty, base != ".", base != "..", !base.contains("/") else {
+            throw Failure(.invalidInput, "\(role): refusing to remove '\(base)' in \(root): not a single name inside the directory")
+        }
         var info = stat()
         guard fstatat(directory, base, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
             if errno == ENOENT { return }
