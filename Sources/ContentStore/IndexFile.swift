@@ -4,8 +4,10 @@ import OCI
 import ByteStreams
 import Diagnostics
 
-/// `index.json` of an image layout, read and replaced under an exclusive lock
-/// (flock on `index.json.lock`) so that concurrent builds never lose each other's tags.
+/// `index.json` of an image layout, read and replaced under an exclusive lock so
+/// that concurrent builds never lose each other's tags. The lock is flock on the
+/// layout's directory itself: a lock file would be left in a user's layout
+/// (`--output oci:DIR`), where the image-layout spec names no such file.
 public struct IndexFile: Sendable {
     public let path: String
 
@@ -18,9 +20,9 @@ public struct IndexFile: Sendable {
 
     /// Reads, changes and atomically rewrites the index while holding the lock.
     public func update(_ change: (inout Index) throws -> Void) throws {
-        let lockPath = path + ".lock"
-        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard lock >= 0 else { throw SystemError.failure("create", path: lockPath) }
+        let lockPath = PathName.parent(of: path)
+        let lock = open(lockPath.isEmpty ? "." : lockPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard lock >= 0 else { throw SystemError.failure("open directory", path: lockPath) }
         defer { close(lock) }
         while flock(lock, LOCK_EX) != 0 {
             guard errno == EINTR else { throw SystemError.failure("lock", path: lockPath) }

@@ -139,7 +139,7 @@ public struct StoreInventory: Sendable {
                 } else if name.hasSuffix(".json") {
                     let digests = (try? FileReader.readSmallFile(path, limit: 1 << 20))
                         .flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0)) }
-                        .map(digestsNamed) ?? []
+                        .map { blobsNeeded(by: $0, in: kind) } ?? []
                     entries.append(CacheEntry(kind: kind, path: path, size: Int64(entry.st_size), modified: date(entry.st_mtim),
                                               digests: digests, isDirectory: false))
                 }
@@ -148,15 +148,33 @@ public struct StoreInventory: Sendable {
         return entries
     }
 
-    /// Every `sha256:<hex>` string anywhere in a record: whatever the record's shape,
-    /// a blob it names is in use.
-    static func digestsNamed(_ value: JSONValue) -> Set<Digest> {
-        switch value {
-        case .string(let text): return (try? Digest(text)).map { [$0] } ?? []
-        case .array(let items): return items.reduce(into: Set<Digest>()) { $0.formUnion(digestsNamed($1)) }
-        case .object(let fields): return fields.values.reduce(into: Set<Digest>()) { $0.formUnion(digestsNamed($1)) }
+    /// The blobs a record of `area` stands for: it is worth keeping only while they
+    /// are in the store, and it keeps them there. Not every digest a record names is
+    /// a blob: a layer record's diffID (the digest of the uncompressed tar) never is,
+    /// a `facts` record describes a layer it does not need, and `remote` and `pushed`
+    /// records are about blobs that live in a registry. Reading every `sha256:`
+    /// string as a blob made `prune` drop every layer record (issue 22).
+    static func blobsNeeded(by record: JSONValue, in area: String) -> Set<Digest> {
+        func field(_ path: [String]) -> JSONValue? {
+            var value = record
+            for key in path {
+                guard case .object(let fields) = value, let next = fields[key] else { return nil }
+                value = next
+            }
+            return value
+        }
+        let path: [String]
+        switch ContentStore.CacheArea(rawValue: area) {
+        case .layers: path = ["descriptor", "digest"]  // LayerBlob
+        case .models:
+            // A downloaded model is a blob; a local file's record (it has a `stamp`) may
+            // describe the file where it lies, with no blob of its own.
+            if field(["stamp"]) != nil { return [] }
+            path = ["digest"]
         default: return []
         }
+        guard case .string(let text)? = field(path), let digest = try? Digest(text) else { return [] }
+        return [digest]
     }
 
     static func leftovers(store: ContentStore, inProgress: inout Int64) -> [Leftover] {

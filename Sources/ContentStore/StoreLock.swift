@@ -18,10 +18,27 @@ extension ContentStore {
         try Self.heldLocks.withLock { held in
             if held[path] != nil { return }
             let descriptor = try ContentStore.openLock(path)
+            // Alone with the store (the exclusive lock is free at once): whatever
+            // `ingest/` holds was left by a process that died mid-write (kill -9, a
+            // crash, a full disk), so it goes now rather than at the next prune. The
+            // lock, not the PIDs in the names, is what proves nobody writes there: a
+            // gantry in another PID namespace sharing the store holds the lock too.
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 {
+                removeAbandonedScratch()
+            }
             while flock(descriptor, LOCK_SH) != 0 {
                 guard errno == EINTR else { close(descriptor); throw SystemError.failure("lock", path: path) }
             }
             held[path] = descriptor
+        }
+    }
+
+    /// Abandoned ingest files and temp files of atomic writes (never quarantined
+    /// blobs: those are kept for `gantry store check` and prune). Best effort.
+    private func removeAbandonedScratch() {
+        var inProgress: Int64 = 0
+        for leftover in StoreInventory.leftovers(store: self, inProgress: &inProgress) where leftover.kind != .quarantine {
+            try? FileManager.default.removeItem(atPath: leftover.path)
         }
     }
 

@@ -15,7 +15,12 @@ struct StoreOptions: ParsableArguments {
     }
 
     func openUnlocked() throws -> ContentStore {
-        if let directory { return try ContentStore(root: directory) }
+        if let directory {
+            // Made with its parents, as the default one is: `--store $RUNNER_TEMP/a/b`
+            // on a fresh agent should just work.
+            try ContentStore.makeParentDirectories(of: directory)
+            return try ContentStore(root: directory)
+        }
         // The XDG base directory spec: a missing ~/.cache is created. A fresh user
         // (a container's, a CI agent's) has none, and failing there helps nobody.
         try ContentStore.makeParentDirectories(of: ContentStore.defaultRoot)
