@@ -3,6 +3,7 @@ import Glibc
 import ArgumentParser
 import Diagnostics
 import CShims
+import HTTP
 
 /// The `gantry` command and its subcommands.
 public struct GantryCommand: ParsableCommand {
@@ -39,6 +40,8 @@ public struct GantryCommand: ParsableCommand {
             Glibc.exit(FailureKind.usage.exitCode)
         }
         do {
+            // Network limits from the environment first; a command's flags may narrow them.
+            NetworkLimits.set(try NetworkLimits.fromEnvironment(ProcessInfo.processInfo.environment))
             try command.run()
             Glibc.exit(0)
         } catch let error as GantryError {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Registry
+import HTTP
 import Diagnostics
 
 /// Flags shared by every command that talks to a registry.
@@ -22,7 +23,27 @@ struct RegistryOptions: ParsableArguments {
     @Flag(help: "Log every HTTP request (method, redacted URL, status, time) to standard error.")
     var verbose = false
 
+    @Option(help: ArgumentHelp("Seconds to open a connection (default 10; GANTRY_CONNECT_TIMEOUT).", valueName: "seconds"))
+    var connectTimeout: String?
+
+    @Option(help: ArgumentHelp("Seconds a transfer or an answer may not move before the attempt is abandoned (default 30; GANTRY_STALL_TIMEOUT).", valueName: "seconds"))
+    var stallTimeout: String?
+
+    @Option(help: ArgumentHelp("Seconds an operation may retry without progress before gantry gives up (default 60; GANTRY_RETRY_TIMEOUT).", valueName: "seconds"))
+    var retryTimeout: String?
+
+    /// Applies the timeout flags to the process's `NetworkLimits` (model downloads
+    /// and every registry session read them).
+    func applyNetworkLimits() throws {
+        var limits = NetworkLimits.values
+        if let connectTimeout { limits.connectTimeout = try NetworkLimits.parseSeconds(connectTimeout, name: "--connect-timeout") }
+        if let stallTimeout { limits.stallTimeout = try NetworkLimits.parseSeconds(stallTimeout, name: "--stall-timeout") }
+        if let retryTimeout { limits.retryTimeout = try NetworkLimits.parseSeconds(retryTimeout, name: "--retry-timeout") }
+        NetworkLimits.set(limits)
+    }
+
     func settings() throws -> RegistrySettings {
+        try applyNetworkLimits()
         var settings = RegistrySettings()
         settings.insecureRegistries = insecureRegistries
         settings.http.caFile = caFile

@@ -7,9 +7,11 @@ import Diagnostics
 
 /// Settings shared by every connection.
 public struct HTTPOptions: Sendable {
-    public var connectTimeout: Int = 30
-    /// A transfer slower than 1 byte/s for this long is abandoned (a stalled connection).
-    public var stallTimeout: Int = 60
+    /// Seconds to connect (`NetworkLimits`: 10 unless set).
+    public var connectTimeout: Int = NetworkLimits.values.connectTimeout
+    /// A transfer slower than 1 byte/s for this long is abandoned (a stalled
+    /// connection, or a peer that accepted and never answers; `NetworkLimits`: 30).
+    public var stallTimeout: Int = NetworkLimits.values.stallTimeout
     /// Extra CA bundle (PEM) trusted besides the system store.
     public var caFile: String?
     /// Print each request's method, redacted URL, status and time to standard error.
@@ -170,7 +172,13 @@ public final class HTTPTransport: HTTPClient {
         guard code == CURLE_OK else {
             let message = String(cString: curl_easy_strerror(code))
             if options.verbose { log(request, "failed: \(message)", started) }
-            throw TransportError(curlCode: Int(code.rawValue), message: message, url: request.url)
+            // A stall says more than curl's "Timeout was reached": which limit, and how to change it.
+            var explained = message
+            if code.rawValue == 28 {
+                explained = options.requestTimeout.map { "no complete answer within \($0) s" }
+                    ?? "timed out: nothing moved for \(options.stallTimeout) s or no connection within \(options.connectTimeout) s (--stall-timeout, --connect-timeout)"
+            }
+            throw TransportError(curlCode: Int(code.rawValue), message: explained, url: request.url)
         }
         let status = gantry_curl_response_code(handle)
         if options.verbose { log(request, "\(status)", started) }

@@ -149,11 +149,18 @@ public final class RegistryClient {
                 guard hasCredentials else { throw noCredentials(for: "a token") }
                 throw Failure(.authentication, "registry \(session.registry) refused the credentials (token service answered \(response.status)); check 'gantry login \(session.registry)' or GANTRY_REGISTRY_USERNAME/GANTRY_REGISTRY_PASSWORD")
             }
-            throw Failure(.unavailable, "registry \(session.registry): token service \(Redactor.url(realm)) answered \(response.status)")
+            let said = RegistryError.entries(response.body).first.map { " (\(RegistryError.describe($0)))" } ?? ""
+            throw Failure(.unavailable, "registry \(session.registry): token service \(Redactor.url(realm)) answered \(response.status)\(said); try again later")
         }
-        guard let reply = try? JSONDecoder().decode(TokenReply.self, from: Data(response.body)),
-              let token = reply.token ?? reply.access_token, !token.isEmpty else {
-            throw Failure(.authentication, "registry \(session.registry): token service \(Redactor.url(realm)) sent no token")
+        // A 200 that is not a token document (a login page, a proxy's HTML) is the
+        // token service misbehaving, not the credentials: its body is not shown (it
+        // may echo them), only what kind of thing it was.
+        guard let reply = try? JSONDecoder().decode(TokenReply.self, from: Data(response.body)) else {
+            let type = response.header("Content-Type").map { "\($0.split(separator: ";").first ?? "") " } ?? ""
+            throw Failure(.unavailable, "registry \(session.registry): token service \(Redactor.url(realm)) answered \(response.status) with \(type)content that is not a token (\(response.body.count) bytes, not JSON); check the registry's auth realm or a proxy in between")
+        }
+        guard let token = reply.token ?? reply.access_token, !token.isEmpty else {
+            throw Failure(.unavailable, "registry \(session.registry): token service \(Redactor.url(realm)) answered \(response.status) with JSON that holds no token; check the registry's auth realm")
         }
         return (token, reply.expires_in ?? 60)
     }

@@ -91,3 +91,56 @@ struct Boom: Error, Equatable { var number: Int }
         }
     }
 }
+
+/// The budget is time without progress (issue 22): a link that keeps moving keeps
+/// going however many attempts fail; one that stops ends after `patience`; a peer
+/// that refuses connections ends after a few refusals.
+@Suite struct RetryBudgetTests {
+    /// A clock that moves only when the policy sleeps or an attempt "takes" time.
+    final class FakeClock: Sendable {
+        let time = Mutex<Double>(0)
+        func advance(_ seconds: Double) { time.withLock { $0 += seconds } }
+        func policy(patience: Double) -> RetryPolicy {
+            var policy = RetryPolicy(patience: patience, attempts: 1000, initialDelay: 0.25, maximumDelay: 4)
+            policy.sleep = { self.advance($0) }
+            policy.now = { self.time.withLock { $0 } }
+            return policy
+        }
+    }
+
+    @Test func manyFailuresThatProgressNeverExhaustTheBudget() throws {
+        let clock = FakeClock()
+        // 200 failures, every third one after progress: far more than six in a row.
+        let value = try clock.policy(patience: 60).run { number -> AttemptOutcome<Int> in
+            clock.advance(1)
+            return number < 200 ? .retry(Boom(number: number), progressed: number % 3 == 0) : .done(number)
+        }
+        #expect(value == 200)
+    }
+
+    @Test func aPeerThatNeverAnswersEndsAfterThePatience() {
+        let clock = FakeClock()
+        var attempts = 0
+        #expect(throws: Boom.self) {
+            try clock.policy(patience: 60).run { number -> AttemptOutcome<Int> in
+                attempts += 1
+                clock.advance(30)  // each attempt waits out a 30 s stall
+                return .retry(Boom(number: number))
+            }
+        }
+        #expect(attempts == 2)
+        #expect(clock.time.withLock { $0 } <= 61)
+    }
+
+    @Test func refusedConnectionsEndAfterAFewAttempts() {
+        let clock = FakeClock()
+        var attempts = 0
+        #expect(throws: TransportError.self) {
+            try clock.policy(patience: 600).run { _ -> AttemptOutcome<Int> in
+                attempts += 1
+                return .retry(TransportError(curlCode: 7, message: "refused", url: "http://x"))
+            }
+        }
+        #expect(attempts == 6)
+    }
+}
