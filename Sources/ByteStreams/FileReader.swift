@@ -37,7 +37,7 @@ public enum FileReader {
         try forEachChunk(of: path, chunkSize: 64 << 10) { chunk in
             bytes.append(contentsOf: chunk)
             if bytes.count > limit {
-                throw Failure(.invalidInput, "\(path) is larger than \(limit >> 20) MiB; expected a small JSON document")
+                throw Failure(.invalidInput, "\(path) is larger than \(limit >> 20) MiB, more than a file of this kind holds; check the path")
             }
         }
         return bytes

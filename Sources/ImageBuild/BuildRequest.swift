@@ -90,6 +90,10 @@ public struct BuildRequest: Sendable {
     /// Checks every value before any work (flags included; the recipe's were checked
     /// with their lines when it was read), so a typo never costs a build.
     public func validate() throws {
+        if let tag { _ = try InputRules.storeName(tag) }
+        for output in outputs {
+            if case .ociLayout(_, let tag?) = output { _ = try InputRules.tag(tag, what: "tag of output \(output)") }
+        }
         for layer in layers {
             _ = try InputRules.destination(layer.destination, what: "layer destination")
             if let ownership = layer.ownership { _ = try InputRules.ownership(ownership) }

@@ -39,6 +39,29 @@ public enum InputRules {
         return text
     }
 
+    /// A name for the image in the store (`--tag`, recipe `tag:`): `name[:tag]`
+    /// with a repository's lowercase components and a registry tag, so that every
+    /// tool reading the store (skopeo `oci:STORE:NAME`, `gantry push`) can name it.
+    public static func storeName(_ text: String) throws -> String {
+        // The tag follows the last ':' after the last '/'.
+        let colon = text.lastIndex(of: ":").flatMap { colon in text.lastIndex(of: "/").map { $0 < colon } ?? true ? colon : nil }
+        let name = colon.map { String(text[..<$0]) } ?? text
+        let tag = colon.map { String(text[text.index(after: $0)...]) }
+        guard !name.isEmpty, name.split(separator: "/", omittingEmptySubsequences: false).allSatisfy({ Reference.isValidPathComponent(String($0)) }),
+              tag.map(Reference.isValidTag) ?? true else {
+            throw Failure(.usage, "image name '\(text)' must be NAME[:TAG]: NAME in lowercase letters, digits and . _ - (with / between parts), TAG 1-128 of [A-Za-z0-9_.-], e.g. myapp:1.0")
+        }
+        return text
+    }
+
+    /// A tag (`--push-tag`, `oci:DIR:TAG`): 1-128 of `[A-Za-z0-9_.-]`, not starting with `.` or `-`.
+    public static func tag(_ text: String, what: String) throws -> String {
+        guard Reference.isValidTag(text) else {
+            throw Failure(.usage, "\(what) '\(text)' must be 1-128 of [A-Za-z0-9_.-], not starting with '.' or '-', e.g. 1.0")
+        }
+        return text
+    }
+
     static func environmentName(_ name: String) throws -> String {
         guard !name.isEmpty, !name.contains("="), !name.utf8.contains(0), !name.contains(where: \.isWhitespace) else {
             throw Failure(.usage, "environment variable name '\(name)' must be non-empty, without '=' or spaces")

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Glibc
 import ByteStreams
 import YAML
 import Diagnostics
@@ -113,11 +114,37 @@ extension Recipe {
         guard FileManager.default.fileExists(atPath: path) else {
             throw Failure(.missingInput, "recipe \(path) does not exist; run 'gantry init' to write one, or pass --file")
         }
-        guard let bytes = try? FileReader.readSmallFile(path, limit: 1 << 20),
-              let text = String(validating: bytes, as: UTF8.self) else {
-            throw Failure(.missingInput, "cannot read recipe \(path) as UTF-8 text")
+        var info = stat()
+        let size = stat(path, &info) == 0 ? Int(info.st_size) : 0
+        guard size <= maximumBytes else {
+            throw Failure(.usage, "recipe \(path) is \(ByteCount.format(Int64(size))), larger than the \(maximumBytes >> 20) MiB a recipe may be; a recipe names its inputs (files, directories, URLs) rather than holding them")
+        }
+        let bytes: [UInt8]
+        do { bytes = try FileReader.readSmallFile(path, limit: maximumBytes) } catch {
+            throw Failure(.missingInput, "cannot read recipe \(path): \(error)", cause: error)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let (line, offset) = firstInvalidUTF8(in: bytes)
+            throw Failure(.usage, "recipe \(path):\(line): byte \(offset) is not UTF-8 text; save the file as UTF-8")
         }
         return try parse(text, source: path, directory: PathName.parent(of: path))
+    }
+
+    /// A recipe is a few KiB; this bound keeps a mistaken file from costing seconds.
+    public static let maximumBytes = 1 << 20
+
+    /// The line (from 1) and byte offset of the first byte that breaks UTF-8.
+    static func firstInvalidUTF8(in bytes: [UInt8]) -> (line: Int, offset: Int) {
+        var line = 1, index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            let length = byte < 0x80 ? 1 : byte >> 5 == 0b110 ? 2 : byte >> 4 == 0b1110 ? 3 : byte >> 3 == 0b11110 ? 4 : 0
+            guard length > 0, index + length <= bytes.count,
+                  String(validating: bytes[index..<(index + length)], as: UTF8.self) != nil else { return (line, index) }
+            if byte == 0x0A { line += 1 }
+            index += length
+        }
+        return (line, index)
     }
 
     /// Parses recipe text. `directory` anchors relative layer sources.

@@ -1,4 +1,5 @@
 import YAML
+import Images
 import Diagnostics
 
 /// Walks the YAML node tree of a recipe, checking every key and type and
@@ -18,7 +19,12 @@ struct RecipeReader {
         for (key, value) in try mapping(node, field: "recipe") {
             let name = try string(key, field: "key")
             switch name {
-            case "base": recipe.base = try string(value, field: name)
+            case "base":
+                recipe.base = try checked(value) {
+                    let text = try string(value, field: name)
+                    _ = try ImageLocation(parsing: text, role: "base", allowRegistry: true)
+                    return text
+                }
             case "platform":
                 guard recipe.platforms.isEmpty else { throw error(at: key, "use 'platform' for one platform or 'platforms' for several, not both") }
                 recipe.platform = try checked(value) { try InputRules.platform(try string(value, field: name)) }
@@ -47,7 +53,7 @@ struct RecipeReader {
                 }
             case "stopSignal": recipe.stopSignal = try string(value, field: name)
             case "compression": recipe.compression = try checked(value) { try InputRules.compression(try string(value, field: name)).description }
-            case "tag": recipe.tag = try string(value, field: name)
+            case "tag": recipe.tag = try checked(value) { try InputRules.storeName(try string(value, field: name)) }
             case "cacheRepo": recipe.cacheRepo = try checked(value) { try InputRules.cacheRepository(try string(value, field: name)).description }
             case "model": recipe.model = try model(value)
             case "python": recipe.python = try python(value)

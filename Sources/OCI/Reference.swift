@@ -76,7 +76,7 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`
-    static func isValidPathComponent(_ component: String) -> Bool {
+    public static func isValidPathComponent(_ component: String) -> Bool {
         let bytes = Array(component.utf8)
         guard let first = bytes.first, let last = bytes.last, isAlnum(first), isAlnum(last) else { return false }
         var index = 0
@@ -91,7 +91,7 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `[\w][\w.-]{0,127}`
-    static func isValidTag(_ tag: String) -> Bool {
+    public static func isValidTag(_ tag: String) -> Bool {
         let bytes = Array(tag.utf8)
         guard (1...128).contains(bytes.count) else { return false }
         func word(_ c: UInt8) -> Bool { isAlnum(c) || (c >= 65 && c <= 90) || c == 95 }

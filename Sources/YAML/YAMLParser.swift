@@ -15,6 +15,10 @@ public enum YAMLParser {
     /// A document may repeat anchored nodes through aliases; a "billion laughs"
     /// document would expand exponentially, so the expanded size is capped.
     public static let maximumNodes = 100_000
+    /// Collections nested deeper than this are refused where they open: a recipe
+    /// nests a handful of levels, and libyaml's work per token grows with the depth
+    /// (a 50,000-deep `[[[…]]]` took seconds, then overflowed the stack).
+    public static let maximumDepth = 64
 
     /// The document's root; nil for a text with no document (empty, or comments only).
     public static func parse(_ text: String) throws(YAMLError) -> YAMLNode? {
@@ -85,6 +89,8 @@ struct TreeBuilder {
     private var documents = 0
     private var stack: [Open] = []
     private var anchors: [String: (node: YAMLNode, size: Int)] = [:]
+    /// Whether an alias was expanded: what the size limit's message names as the cause.
+    private var aliasesExpanded = false
 
     mutating func add(_ event: yaml_event_t) throws(YAMLError) {
         let mark = YAMLParser.mark(event.start_mark)
@@ -104,10 +110,13 @@ struct TreeBuilder {
             guard let anchored = anchors[name] else {
                 throw YAMLError(description: "\(mark): alias *\(name) names no anchor (&\(name)) defined before it")
             }
+            aliasesExpanded = true
             try finish(anchored.node, size: anchored.size, anchor: nil)
         case YAML_SEQUENCE_START_EVENT:
+            try checkDepth(at: mark)
             stack.append(Open(isMapping: false, mark: mark, anchor: YAMLParser.string(event.data.sequence_start.anchor)))
         case YAML_MAPPING_START_EVENT:
+            try checkDepth(at: mark)
             stack.append(Open(isMapping: true, mark: mark, anchor: YAMLParser.string(event.data.mapping_start.anchor)))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let open = stack.popLast() else { return }
@@ -115,6 +124,12 @@ struct TreeBuilder {
             try finish(node, size: open.size, anchor: open.anchor)
         default:
             break  // stream start, document end: nothing to build
+        }
+    }
+
+    private func checkDepth(at mark: YAMLMark) throws(YAMLError) {
+        guard stack.count < YAMLParser.maximumDepth else {
+            throw YAMLError(description: "\(mark): lists and mappings nest more than \(YAMLParser.maximumDepth) levels deep here; a recipe needs a few")
         }
     }
 
@@ -128,7 +143,10 @@ struct TreeBuilder {
         let top = stack.count - 1
         stack[top].size += size
         guard stack[top].size <= YAMLParser.maximumNodes else {
-            throw YAMLError(description: "\(node.mark): the document expands to more than \(YAMLParser.maximumNodes) values through aliases; write it out plainly")
+            if aliasesExpanded {
+                throw YAMLError(description: "\(node.mark): the document expands to more than \(YAMLParser.maximumNodes) values through aliases; write it out plainly")
+            }
+            throw YAMLError(description: "\(node.mark): the document holds more than \(YAMLParser.maximumNodes) values; a recipe this large is not supported")
         }
         if !stack[top].isMapping {
             stack[top].items.append(node)

@@ -73,3 +73,30 @@ import Testing
 extension YAMLNode: Equatable {
     public static func == (lhs: YAMLNode, rhs: YAMLNode) -> Bool { "\(lhs)" == "\(rhs)" }
 }
+
+/// Hostile shapes (issue 22): deep nesting is refused where it opens, and the size
+/// limit names its real cause.
+@Suite struct YAMLLimitTests {
+    @Test func deepNestingIsRefusedWithItsPlace() {
+        let text = "labels: " + String(repeating: "[", count: 50_000) + String(repeating: "]", count: 50_000) + "\n"
+        do {
+            _ = try YAMLParser.parse(text)
+            Issue.record("a 50,000-deep document was accepted")
+        } catch {
+            #expect(error.description.contains("nest more than \(YAMLParser.maximumDepth) levels"), "\(error)")
+            #expect(error.description.hasPrefix("line 1, column "), "\(error)")
+        }
+        #expect((try? YAMLParser.parse("a: " + String(repeating: "[", count: 60) + String(repeating: "]", count: 60))) != nil)
+    }
+
+    @Test func aLargePlainDocumentIsNotBlamedOnAliases() {
+        let text = "items:\n" + String(repeating: "- x\n", count: YAMLParser.maximumNodes + 10)
+        do {
+            _ = try YAMLParser.parse(text)
+            Issue.record("too large a document was accepted")
+        } catch {
+            #expect(error.description.contains("holds more than"), "\(error)")
+            #expect(!error.description.contains("alias"), "\(error)")
+        }
+    }
+}
