@@ -151,6 +151,15 @@ struct BuildCommand: ParsableCommand {
         let destination = try push.map(Reference.init(parsing:))
         if junit != nil && !runTests { throw Failure(.usage, "--junit needs --test") }
         if sign != nil && destination == nil { throw Failure(.usage, "--sign needs --push (signatures are stored in the registry)") }
+        for tag in pushTags { _ = try InputRules.tag(tag, what: "--push-tag") }
+        if let destination, let text = request.model?.image {
+            // One tag names one image: the app pushed after the model would silently replace it.
+            let model = try Self.modelReference(text, besides: destination)
+            let appTags = [destination.tag ?? "latest"] + pushTags
+            if model.registry == destination.registry, model.repository == destination.repository, let tag = model.tag, appTags.contains(tag) {
+                throw Failure(.usage, "the model image \(model) and the app image (--push \(destination)\(pushTags.isEmpty ? "" : ", --push-tag")) would both be tagged \(model.repository):\(tag); give the model image its own repository or tag (e.g. \(model.repository)-model:\(tag))")
+            }
+        }
         let modelPackOutputs = try outputs.filter { $0.hasPrefix("modelpack:") }.map { text -> (String, String?) in
             guard case .ociLayout(let directory, let tag) = try ImageLocation(parsing: String(text.dropFirst("modelpack:".count)), role: "--output") else {
                 throw Failure(.usage, "--output \(text): a ModelPack export goes to an OCI layout, modelpack:oci:DIR[:TAG]")

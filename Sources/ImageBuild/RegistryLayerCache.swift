@@ -43,6 +43,16 @@ public struct RegistryLayerCache: Sendable {
 
     static func tag(_ key: String) -> String { "layer-" + key }
 
+    /// gantry's own entries have its config media type; a plain image someone
+    /// tagged `layer-…` in the cache repository does not.
+    static func isGantryEntry(_ manifest: Manifest) -> Bool {
+        manifest.config.mediaType == configMediaType
+    }
+
+    static func foreignEntryWarning(_ repository: Reference, key: String) -> String {
+        "tag \(tag(key)) in the layer cache \(repository.name) is not a gantry layer-cache entry (another tool wrote it); left as it is, and the layer is built instead of taken from it"
+    }
+
     /// The entry for `key`, or nil (no entry, or one gantry cannot use). A registry
     /// that cannot be reached fails the build: a cache that silently stopped
     /// working would only show as slow builds.
@@ -54,8 +64,11 @@ public struct RegistryLayerCache: Sendable {
         if response.status == 404 { return nil }
         guard response.status == 200 else { throw client.failure(response, "layer cache \(repository.name)") }
         guard let manifest = try? CanonicalJSON.decode(Manifest.self, from: response.body, source: "layer cache entry"),
-              manifest.config.mediaType == Self.configMediaType, manifest.layers.count == 1,
-              let annotations = manifest.annotations,
+              Self.isGantryEntry(manifest) else {
+            Warnings.emit(Self.foreignEntryWarning(repository, key: key))
+            return nil
+        }
+        guard manifest.layers.count == 1, let annotations = manifest.annotations,
               let diffID = annotations[Key.diffID].flatMap({ try? Digest($0) }),
               let uncompressed = annotations[Key.uncompressedSize].flatMap({ Int64($0) }) else { return nil }
         var hit = Hit(layer: LayerBlob(descriptor: manifest.layers[0], diffID: diffID, uncompressedSize: uncompressed))
@@ -92,8 +105,16 @@ public struct RegistryLayerCache: Sendable {
         let session = try settings.session(for: repository.registry)
         let client = try RegistryClient(session: session)
         let tagURL = client.url("/v2/\(repository.repository)/manifests/\(Self.tag(key))")
-        let head = try client.send(HTTPRequest(method: "HEAD", url: tagURL), scope: RegistryClient.scope(repository.repository, push: false))
-        if head.status == 200 { return }
+        var get = HTTPRequest(method: "GET", url: tagURL)
+        get.setHeader("Accept", [MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifest, MediaType.dockerManifestList].joined(separator: ", "))
+        let existing = try client.send(get, scope: RegistryClient.scope(repository.repository, push: false))
+        if existing.status == 200 {
+            // Ours: recorded by another agent already. Anything else at the tag was put
+            // there by another tool: never overwritten, said once.
+            let manifest = try? CanonicalJSON.decode(Manifest.self, from: existing.body, source: "layer cache entry")
+            if let manifest, Self.isGantryEntry(manifest) { return }
+            throw Failure(.invalidInput, Self.foreignEntryWarning(repository, key: key))
+        }
         var annotations = [Key.diffID: layer.diffID.description, Key.uncompressedSize: String(layer.uncompressedSize)]
         if let model {
             annotations[Key.modelDigest] = model.digest.description

@@ -40,6 +40,12 @@ struct Runc {
             let said = (try? FileReader.readSmallFile(log, limit: 1 << 20)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             let line = said.split(separator: "\n").last(where: { $0.contains("runc") || $0.contains("error") }).map(String.init)
                 ?? said.split(separator: "\n").last.map(String.init) ?? "exit status \(result.status)"
+            // runc made the container but the image's own process could not start (its
+            // entrypoint is missing, not executable, or for another machine): the
+            // image's fault, reported as a failed check, not as an unavailable runtime.
+            if said.contains("unable to start container process: exec:") || said.contains("exec format error") {
+                throw Failure(.checksFailed, "the container's process did not start: \(line.trimmingWhitespace()); fix the image's entrypoint/cmd")
+            }
             throw Failure(.unavailable, "runc could not start the container: \(line.trimmingWhitespace())")
         }
     }
