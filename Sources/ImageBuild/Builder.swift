@@ -237,7 +237,7 @@ public struct Builder {
             let base = try source.image(for: wanted ?? Platform.host)
             if let config = base.config {
                 if let wanted, !config.platform.satisfies(wanted) {
-                    throw Failure(.missingInput, "\(source.description) is an image for \(config.platform) only, not \(wanted); choose a base with \(request.platforms.count > 1 ? "every platform of the build" : "that platform") or another --platform")
+                    throw Failure(.missingInput, "\(source.description) has no image for \(wanted) (it has: \(config.platform)); choose a base with \(request.platforms.count > 1 ? "every platform of the build" : "that platform, or another --platform")")
                 }
                 // The base's own description wins when it matches: it may name a variant (arm64/v8) the request left out.
                 targets.append(Target(platform: config.platform, base: base))
