@@ -12,8 +12,10 @@ extension ContentStore {
 
     var lockPath: String { root + "/store.lock" }
 
-    /// Takes the shared lock for the rest of this process (idempotent).
-    public func holdSharedLock() throws {
+    /// Takes the shared lock for the rest of this process (idempotent). Commands
+    /// that only look (`store ls`, `store check`) pass `cleaning: false`: they show
+    /// abandoned files rather than remove them.
+    public func holdSharedLock(cleaning: Bool = true) throws {
         let path = lockPath
         try Self.heldLocks.withLock { held in
             if held[path] != nil { return }
@@ -23,7 +25,7 @@ extension ContentStore {
             // crash, a full disk), so it goes now rather than at the next prune. The
             // lock, not the PIDs in the names, is what proves nobody writes there: a
             // gantry in another PID namespace sharing the store holds the lock too.
-            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 {
+            if cleaning, flock(descriptor, LOCK_EX | LOCK_NB) == 0 {
                 removeAbandonedScratch()
             }
             while flock(descriptor, LOCK_SH) != 0 {

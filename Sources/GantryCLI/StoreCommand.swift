@@ -23,7 +23,7 @@ struct ListStoreCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let store = try self.store.open()
+        let store = try self.store.openForInspection()
         let inventory = try StoreInventory(store: store)
         let tagged = inventory.tagged
         let cached = inventory.caches.reduce(into: Set<Digest>()) { $0.formUnion($1.digests) }
@@ -97,7 +97,7 @@ struct CheckStoreCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        let store = try self.store.open()
+        let store = try self.store.openForInspection()
         let started = Date()
         let check = try StoreCheck(store: store)
         for (digest, movedTo) in check.damaged {

@@ -14,6 +14,14 @@ struct StoreOptions: ParsableArguments {
         return store
     }
 
+    /// As `open`, for commands that only look at the store: what dead processes
+    /// left is shown, not removed (`store ls`, `store check`).
+    func openForInspection() throws -> ContentStore {
+        let store = try openUnlocked()
+        try store.holdSharedLock(cleaning: false)
+        return store
+    }
+
     func openUnlocked() throws -> ContentStore {
         if let directory {
             // Made with its parents, as the default one is: `--store $RUNNER_TEMP/a/b`

@@ -120,6 +120,9 @@ test_store_check_ls_prune() {
   assert_contains "$OUT" "damaged  sha256:$victim"
   run_gantry build --store "$(store)" --layer app:/app
   assert_eq "$RC" 0 "rebuild after check ($ERR)"
+  # the build was alone with the store: it removed the dead process's ingest file (issue 22)
+  assert_no_file "$(store)/ingest/999999-dead.tmp"
+  head -c 100000 /dev/zero > "$(store)/ingest/999999-dead.tmp"
   # prune: tagged images stay; abandoned files and quarantine go
   run_gantry store prune --store "$(store)" --dry-run
   assert_contains "$OUT" "would remove ingest"
