@@ -45,6 +45,7 @@ struct RegistryOptions: ParsableArguments {
     func settings() throws -> RegistrySettings {
         try applyNetworkLimits()
         var settings = RegistrySettings()
+        settings.sessions = .command
         settings.insecureRegistries = insecureRegistries
         settings.http.caFile = caFile
         settings.http.verbose = verbose

@@ -47,8 +47,7 @@ public final class RegistryClient {
         if response.status == 401, let header = response.header("WWW-Authenticate"), let challenge = AuthChallenge(header: header) {
             // First contact, or a token that expired mid-push (moby#33558): authenticate and resend once.
             session.remember(challenge)
-            session.tokens.invalidate(scope)
-            request.setHeader("Authorization", try authorization(for: scope, challenge: challenge, force: true))
+            request.setHeader("Authorization", try authorization(for: scope, challenge: challenge, rejected: request.header("Authorization") ?? ""))
             response = try followRedirects(request, destination: destination, progress: progress)
         }
         return response
@@ -94,7 +93,9 @@ public final class RegistryClient {
     // MARK: authentication
 
     /// The Authorization header for `scope`, or nil before the registry has said what it wants.
-    private func authorization(for scope: String, challenge given: AuthChallenge? = nil, force: Bool = false) throws -> String? {
+    /// `rejected`: after a 401, the Authorization header the registry refused ("" when
+    /// none was sent); a token another thread obtained since then is used, not fetched again.
+    private func authorization(for scope: String, challenge given: AuthChallenge? = nil, rejected: String? = nil) throws -> String? {
         guard let challenge = given ?? session.knownChallenge else { return nil }
         switch challenge.scheme {
         case "basic":
@@ -103,10 +104,14 @@ public final class RegistryClient {
             }
             return basic
         case "bearer":
-            if !force, let token = session.tokens.token(for: scope) { return "Bearer \(token)" }
-            let (token, lifetime) = try fetchToken(challenge: challenge, scope: scope)
-            session.tokens.store(token, for: scope, lifetime: lifetime)
-            return "Bearer \(token)"
+            if rejected == nil, let token = session.tokens.token(for: scope) { return "Bearer \(token)" }
+            return try session.tokenFetch.withLock { _ in
+                // Another thread may have fetched one while this one waited.
+                if let token = session.tokens.token(for: scope), "Bearer \(token)" != rejected { return "Bearer \(token)" }
+                let (token, lifetime) = try fetchToken(challenge: challenge, scope: scope)
+                session.tokens.store(token, for: scope, lifetime: lifetime)
+                return "Bearer \(token)"
+            }
         default:
             throw Failure(.authentication, "registry \(session.registry) asks for '\(challenge.scheme)' authentication, which gantry does not support")
         }
@@ -127,7 +132,9 @@ public final class RegistryClient {
         let service = challenge.service ?? session.registry
         // One scope parameter per scope (a mount needs push on one repository and pull on another).
         var scopes = scope.split(separator: " ").map(String.init)
-        if let extra = challenge.scope, !scopes.contains(extra) { scopes.append(extra) }
+        // The challenge's own scope, unless what is asked already grants it (a push
+        // token asked for `pull,push` needs no second `pull` entry).
+        if let extra = challenge.scope, !scopes.contains(where: { TokenCache.scope($0, covers: extra) }) { scopes.append(extra) }
         let response: HTTPResponse
         if let refresh = try session.refreshToken(using: self, realm: realm, service: service) {
             var form = "grant_type=refresh_token&service=\(Self.formEncode(service))&client_id=gantry&refresh_token=\(Self.formEncode(refresh))"

@@ -19,6 +19,9 @@ public final class RegistrySession: Sendable {
     /// Opens a connection for one thread: libcurl, or a scripted client in tests.
     let connect: HTTPClientFactory
     let tokens = TokenCache()
+    /// Held while a token is fetched: threads that need one at once (parallel blob
+    /// uploads) wait for the first to get it instead of each asking the token service.
+    let tokenFetch = Mutex<Void>(())
     /// The registry's last authentication challenge, and a refresh token obtained by exchange.
     private let learned = Mutex<(challenge: AuthChallenge?, exchangedRefreshToken: String?)>((nil, nil))
 

@@ -8,13 +8,22 @@ public struct RegistrySettings: Sendable {
     public var http = HTTPOptions()
     public var upload = UploadSettings()
     public var credentials = CredentialResolver()
+    /// Shared by every copy of these settings: one command, one session per registry.
+    /// The CLI hands every command's settings the same pool (`RegistrySessionPool.command`).
+    public var sessions = RegistrySessionPool()
 
     public init() {}
 
-    /// A session for `registry` with the credentials gantry finds for it.
+    /// The command's session for `registry`, with the credentials gantry finds for
+    /// it (looked up once). Settings that shape a session are part of its key, so a
+    /// copy with other HTTP options gets a session of its own.
     public func session(for registry: String) throws -> RegistrySession {
-        RegistrySession(registry: registry, insecureRegistries: insecureRegistries,
-                        credentials: try credentials.credentials(for: registry), options: http,
-                        environment: credentials.environment)
+        let key = [registry, insecureRegistries.joined(separator: ","), http.caFile ?? "", String(http.verbose),
+                   String(http.connectTimeout), String(http.stallTimeout), String(http.makeSocket != nil)].joined(separator: "|")
+        return try sessions.session(key: key) {
+            RegistrySession(registry: registry, insecureRegistries: insecureRegistries,
+                            credentials: try credentials.credentials(for: registry), options: http,
+                            environment: credentials.environment)
+        }
     }
 }

@@ -118,6 +118,17 @@ struct Boom: Error, Equatable { var number: Int }
         #expect(value == 200)
     }
 
+    /// Six failures in a row used to end an operation; twelve quick ones inside
+    /// the patience now do not (the heavy-fault pushes that gave up).
+    @Test func quickFailuresInARowWithinThePatienceAreRetried() throws {
+        let clock = FakeClock()
+        let value = try clock.policy(patience: 60).run { number -> AttemptOutcome<Int> in
+            clock.advance(0.5)
+            return number < 12 ? .retry(Boom(number: number)) : .done(number)
+        }
+        #expect(value == 12)
+    }
+
     @Test func aPeerThatNeverAnswersEndsAfterThePatience() {
         let clock = FakeClock()
         var attempts = 0

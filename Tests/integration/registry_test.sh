@@ -340,4 +340,35 @@ EOF
   assert_contains "$OUT" "containerPort: 9090"
 }
 
+# One build that pushes, signs and attaches an SBOM and provenance resolves the
+# credentials once (a credential helper is a process per lookup) and asks the token
+# service once per scope (issue 23; before: 13 helper runs and 15 tokens for 3 scopes).
+test_one_credential_lookup_per_registry_and_one_token_per_scope() {
+  start_token_server --user ci:tok3n-Pass
+  start_registry reg "$(token_auth_yaml)"
+  mkdir -p bin docker app; head -c 300000 /dev/urandom > app/data; echo x > app/a.txt
+  cat > bin/docker-credential-counting <<SH
+#!/bin/sh
+[ "\$1" = get ] || exit 1
+read server
+echo run >> "$T/helper-runs"
+printf '{"ServerURL":"%s","Username":"ci","Secret":"tok3n-Pass"}' "\$server"
+SH
+  chmod +x bin/docker-credential-counting
+  printf '{"credHelpers": {"%s": "counting"}}' "$REG" > docker/config.json
+  run_gantry key generate --output k
+  assert_eq "$RC" 0 "key generate ($ERR)"
+  : > "$T/helper-runs"; : > "$TOKEN_LOG"
+  DOCKER_CONFIG="$T/docker" PATH="$T/bin:$PATH" run_gantry build --store "$(store)" --base scratch --layer app:/app \
+    --push "$REG/team/app:1" --sign k.key --sbom --provenance
+  assert_eq "$RC" 0 "build --push --sign --sbom --provenance ($ERR)"
+  local runs tokens scopes
+  runs=$(wc -l < "$T/helper-runs"); tokens=$(grep -c '^issued' "$TOKEN_LOG")
+  scopes=$(sed 's/^issued [^ ]* //' "$TOKEN_LOG" | sort -u | wc -l)
+  note "credential-helper runs: $runs; tokens issued: $tokens for $scopes distinct scope sets"
+  note "$(sort "$TOKEN_LOG" | uniq -c | tr -s ' \n' ' ')"
+  assert_eq "$runs" 1 "credential-helper runs for one registry"
+  [ "$tokens" -le "$scopes" ] || fail "$tokens tokens for $scopes distinct scope sets"
+}
+
 run_tests
