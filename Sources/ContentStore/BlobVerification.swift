@@ -57,20 +57,21 @@ extension ContentStore {
     /// Moves a damaged blob out of the way and returns the error to throw.
     func damaged(_ digest: Digest, found: String) -> Failure {
         let moved = quarantine(digest)
-        let where_ = moved.map { "moved it to \($0)" } ?? "could not move it to \(root)/quarantine"
+        let where_ = moved.map { "moved it to \($0)" } ?? (isReadOnlyLayout ? "left it where it is" : "could not move it to \(quarantineDirectory)")
         return Failure(.invalidInput, "blob \(digest) in the store \(root) is damaged (\(found)); \(where_); build again to recreate it, or run 'gantry store check'")
     }
 
     /// `quarantine/sha256-<hex>-<unix time>`: kept for inspection until `gantry store prune`.
     @discardableResult
     public func quarantine(_ digest: Digest) -> String? {
+        guard !isReadOnlyLayout else { return nil }  // a user's layout is never changed
         let directory = quarantineDirectory
         guard (try? ContentStore.makeDirectory(directory)) != nil else { return nil }
         let target = "\(directory)/\(digest.algorithm)-\(digest.encoded)-\(Int(Date().timeIntervalSince1970))"
         return rename(blobPath(digest), target) == 0 ? target : nil
     }
 
-    public var quarantineDirectory: String { root + "/quarantine" }
+    public var quarantineDirectory: String { stateRoot + "/quarantine" }
 
     /// The blob's size on disk, or -1 when it is missing.
     public func size(of digest: Digest) -> Int64 {

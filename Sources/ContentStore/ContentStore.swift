@@ -13,7 +13,15 @@ import Diagnostics
 /// under a digest name. Renames are atomic, so concurrent builds sharing a store
 /// only need a lock for `index.json` (see `IndexFile`).
 public struct ContentStore: Sendable {
+    /// The image layout: `oci-layout`, `index.json`, `blobs/`.
     public let root: String
+    /// Where gantry's own state lives — `cache/`, `ingest/`, `uploads/`,
+    /// `quarantine/`, `store.lock`: the store itself, or for a user's layout opened
+    /// with `reading(layout:stateIn:)`, gantry's store, so that nothing is written
+    /// into the user's directory.
+    public let stateRoot: String
+    /// A user's layout, opened to read: blobs are verified but never moved.
+    public let isReadOnlyLayout: Bool
 
     /// `$XDG_CACHE_HOME/gantry`, else `~/.cache/gantry`.
     public static var defaultRoot: String {
@@ -26,6 +34,8 @@ public struct ContentStore: Sendable {
     /// Opens the store at `root`, creating the layout if it does not exist yet.
     public init(root: String) throws {
         self.root = root
+        stateRoot = root
+        isReadOnlyLayout = false
         for directory in [root, root + "/blobs", root + "/blobs/sha256", ingestDirectory] {
             try ContentStore.makeDirectory(directory)
         }
@@ -37,6 +47,20 @@ public struct ContentStore: Sendable {
         if !FileManager.default.fileExists(atPath: indexFile) {
             try IndexFile(path: indexFile).update { _ in }
         }
+    }
+
+    /// A user's OCI layout (`push --image oci:DIR`, `test oci:DIR`), read in place:
+    /// nothing is created or written in it — a layout without write permission can
+    /// be pushed — and whatever a command records (pushed blobs, upload journals)
+    /// goes to `store`'s state.
+    public init(readingLayout directory: String, stateIn store: ContentStore) throws {
+        guard FileManager.default.fileExists(atPath: directory + "/oci-layout"),
+              FileManager.default.fileExists(atPath: directory + "/index.json") else {
+            throw Failure(.missingInput, "\(directory) is not an OCI image layout (it needs oci-layout and index.json)")
+        }
+        root = directory
+        stateRoot = store.stateRoot
+        isReadOnlyLayout = true
     }
 
     public func blobPath(_ digest: Digest) -> String {

@@ -48,8 +48,8 @@ extension ContentStore {
         case stream
     }
 
-    var cacheRoot: String { root + "/cache" }
-    var ingestDirectory: String { root + "/ingest" }
+    var cacheRoot: String { stateRoot + "/cache" }
+    var ingestDirectory: String { stateRoot + "/ingest" }
 
     private func cachePath(_ area: CacheArea, _ key: String) -> String { "\(cacheRoot)/\(area.rawValue)/\(key)" }
 

@@ -10,7 +10,7 @@ import Diagnostics
 extension ContentStore {
     private static let heldLocks = Mutex<[String: Int32]>([:])
 
-    var lockPath: String { root + "/store.lock" }
+    var lockPath: String { stateRoot + "/store.lock" }
 
     /// Takes the shared lock for the rest of this process (idempotent). Commands
     /// that only look (`store ls`, `store check`) pass `cleaning: false`: they show

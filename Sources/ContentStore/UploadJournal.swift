@@ -28,7 +28,7 @@ public struct UploadJournal: Sendable {
     public let repository: String
 
     public init(store: ContentStore, registry: String, repository: String) {
-        directory = store.root + "/uploads"
+        directory = store.stateRoot + "/uploads"
         self.registry = registry
         self.repository = repository
     }

@@ -82,7 +82,7 @@ enum ImageSelector {
             guard FileManager.default.fileExists(atPath: directory + "/index.json") else {
                 throw Failure(.missingInput, "--image \(text): \(directory) is not an OCI image layout (no index.json)")
             }
-            let layout = try ContentStore(root: directory)
+            let layout = try ContentStore(readingLayout: directory, stateIn: store)
             let manifests = try layout.index.read().manifests
             return (layout, try LayoutSource.byTag(manifests, tag: tag, location: "--image \(text)"))
         }

@@ -55,6 +55,22 @@ import OCI
         #expect(try Self.ingestFiles(store).isEmpty)
     }
 
+    /// A user's layout read in place: gantry's state goes to its own store (issue 23).
+    @Test func aLayoutOpenedForReadingGetsNothingWrittenIntoIt() throws {
+        let store = try Self.makeStore(), layout = try Self.makeStore()
+        defer { for root in [store.root, layout.root] { try? FileManager.default.removeItem(atPath: root) } }
+        let blob = try layout.put(Array("layer".utf8), mediaType: "x")
+        try FileManager.default.removeItem(atPath: layout.root + "/ingest")
+        let before = try FileManager.default.contentsOfDirectory(atPath: layout.root).sorted()
+        let reading = try ContentStore(readingLayout: layout.root, stateIn: store)
+        try reading.verify(blob)
+        reading.saveCacheRecord(["k": "v"], in: .pushed, key: "record")
+        try reading.holdSharedLock()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: layout.root).sorted() == before)
+        #expect(store.cacheRecord([String: String].self, in: .pushed, key: "record") == ["k": "v"])
+        #expect(throws: (any Error).self) { try ContentStore(readingLayout: store.root + "/nowhere", stateIn: store) }
+    }
+
     @Test func concurrentTagUpdatesAreAllKept() throws {
         let store = try Self.makeStore()
         defer { try? FileManager.default.removeItem(atPath: store.root) }

@@ -371,4 +371,28 @@ SH
   [ "$tokens" -le "$scopes" ] || fail "$tokens tokens for $scopes distinct scope sets"
 }
 
+# A user's layout is read in place: pushing it (and testing it) writes nothing into
+# it, and one without write permission can be pushed by a user who does not own it
+# (issue 23: cache/, ingest/ and index.json.lock used to appear in it).
+test_push_from_a_read_only_layout_writes_nothing_into_it() {
+  start_registry reg
+  make_app app 2
+  run_gantry build -q --store "$(store)" --layer app:/app --output oci:layout:v1
+  assert_eq "$RC" 0 "build ($ERR)"
+  find layout | sort > before.txt
+  chmod -R a-w layout
+  mkdir -p nobody-bin nobody-store && cp "$GANTRY" nobody-bin/gantry && chown nobody nobody-store && chmod 755 "$T" nobody-bin
+  set +e
+  OUT=$(cd "$T" && setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$T/nobody-store" nobody-bin/gantry push "$REG/ro/app:1" --image oci:layout:v1 --store "$T/nobody-store/s" 2>"$T/.stderr"); RC=$?
+  set -e
+  ERR=$(cat "$T/.stderr")
+  assert_eq "$RC" 0 "push of a read-only layout as another user ($ERR)"
+  run_gantry push "$REG/ro/app:2" --image oci:layout:v1 --store "$(store)"
+  assert_eq "$RC" 0 "push of the layout as root ($ERR)"
+  chmod -R u+w layout
+  find layout | sort > after.txt
+  diff before.txt after.txt > /dev/null || fail "the push wrote into the layout: $(diff before.txt after.txt)"
+  assert_eq "$(inspect_digest --tls-verify=false "docker://$REG/ro/app:1")" "$(inspect_digest oci:layout:v1)" "pushed digest"
+}
+
 run_tests
