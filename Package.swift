@@ -39,14 +39,17 @@ let package = Package(
         .target(name: "Signing", dependencies: ["Diagnostics", "OCI", "ByteStreams", "ContentStore", "Registry", "CCrypto"]),
         .target(name: "SupplyChain", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "HTTP", "Registry", "Signing"]),
         .target(name: "Images", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "Registry"]),
+        // gantry.yaml and its test: section as values, and their reader: what ImageBuild
+        // builds from and ImageTest checks with, without either importing the other.
+        .target(name: "Recipes", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Layering", "Images", "YAML"]),
         .target(name: "ImageBuild", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "HTTP", "Registry", "Fetch", "Images", "YAML", "SupplyChain",
+            "Diagnostics", "OCI", "ByteStreams", "Layering", "ContentStore", "HTTP", "Registry", "Fetch", "Images", "Recipes", "SupplyChain",
         ]),
         .target(name: "ImageTest", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "ImageBuild", "Images", "Layering", "ContentStore", "HTTP", "CShims",
+            "Diagnostics", "OCI", "ByteStreams", "Recipes", "Images", "Layering", "ContentStore", "HTTP", "CShims",
         ]),
         .target(name: "GantryCLI", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "ImageBuild", "ImageTest", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy", "Signing", "SupplyChain",
+            "Diagnostics", "OCI", "ByteStreams", "ImageBuild", "ImageTest", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy", "Signing", "SupplyChain", "Recipes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gantry", dependencies: ["GantryCLI"]),
@@ -58,10 +61,11 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "LayeringTests", dependencies: ["Layering", "ByteStreams", "OCI", "Diagnostics"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "OCI"]),
-        .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "Images", "ContentStore", "OCI", "Layering", "Diagnostics"]),
+        .testTarget(name: "RecipesTests", dependencies: ["Recipes", "OCI"]),
+        .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "Recipes", "Images", "ContentStore", "OCI", "Layering", "Diagnostics"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "OCI"]),
         .testTarget(name: "SupplyChainTests", dependencies: ["SupplyChain", "OCI", "Layering"]),
-        .testTarget(name: "ImageTestTests", dependencies: ["ImageTest", "ImageBuild", "OCI"]),
+        .testTarget(name: "ImageTestTests", dependencies: ["ImageTest", "Recipes", "OCI"]),
         .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "ByteStreams"], exclude: ["echo_server.py"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "TestSupport", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),

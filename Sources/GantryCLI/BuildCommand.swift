@@ -11,6 +11,7 @@ import Fetch
 import Signing
 import Registry
 import ImageTest
+import Recipes
 import Diagnostics
 
 /// `gantry build`: recipe + flags → image in the store, and any `--output`s.

@@ -8,6 +8,7 @@ import Images
 import ContentStore
 import Registry
 import Deploy
+import Recipes
 import Diagnostics
 
 /// `gantry deploy [REF]`: render templates/k8s with the image pinned by digest,

@@ -8,6 +8,7 @@ import ImageBuild
 import ImageTest
 import ContentStore
 import Registry
+import Recipes
 import Diagnostics
 
 /// `gantry test [IMAGE]`: runs the image with runc and checks it over HTTP and

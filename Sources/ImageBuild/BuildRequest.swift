@@ -5,6 +5,7 @@ import Images
 import Layering
 import Registry
 import Fetch
+import Recipes
 import Diagnostics
 
 /// Everything one build needs, validated: the recipe merged with flags.
@@ -123,18 +124,5 @@ public struct BuildRequest: Sendable {
         if zstd, let archive = outputs.first(where: { if case .dockerArchive = $0 { return true } else { return false } }) {
             throw Failure(.usage, "output \(archive): Docker's archive format cannot hold zstd layers; use compression auto or gzip for it, or write oci-archive:FILE")
         }
-    }
-}
-
-/// `uid[:gid]` → numbers (names would need the image's /etc/passwd).
-enum Ownership {
-    static func parse(_ text: String?) throws -> (uid: UInt32, gid: UInt32) {
-        guard let text else { return (0, 0) }
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let uid = UInt32(parts[0]),
-              let gid = parts.count == 2 ? UInt32(parts[1]) : uid else {
-            throw Failure(.usage, "ownership '\(text)' must be numeric uid[:gid], e.g. 1000:1000")
-        }
-        return (uid, gid)
     }
 }

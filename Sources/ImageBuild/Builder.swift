@@ -7,6 +7,7 @@ import Layering
 import Registry
 import Fetch
 import Images
+import Recipes
 import Diagnostics
 
 /// One line of the build report.

@@ -1,4 +1,5 @@
 import OCI
+import Recipes
 import Diagnostics
 
 /// The config fields a build sets on top of the base's (recipe merged with flags).
@@ -31,7 +32,7 @@ public struct ImageSettings: Sendable, Equatable {
         if let user { config.user = user }
         if !ports.isEmpty {
             var exposed = config.exposedPorts ?? [:]
-            for port in ports { exposed[try Self.normalizePort(port)] = .object([:]) }
+            for port in ports { exposed[try InputRules.port(port)] = .object([:]) }
             config.exposedPorts = exposed
         }
         if !volumes.isEmpty {
@@ -55,16 +56,5 @@ public struct ImageSettings: Sendable, Equatable {
             }
         }
         return result
-    }
-
-    /// `8080` → `8080/tcp`; `53/udp` stays. Ports are 1–65535, protocols tcp, udp, sctp.
-    static func normalizePort(_ text: String) throws -> String {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        let proto = parts.count == 2 ? parts[1].lowercased() : "tcp"
-        guard parts.count <= 2, let number = Int(parts[0]), (1...65535).contains(number),
-              ["tcp", "udp", "sctp"].contains(proto) else {
-            throw Failure(.usage, "invalid port '\(text)': expected a number 1-65535, optionally /tcp, /udp or /sctp")
-        }
-        return "\(number)/\(proto)"
     }
 }

@@ -4,6 +4,7 @@ import OCI
 import ByteStreams
 import ContentStore
 import Layering
+import Recipes
 import Diagnostics
 import Fetch
 

@@ -1,6 +1,7 @@
 import OCI
 import ByteStreams
 import Fetch
+import Recipes
 import Diagnostics
 
 /// `model:` in gantry.yaml: a pretrained model fetched at build time into a layer of its own.

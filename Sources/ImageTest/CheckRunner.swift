@@ -2,7 +2,7 @@ import FoundationEssentials
 import Glibc
 import OCI
 import HTTP
-import ImageBuild
+import Recipes
 import ByteStreams
 import Diagnostics
 

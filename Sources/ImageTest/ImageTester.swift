@@ -2,7 +2,7 @@ import FoundationEssentials
 import Glibc
 import OCI
 import Images
-import ImageBuild
+import Recipes
 import Layering
 import ContentStore
 import ByteStreams

@@ -1,4 +1,4 @@
-import ImageBuild
+import Recipes
 import Diagnostics
 
 /// The user an image's process runs as: its `User` (`name`, `uid`, `uid:gid`,

@@ -1,6 +1,7 @@
 import Testing
 import OCI
 @testable import ImageBuild
+import Recipes
 import Images
 
 @Suite struct ImageSettingsTests {
@@ -11,10 +12,10 @@ import Images
     }
 
     @Test func portsAreNormalized() throws {
-        #expect(try ImageSettings.normalizePort("8080") == "8080/tcp")
-        #expect(try ImageSettings.normalizePort("53/UDP") == "53/udp")
-        #expect(throws: (any Error).self) { try ImageSettings.normalizePort("70000") }
-        #expect(throws: (any Error).self) { try ImageSettings.normalizePort("80/http") }
+        #expect(try InputRules.port("8080") == "8080/tcp")
+        #expect(try InputRules.port("53/UDP") == "53/udp")
+        #expect(throws: (any Error).self) { try InputRules.port("70000") }
+        #expect(throws: (any Error).self) { try InputRules.port("80/http") }
     }
 
     @Test func newEntrypointResetsInheritedCmd() throws {

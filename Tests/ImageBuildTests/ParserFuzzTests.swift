@@ -3,6 +3,7 @@ import OCI
 import Layering
 import Diagnostics
 @testable import ImageBuild
+@testable import Recipes
 import Images
 
 /// Throws thousands of generated recipes, references, destinations and ignore

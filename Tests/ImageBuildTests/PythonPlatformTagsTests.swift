@@ -1,6 +1,7 @@
 import Testing
 import Layering
 @testable import ImageBuild
+@testable import Recipes
 
 @Suite struct PythonPlatformTagsTests {
     @Test func glibcGivesEveryManylinuxTagItCanRunNewestFirst() {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import OCI
-import ImageBuild
+import Recipes
 @testable import ImageTest
 
 @Suite struct ImageUserTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import ImageBuild
+@testable import Recipes
 
 @Suite struct RecipeTests {
     static let full = """

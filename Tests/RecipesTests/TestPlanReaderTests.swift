@@ -1,6 +1,6 @@
 import Testing
 import OCI
-@testable import ImageBuild
+@testable import Recipes
 
 @Suite struct TestPlanReaderTests {
     static let recipe = """

@@ -10,22 +10,30 @@ import Diagnostics
 /// Every error is a usage error (exit 64).
 public enum InputRules {
     /// `/app`, `/app/` (into), normalized; refused when it would leave `/`.
-    static func destination(_ text: String, what: String = "destination") throws -> String {
+    public static func destination(_ text: String, what: String = "destination") throws -> String {
         try ImagePath.normalizeDestination(text, what: what)
     }
 
-    static func port(_ text: String) throws -> String {
-        try ImageSettings.normalizePort(text)
+    /// `8080` → `8080/tcp`; `53/udp` stays. Ports are 1–65535, protocols tcp, udp, sctp.
+    public static func port(_ text: String) throws -> String {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        let proto = parts.count == 2 ? parts[1].lowercased() : "tcp"
+        guard parts.count <= 2, let number = Int(parts[0]), (1...65535).contains(number),
+              ["tcp", "udp", "sctp"].contains(proto) else {
+            throw Failure(.usage, "invalid port '\(text)': expected a number 1-65535, optionally /tcp, /udp or /sctp")
+        }
+        return "\(number)/\(proto)"
     }
 
-    static func workdir(_ text: String) throws -> String {
+
+    public static func workdir(_ text: String) throws -> String {
         _ = try ImagePath.normalizeDestination(text, what: "workdir")
         return text
     }
 
     /// `name`, `uid` or `uid:gid` (image-spec config.md "User"; names need the image's
     /// /etc/passwd, so a group must be numeric where a uid is given).
-    static func user(_ text: String) throws -> String {
+    public static func user(_ text: String) throws -> String {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         let isNumber = { (part: Substring) in !part.isEmpty && part.count <= 10 && part.allSatisfy(\.isASCII) && UInt32(part) != nil }
         let isName = { (part: Substring) in
@@ -62,7 +70,7 @@ public enum InputRules {
         return text
     }
 
-    static func environmentName(_ name: String) throws -> String {
+    public static func environmentName(_ name: String) throws -> String {
         guard !name.isEmpty, !name.contains("="), !name.utf8.contains(0), !name.contains(where: \.isWhitespace) else {
             throw Failure(.usage, "environment variable name '\(name)' must be non-empty, without '=' or spaces")
         }
@@ -79,7 +87,7 @@ public enum InputRules {
         return reference
     }
 
-    static func compression(_ text: String) throws -> Compression {
+    public static func compression(_ text: String) throws -> Compression {
         try Compression(parsing: text)
     }
 
@@ -96,7 +104,7 @@ public enum InputRules {
 
     /// The latest second RFC 3339 can write (9999-12-31T23:59:59Z): skopeo and umoci
     /// cannot parse a `created` time with a five-digit year.
-    static let latestEpoch: Int64 = 253_402_300_799
+    public static let latestEpoch: Int64 = 253_402_300_799
 
     public static func sourceDateEpoch(_ text: String) throws -> Int64 {
         guard let value = Int64(text), (0...latestEpoch).contains(value) else {
@@ -114,12 +122,12 @@ public enum InputRules {
         return value
     }
 
-    static func ownership(_ text: String) throws -> String {
+    public static func ownership(_ text: String) throws -> String {
         _ = try Ownership.parse(text)
         return text
     }
 
-    static func platform(_ text: String) throws -> String {
+    public static func platform(_ text: String) throws -> String {
         _ = try Platform(parsing: text)
         return text
     }
@@ -148,8 +156,21 @@ public enum InputRules {
     }
 
     /// A volume is an absolute path in the image.
-    static func volume(_ text: String) throws -> String {
+    public static func volume(_ text: String) throws -> String {
         _ = try ImagePath.normalizeDestination(text, what: "volume")
         return text
+    }
+}
+
+/// `uid[:gid]` → numbers (names would need the image's /etc/passwd).
+public enum Ownership {
+    public static func parse(_ text: String?) throws -> (uid: UInt32, gid: UInt32) {
+        guard let text else { return (0, 0) }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let uid = UInt32(parts[0]),
+              let gid = parts.count == 2 ? UInt32(parts[1]) : uid else {
+            throw Failure(.usage, "ownership '\(text)' must be numeric uid[:gid], e.g. 1000:1000")
+        }
+        return (uid, gid)
     }
 }
