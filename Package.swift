@@ -48,8 +48,12 @@ let package = Package(
         .target(name: "ImageTest", dependencies: [
             "Diagnostics", "OCI", "ByteStreams", "Recipes", "Images", "Layering", "ContentStore", "HTTP", "CShims",
         ]),
+        // What gantry sends to registries after a build: pushes, signatures, referrers, the layer cache.
+        .target(name: "Publishing", dependencies: [
+            "Diagnostics", "OCI", "ContentStore", "Images", "Registry", "Signing", "SupplyChain", "ImageBuild",
+        ]),
         .target(name: "GantryCLI", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "ImageBuild", "ImageTest", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy", "Signing", "SupplyChain", "Recipes",
+            "Diagnostics", "OCI", "ByteStreams", "ImageBuild", "ImageTest", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy", "Signing", "SupplyChain", "Recipes", "Publishing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gantry", dependencies: ["GantryCLI"]),
@@ -72,7 +76,7 @@ let package = Package(
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "TestSupport", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "TestSupport", "Registry", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "Diagnostics"]),
-        .testTarget(name: "GantryCLITests", dependencies: ["GantryCLI", "OCI"]),
+        .testTarget(name: "GantryCLITests", dependencies: ["GantryCLI", "OCI", "Images", "ImageBuild", "Recipes", "Publishing"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,6 +5,7 @@ import ContentStore
 import Registry
 import Signing
 import SupplyChain
+import Publishing
 
 /// What is attached to manifests in a registry, as `gantry inspect --referrers`
 /// lists it: OCI 1.1 referrers (their artifact type and digest) and cosign
@@ -19,7 +20,7 @@ enum AttachedArtifacts {
             let signatures = try CosignSignatures(store: store, settings: settings).signatureCount(subject, in: reference)
             lines.append("referrers of \(subject.short): \(attached.count)\(signatures > 0 ? ", \(signatures) cosign signature\(signatures == 1 ? "" : "s")" : "")")
             for artifact in attached {
-                let predicate = artifact.annotations?[AttestationPublisher.predicateAnnotation].map { " (\($0))" } ?? ""
+                let predicate = artifact.annotations?[Attestations.predicateAnnotation].map { " (\($0))" } ?? ""
                 lines.append("  \(artifact.digest)  \(artifact.artifactType ?? artifact.mediaType)\(predicate)")
             }
         }

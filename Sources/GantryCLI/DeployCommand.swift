@@ -9,6 +9,7 @@ import ContentStore
 import Registry
 import Deploy
 import Recipes
+import Publishing
 import Diagnostics
 
 /// `gantry deploy [REF]`: render templates/k8s with the image pinned by digest,

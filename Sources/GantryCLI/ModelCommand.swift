@@ -7,6 +7,7 @@ import ImageBuild
 import ContentStore
 import ByteStreams
 import Fetch
+import Publishing
 import Diagnostics
 
 /// `gantry model fetch SOURCE`: the model into the store (and optionally a file).
@@ -56,8 +57,8 @@ struct PushModelCommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: layout) }
         let created = rfc3339(secondsSince1970: try BuildRequest.sourceDateEpoch(from: ProcessInfo.processInfo.environment) ?? 0)
         let artifact = try ModelPackExport.write(model, model: settings, created: created, store: store, directory: layout, tag: nil)
-        let pushed = try PushCommand.push(artifact, from: try ContentStore(root: layout), to: destination, tags: [], options: registry,
-                                          quiet: false, backfill: false)
+        let publisher = try Publisher.forCommand(store: store, registry: registry, quiet: false)
+        let pushed = try publisher.push(artifact, from: try ContentStore(root: layout), to: destination, tags: [], backfill: false)
         print(pushed.reference)
     }
 }

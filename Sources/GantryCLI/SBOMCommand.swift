@@ -4,6 +4,7 @@ import OCI
 import Images
 import Registry
 import SupplyChain
+import Publishing
 import Diagnostics
 
 /// `gantry sbom REF`: prints the SBOM attached to an image (by `build --sbom`).

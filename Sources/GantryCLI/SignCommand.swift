@@ -3,6 +3,7 @@ import ArgumentParser
 import OCI
 import Signing
 import Registry
+import Publishing
 import ContentStore
 import Diagnostics
 
@@ -26,14 +27,9 @@ struct SignCommand: ParsableCommand {
     func run() throws {
         let image = try Reference(parsing: reference)
         let signingKey = try SigningKey(path: key, environment: ProcessInfo.processInfo.environment)
-        for signed in try Self.sign(image, key: signingKey, store: try store.open(), settings: try registry.settings()) {
+        let publisher = try Publisher.forCommand(store: try store.open(), registry: registry, quiet: true)
+        for signed in try publisher.sign(image, key: signingKey) {
             print("\(signed.added ? "signed" : "already signed") \(image.name)@\(signed.digest) → \(signed.signatureReference)")
         }
-    }
-
-    /// Signs what `image` names (index and manifests), each once.
-    static func sign(_ image: Reference, key: SigningKey, store: ContentStore, settings: RegistrySettings) throws -> [CosignSignatures.Signed] {
-        let signatures = CosignSignatures(store: store, settings: settings)
-        return try signatures.subjects(of: image).map { try signatures.sign($0, in: image, key: key) }
     }
 }

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import ArgumentParser
 import OCI
 import ContentStore
 import ImageBuild
@@ -10,13 +9,13 @@ import SupplyChain
 import Diagnostics
 
 /// `--sbom-format`: which SBOM format `--sbom` writes.
-enum SBOMFormat: String, ExpressibleByArgument, CaseIterable {
+public enum SBOMFormat: String, CaseIterable, Sendable {
     case spdx, cyclonedx
 
-    var mediaType: String { self == .spdx ? SPDXWriter.mediaType : CycloneDXWriter.mediaType }
-    var label: String { self == .spdx ? "SPDX 2.3" : "CycloneDX 1.6" }
+    public var mediaType: String { self == .spdx ? SPDXWriter.mediaType : CycloneDXWriter.mediaType }
+    public var label: String { self == .spdx ? "SPDX 2.3" : "CycloneDX 1.6" }
 
-    func document(_ inventory: SoftwareInventory) throws -> [UInt8] {
+    public func document(_ inventory: SoftwareInventory) throws -> [UInt8] {
         self == .spdx ? try SPDXWriter.document(inventory) : try CycloneDXWriter.document(inventory)
     }
 }
@@ -25,29 +24,30 @@ enum SBOMFormat: String, ExpressibleByArgument, CaseIterable {
 /// artifacts (see `Referrers`): attached in the registry after a push, and written
 /// into `oci:` layout outputs as referrers. The provenance is a DSSE envelope,
 /// signed when a key is given.
-enum AttestationPublisher {
-    static let provenanceArtifactType = "application/vnd.in-toto+json"
-    static let predicateAnnotation = "in-toto.io/predicate-type"
+public enum Attestations {
+    public static let provenanceArtifactType = "application/vnd.in-toto+json"
+    public static let predicateAnnotation = "in-toto.io/predicate-type"
 
     /// One artifact made for one image manifest.
-    struct Attachment {
-        var subject: Descriptor
-        var artifact: Descriptor
+    public struct Attachment: Sendable {
+        public var subject: Descriptor
+        public var artifact: Descriptor
         /// The artifact manifest's config and blob (for copying into a layout).
-        var blobs: [Descriptor]
+        public var blobs: [Descriptor]
         /// What the build prints about it, without where it went.
-        var line: String
+        public var line: String
     }
 
     /// The documents for each image of `result`, stored; `repository` is where the
     /// images go (nil: local outputs only).
-    static func make(_ result: BuildResult, request: BuildRequest, repository: String?, store: ContentStore,
-                     sbom: SBOMFormat?, provenance: Bool, key: SigningKey?, recipePath: String?) throws -> [Attachment] {
+    public static func make(_ result: BuildResult, request: BuildRequest, repository: String?, store: ContentStore,
+                            sbom: SBOMFormat?, provenance: Bool, key: SigningKey?, recipePath: String?,
+                            toolVersion: String) throws -> [Attachment] {
         guard sbom != nil || provenance else { return [] }
         let referrers = Referrers(store: store, settings: request.registry)
         let inventories = try InventoryCollector(store: store, registry: request.registry)
-            .inventories(of: result, model: request.model, repository: repository, toolVersion: VersionText.version)
-        let inputs = ProvenanceInputsCollector.inputs(of: result, request: request, recipePath: recipePath, toolVersion: VersionText.version)
+            .inventories(of: result, model: request.model, repository: repository, toolVersion: toolVersion)
+        let inputs = ProvenanceInputsCollector.inputs(of: result, request: request, recipePath: recipePath, toolVersion: toolVersion)
         var attachments: [Attachment] = []
         for (image, inventory) in zip(result.images, inventories) {
             let subject = image.manifestDescriptor
@@ -75,22 +75,22 @@ enum AttestationPublisher {
     }
 
     /// Pushes each artifact next to its image and lists it as a referrer.
-    static func publish(_ attachments: [Attachment], to destination: Reference, store: ContentStore, settings: RegistrySettings,
-                        quiet: Bool) throws {
+    static func attach(_ attachments: [Attachment], to destination: Reference, store: ContentStore, settings: RegistrySettings,
+                       say: (String) -> Void) throws {
         let referrers = Referrers(store: store, settings: settings)
         for attachment in attachments {
             let listing = try referrers.attach(attachment.artifact, subject: attachment.subject.digest, in: destination)
-            if !quiet { StandardError.write("\(attachment.line) (\(listing.rawValue))\n") }
+            say("\(attachment.line) (\(listing.rawValue))")
         }
     }
 
     /// Writes each artifact into the `oci:` layouts among `outputs`.
-    static func write(_ attachments: [Attachment], to outputs: [ImageLocation], store: ContentStore, quiet: Bool) throws {
+    public static func write(_ attachments: [Attachment], to outputs: [ImageLocation], store: ContentStore, say: (String) -> Void) throws {
         for case .ociLayout(let directory, let tag) in outputs {
             let sink = LayoutSink(directory: directory, tag: tag)
             for attachment in attachments {
                 try sink.writeReferrer(attachment.artifact, blobs: attachment.blobs, from: store)
-                if !quiet { StandardError.write("\(attachment.line) (in \(sink.description))\n") }
+                say("\(attachment.line) (in \(sink.description))")
             }
         }
     }

@@ -4,28 +4,28 @@ import Registry
 /// What `gantry push` or `gantry build --push` pushed last from a store: what
 /// `gantry deploy` without a reference deploys. Kept in the user's store (not in
 /// an `oci:` layout that was pushed from), as the store's `last-push` record.
-enum LastPush {
-    static let recordName = "last-push"
+public enum LastPush {
+    public static let recordName = "last-push"
 
-    static func save(_ result: PushResult, in store: ContentStore) {
+    public static func save(_ result: PushResult, in store: ContentStore) {
         // Best effort: losing it only means deploy needs a reference.
         try? store.saveRecord(result, named: recordName)
     }
 
-    static func load(from store: ContentStore) -> PushResult? {
+    public static func load(from store: ContentStore) -> PushResult? {
         store.record(PushResult.self, named: recordName)
     }
 
     /// The model image a `build --push` with `model.image` pushed with the app: what
     /// `gantry deploy` mounts as an image volume unless told otherwise. A push
     /// without a model image clears it.
-    static let modelRecordName = "last-push-model"
+    public static let modelRecordName = "last-push-model"
 
-    static func saveModel(_ result: PushResult?, in store: ContentStore) {
+    public static func saveModel(_ result: PushResult?, in store: ContentStore) {
         if let result { try? store.saveRecord(result, named: modelRecordName) } else { store.removeRecord(named: modelRecordName) }
     }
 
-    static func loadModel(from store: ContentStore) -> PushResult? {
+    public static func loadModel(from store: ContentStore) -> PushResult? {
         store.record(PushResult.self, named: modelRecordName)
     }
 }
