@@ -1,3 +1,4 @@
+import Threads
 import Diagnostics
 
 /// A `DigestingSink` whose SHA-256 runs on a thread of its own: bytes go to

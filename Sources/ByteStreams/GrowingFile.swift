@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import Threads
 
 /// A file another thread is still writing, as a reader sees it: how many bytes
 /// are there so far, and — once the writer is done — the final size and digest,

@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// Writes a file so that readers see either the old content or the new, never a
 /// mix: temp file in the same directory, fsync, rename.

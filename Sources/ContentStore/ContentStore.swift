@@ -3,6 +3,7 @@ import Glibc
 import OCI
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// The local image store and build cache: an OCI image layout directory
 /// (image-layout.md: `oci-layout`, `index.json`, `blobs/sha256/<hex>`), so any

@@ -3,6 +3,7 @@ import Glibc
 import OCI
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// `index.json` of an image layout, read and replaced under an exclusive lock so
 /// that concurrent builds never lose each other's tags. The lock is flock on the

@@ -3,6 +3,7 @@ import Glibc
 import OCI
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// Runs the user's kubectl: it already speaks every cluster's auth plugins
 /// (AKS uses kubelogin). gantry renders and pins; kubectl applies; gantry waits.

@@ -4,6 +4,7 @@ import HTTP
 import OCI
 import ByteStreams
 import Diagnostics
+import Threads
 
 /// Writes at a moving offset of an open file (parts of a ranged download land
 /// where they belong, whatever order they finish in).

@@ -5,6 +5,7 @@ import OCI
 import ByteStreams
 import ContentStore
 import Diagnostics
+import SystemSupport
 
 /// A model file now in the store.
 public struct FetchedModel: Sendable {

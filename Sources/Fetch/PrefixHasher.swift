@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import ByteStreams
 import Diagnostics
+import Threads
 
 /// Hashes a file that parallel ranged GETs fill in, following the finished prefix:
 /// parts finish roughly in order, so the SHA-256 runs beside the download (reading

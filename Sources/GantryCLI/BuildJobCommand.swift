@@ -6,6 +6,7 @@ import ContentStore
 import Deploy
 import ImageBuild
 import Diagnostics
+import SystemSupport
 
 /// `gantry build-job`: the Kubernetes Job that builds and pushes with gantry's own
 /// image inside the cluster (kaniko's job, without its privileges).

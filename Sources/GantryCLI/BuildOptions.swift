@@ -8,6 +8,7 @@ import Layering
 import Fetch
 import Recipes
 import Diagnostics
+import SystemSupport
 
 /// The flags that say what `gantry build` builds, and their mapping onto a
 /// `BuildRequest` over the recipe's (flags win).

@@ -5,6 +5,7 @@ import OCI
 import Images
 import ImageBuild
 import Registry
+import SystemSupport
 
 /// The human-readable lines `gantry build` prints.
 enum BuildOutput {

@@ -11,6 +11,7 @@ import Deploy
 import Recipes
 import Publishing
 import Diagnostics
+import SystemSupport
 
 /// `gantry deploy [REF]`: render templates/k8s with the image pinned by digest,
 /// apply them with kubectl, and wait for the rollout.

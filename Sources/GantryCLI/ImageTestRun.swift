@@ -10,6 +10,7 @@ import ContentStore
 import Registry
 import Recipes
 import Diagnostics
+import SystemSupport
 
 /// Running an image's checks, as `gantry test` and `gantry build --test` both do:
 /// the plan from the recipe and the flags, the image and where its layers come

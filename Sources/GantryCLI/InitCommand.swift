@@ -5,6 +5,7 @@ import ImageBuild
 import ContentStore
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// `gantry init`: writes a commented starter gantry.yaml from templates/.
 struct InitCommand: ParsableCommand {

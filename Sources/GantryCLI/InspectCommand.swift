@@ -7,6 +7,7 @@ import Images
 import ContentStore
 import Registry
 import Diagnostics
+import SystemSupport
 
 /// `gantry inspect REF|oci:DIR[:TAG]`: a summary of manifest and config; `--raw` prints them.
 struct InspectCommand: ParsableCommand {

@@ -9,6 +9,7 @@ import ByteStreams
 import Fetch
 import Publishing
 import Diagnostics
+import SystemSupport
 
 /// `gantry model fetch SOURCE`: the model into the store (and optionally a file).
 struct ModelCommand: ParsableCommand {

@@ -5,6 +5,7 @@ import Synchronization
 import OCI
 import Registry
 import Diagnostics
+import SystemSupport
 
 /// Shows transfers on standard error. On a terminal: a live line per active blob
 /// (bytes, rate, ETA), redrawn in place. Otherwise (CI logs): a line when a blob

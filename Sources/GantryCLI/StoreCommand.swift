@@ -5,6 +5,7 @@ import OCI
 import ContentStore
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// `gantry store ls|check|prune`: see and reclaim what the content store holds.
 struct StoreCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ByteStreams
 import Diagnostics
+import Threads
 
 /// How long gantry waits on the network before it calls a peer gone: every
 /// connection (`HTTPOptions`) and every retried operation (`RetryPolicy`) of the

@@ -2,6 +2,8 @@ import FoundationEssentials
 import Glibc
 import ByteStreams
 import Diagnostics
+import Threads
+import SystemSupport
 
 /// What one attempt of a retried operation came to.
 public enum AttemptOutcome<Value> {

@@ -6,6 +6,7 @@ import ContentStore
 import Layering
 import Images
 import Diagnostics
+import SystemSupport
 
 /// A layer added by this build, with the history line that describes it.
 public struct BuiltLayer: Sendable {

@@ -2,6 +2,7 @@ import FoundationEssentials
 import OCI
 import ContentStore
 import Layering
+import ImageContents
 import Registry
 import Images
 import Diagnostics

@@ -9,6 +9,8 @@ import Fetch
 import Images
 import Recipes
 import Diagnostics
+import Threads
+import SystemSupport
 
 /// One line of the build report.
 public struct LayerReport: Sendable {

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import ByteStreams
+import SystemSupport
 
 /// Source and revision of the recipe's git checkout, for the
 /// org.opencontainers.image.source/revision labels. Missing git or a directory

@@ -4,6 +4,7 @@ import OCI
 import ByteStreams
 import ContentStore
 import Diagnostics
+import SystemSupport
 
 /// Wheels built on this machine for requirements published only as source: pip
 /// installs nothing but wheels for another platform, and a pure-Python package's

@@ -5,6 +5,7 @@ import ByteStreams
 import ContentStore
 import Layering
 import Diagnostics
+import Threads
 
 /// Builds a build's new layers (dependencies, model, app), each from the layer
 /// cache when its inputs are unchanged. With 4 or more compression threads

@@ -4,9 +4,11 @@ import OCI
 import ByteStreams
 import ContentStore
 import Layering
+import ImageContents
 import Recipes
 import Diagnostics
 import Fetch
+import SystemSupport
 
 /// Planning a build's new layers: what each one is made of (installed Python
 /// packages, the model, the app's files), its keys, and what the registry layer

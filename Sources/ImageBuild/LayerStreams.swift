@@ -3,6 +3,7 @@ import OCI
 import ByteStreams
 import ContentStore
 import Registry
+import Threads
 
 /// `gantry build --push`: every layer the build writes starts going up to the
 /// registry while it is written (`StreamingUpload`), and the next layer builds

@@ -5,6 +5,7 @@ import ByteStreams
 import ContentStore
 import Fetch
 import Diagnostics
+import SystemSupport
 
 /// The model as a CNCF ModelPack artifact (github.com/modelpack/model-spec), for
 /// KitOps and Docker Model Runner users: a manifest with `artifactType`

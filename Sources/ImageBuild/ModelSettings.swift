@@ -3,6 +3,7 @@ import ByteStreams
 import Fetch
 import Recipes
 import Diagnostics
+import SystemSupport
 
 /// `model:` in gantry.yaml: a pretrained model fetched at build time into a layer of its own.
 public struct ModelSettings: Sendable, Equatable {

@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import OCI
 import Layering
+import ImageContents
 import ByteStreams
 import Diagnostics
 

@@ -2,6 +2,7 @@ import FoundationEssentials
 import OCI
 import ByteStreams
 import SupplyChain
+import SystemSupport
 
 /// A build's provenance inputs (SLSA's external parameters and resolved
 /// dependencies), from its request: the recipe by digest, the settings that shaped

@@ -4,6 +4,7 @@ import OCI
 import ByteStreams
 import ContentStore
 import Layering
+import ImageContents
 import Diagnostics
 
 /// `python:` in gantry.yaml: install requirements.txt for the image's platform

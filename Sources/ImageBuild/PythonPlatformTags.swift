@@ -1,5 +1,6 @@
 import OCI
 import Layering
+import ImageContents
 
 /// The pip platform tags (`--platform`, repeated) for an image: every manylinux
 /// tag the base's glibc can run, newest first (`manylinux_2_36` … `manylinux_2_17`

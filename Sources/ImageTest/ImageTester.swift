@@ -8,6 +8,8 @@ import ContentStore
 import ByteStreams
 import CShims
 import Diagnostics
+import Threads
+import SystemSupport
 
 /// What to test: an image whose blobs are all in `store`, and the plan.
 public struct ImageTestRequest: Sendable {

@@ -2,6 +2,7 @@ import Glibc
 import CShims
 import ByteStreams
 import Diagnostics
+import Threads
 
 /// Ctrl-C (SIGINT), SIGTERM and SIGHUP during `gantry test`: the registered
 /// cleanups run (container killed and deleted, bundle removed) before gantry

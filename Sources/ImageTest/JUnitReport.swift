@@ -1,4 +1,5 @@
 import ByteStreams
+import SystemSupport
 
 /// A run as JUnit XML, the format Azure Pipelines' PublishTestResults (testResultsFormat: JUnit),
 /// GitHub test reporters and Jenkins read: one test suite, one test case per check

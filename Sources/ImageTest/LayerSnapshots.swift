@@ -6,6 +6,7 @@ import Layering
 import ContentStore
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// Layers unpacked once each into the store (`cache/rootfs/<layer hex>/`, in
 /// overlayfs's format: whiteouts as 0/0 character devices, opaque directories

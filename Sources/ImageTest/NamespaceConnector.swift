@@ -2,6 +2,7 @@ import Glibc
 import CShims
 import ByteStreams
 import Diagnostics
+import Threads
 
 /// Reaches ports on a container's own loopback. A helper process (CShims'
 /// gantry_connector_start, forked from gantry) joins the container's network

@@ -1,6 +1,7 @@
 import Glibc
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// The user namespace a rootless test container gets: the caller is root in it,
 /// and, where the caller has subordinate ids (/etc/subuid, /etc/subgid) and

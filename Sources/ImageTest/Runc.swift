@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// Debian's runc, driven through its command line: gantry's container runtime
 /// for `gantry test`. As root it keeps its state where `runc list` looks

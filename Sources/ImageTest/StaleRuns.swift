@@ -4,6 +4,7 @@ import CShims
 import Layering
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// What a `gantry test` killed outright (SIGKILL, a lost CI agent) left behind —
 /// its container, its overlay mount, its bundle — removed by the next run. Both

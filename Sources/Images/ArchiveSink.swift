@@ -5,6 +5,7 @@ import ByteStreams
 import ContentStore
 import Layering
 import Diagnostics
+import SystemSupport
 
 /// Writes an image as one tar file: an OCI archive (`oci-archive:FILE`, a tar of
 /// an image layout) or a docker-archive (`docker-archive:FILE[:REPO:TAG]`, the

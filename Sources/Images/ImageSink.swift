@@ -4,6 +4,7 @@ import OCI
 import ByteStreams
 import ContentStore
 import Diagnostics
+import SystemSupport
 
 /// Where a stored image goes: an OCI layout, an OCI archive, a docker-archive, a
 /// registry, or a name in the store. Each takes a single image or an index, and

@@ -4,6 +4,7 @@ import ByteStreams
 import OCI
 import ContentStore
 import Diagnostics
+import SystemSupport
 
 /// Writes into an OCI image layout directory (`oci:DIR[:TAG]`), new or existing:
 /// blobs hard-linked from the store where the file system allows (copied

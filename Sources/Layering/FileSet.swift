@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// How the files of a layer are mapped and owned in the image.
 public struct FileSetOptions: Sendable, Hashable {

@@ -1,6 +1,7 @@
 import CZlib
 import ByteStreams
 import Diagnostics
+import Threads
 
 /// gzip that gives the same bytes whatever the thread count (pigz's scheme):
 /// the input is cut into fixed 1 MiB blocks, each deflated on its own with the

@@ -3,6 +3,7 @@ import CArchive
 import CShims
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// Applies image layers, in order, to a root file system directory (the rootfs
 /// of a bundle `gantry test` runs): whiteouts (`.wh.name`) remove what lower

@@ -3,6 +3,7 @@ import Glibc
 import ByteStreams
 import YAML
 import Diagnostics
+import SystemSupport
 
 /// `gantry.yaml`: what to build. Parsed strictly: an unknown key or a value of the
 /// wrong type is an error naming the file and line, so typos never pass silently.

@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// What gantry can present to a registry.
 public struct Credentials: Sendable, Equatable {

@@ -4,6 +4,7 @@ import ByteStreams
 import ContentStore
 import OCI
 import Diagnostics
+import SystemSupport
 
 /// Docker's client config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`).
 /// Reading keeps only what gantry uses; `login` rewrites the file keeping every

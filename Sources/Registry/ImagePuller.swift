@@ -5,6 +5,7 @@ import OCI
 import ByteStreams
 import ContentStore
 import Diagnostics
+import Threads
 
 /// Reads images from a registry into the store: manifests and indexes checked
 /// against their digests, blobs streamed to disk (never into memory), verified,

@@ -5,6 +5,7 @@ import ByteStreams
 import OCI
 import ContentStore
 import Diagnostics
+import Threads
 
 /// The result of a push, for `--json` and the summary line.
 public struct PushResult: Sendable, Codable {

@@ -2,6 +2,7 @@ import FoundationEssentials
 import OCI
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// The payload cosign signs: containers/image's "simple signing" JSON naming the
 /// manifest digest, with cosign's type (specs/SIGNATURE_SPEC.md in sigstore/cosign).

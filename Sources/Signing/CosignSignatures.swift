@@ -4,6 +4,7 @@ import ByteStreams
 import ContentStore
 import Registry
 import Diagnostics
+import Threads
 
 /// Signatures in a registry as cosign stores them (specs/SIGNATURE_SPEC.md): an
 /// image manifest tagged `sha256-<hex>.sig` in the image's repository, one layer

@@ -1,6 +1,7 @@
 import OCI
 import Layering
 import ByteStreams
+import SystemSupport
 
 /// An image's SBOM as CycloneDX 1.6 JSON (cyclonedx.org/docs/1.6/json): the image
 /// as the metadata component, then its base, layers, OS packages, Python

@@ -1,6 +1,7 @@
 import OCI
 import HTTP
 import Layering
+import ImageContents
 
 /// Package URLs (github.com/package-url/purl-spec), the identifiers scanners match
 /// SBOM entries by: `pkg:deb/debian/bash@5.2.15-2?arch=amd64`,

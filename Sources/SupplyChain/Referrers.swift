@@ -5,6 +5,7 @@ import ContentStore
 import HTTP
 import Registry
 import Diagnostics
+import Threads
 
 /// Artifacts attached to an image the OCI 1.1 way: a manifest whose `subject` is
 /// the image's manifest and whose `artifactType` says what it holds (an SBOM, a

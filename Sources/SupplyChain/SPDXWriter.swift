@@ -1,6 +1,7 @@
 import OCI
 import Layering
 import ByteStreams
+import SystemSupport
 
 /// An image's SBOM as SPDX 2.3 JSON (spdx.github.io/spdx-spec/v2.3): the image,
 /// its base, every layer with its digest, the base's OS packages, the Python

@@ -1,5 +1,6 @@
 import OCI
 import Layering
+import ImageContents
 
 /// Everything an image holds that a build knows exactly, for its SBOM and
 /// provenance: the image and its layers, the base it came from and that base's OS

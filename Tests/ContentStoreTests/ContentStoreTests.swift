@@ -3,6 +3,7 @@ import Testing
 import ByteStreams
 import OCI
 @testable import ContentStore
+import SystemSupport
 
 @Suite struct ContentStoreTests {
     static func makeStore() throws -> ContentStore {

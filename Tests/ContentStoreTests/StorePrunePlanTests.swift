@@ -3,6 +3,7 @@ import Testing
 import ByteStreams
 import OCI
 @testable import ContentStore
+import SystemSupport
 
 /// What prune keeps (issue 22: every layer-cache record was dropped, since the
 /// diffID it names is never a blob).

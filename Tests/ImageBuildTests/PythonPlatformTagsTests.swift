@@ -1,5 +1,6 @@
 import Testing
 import Layering
+import ImageContents
 @testable import ImageBuild
 @testable import Recipes
 

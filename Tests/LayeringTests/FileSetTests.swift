@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Layering
+import TestTools
 
 @Suite struct FileSetTests {
     /// The walk streams entries in the byte order of their full paths, though it

@@ -3,6 +3,7 @@ import Testing
 import ByteStreams
 import Diagnostics
 @testable import Layering
+import TestTools
 
 /// Collects everything written, for small test streams.
 final class CollectingSink: ByteSink {

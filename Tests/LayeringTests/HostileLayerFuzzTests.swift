@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Diagnostics
 @testable import Layering
+import TestTools
 
 /// Hostile layers thrown at TarReader and LayerUnpacker: whatever names, links and
 /// whiteouts a layer holds, nothing outside the root is written or removed, and

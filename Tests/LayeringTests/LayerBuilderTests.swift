@@ -3,6 +3,7 @@ import Testing
 import ByteStreams
 import OCI
 @testable import Layering
+import TestTools
 
 @Suite struct LayerBuilderTests {
     @Test func tarIsReadableByGNUTarWithLongNamesAndLinks() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Diagnostics
 @testable import Layering
+import TestTools
 
 /// Layers are written by Python's tarfile (a tool gantry did not write), which
 /// also writes what a hostile layer would: links out of the root, names with `..`.

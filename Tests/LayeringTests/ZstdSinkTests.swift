@@ -3,6 +3,7 @@ import Testing
 import ByteStreams
 import Diagnostics
 @testable import Layering
+import TestTools
 
 /// zstd layers: the same bytes whatever the thread count (gantry always runs
 /// libzstd in its multi-threaded mode), read back by Debian's zstd tool.

@@ -5,6 +5,7 @@ import TestSupport
 import OCI
 import ByteStreams
 @testable import Registry
+import Threads
 
 /// Uploading a blob while it is still being written: chunks as the writer gets
 /// past them, the digest only at the close, and a clean stop (session cancelled)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import OCI
 import Layering
+import ImageContents
 @testable import SupplyChain
 
 @Suite struct SupplyChainTests {

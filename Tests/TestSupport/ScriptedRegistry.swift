@@ -4,6 +4,7 @@ import OCI
 import ByteStreams
 import ContentStore
 import Registry
+import Threads
 
 /// A registry session whose connections are one scripted transport and whose
 /// retry waits are recorded, not slept.

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 import Synchronization
-@testable import ByteStreams
+
+@testable import SystemSupport
 
 /// The one subprocess runner, against real programs (sh, cat).
 @Suite struct SubprocessTests {

@@ -1,5 +1,7 @@
 import ByteStreams
+import Layering
 import Diagnostics
+import SystemSupport
 
 /// The C library an image's binaries link against: decides which Python wheels
 /// (manylinux for glibc, musllinux for musl, each with a minimum version) can run

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 import OCI
-@testable import Layering
+@testable import ImageContents
+import Layering
+import TestTools
 
 @Suite struct ELFMachineTests {
     /// A header's first 20 bytes: magic, class 64-bit, the byte order, and `machine` at 18.

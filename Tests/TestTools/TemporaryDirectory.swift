@@ -1,10 +1,12 @@
 import Foundation
 
+/// Helpers for unit tests that touch files and tools (Layering, ImageContents).
+///
 /// A fresh directory under /tmp, removed when the test drops it.
-final class TemporaryDirectory {
-    let path: String
+public final class TemporaryDirectory {
+    public let path: String
 
-    init() throws {
+    public init() throws {
         path = NSTemporaryDirectory() + "gantry-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
@@ -12,7 +14,7 @@ final class TemporaryDirectory {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
     @discardableResult
-    func write(_ relative: String, _ text: String, mode: Int = 0o644) throws -> String {
+    public func write(_ relative: String, _ text: String, mode: Int = 0o644) throws -> String {
         let full = path + "/" + relative
         try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
@@ -24,7 +26,7 @@ final class TemporaryDirectory {
 
 /// Runs a tool gantry did not write and returns its standard output. Standard
 /// input comes from a temp file so that a large input cannot deadlock the pipes.
-func run(_ tool: String, _ arguments: [String], stdin: Data? = nil) throws -> (status: Int32, output: Data) {
+public func run(_ tool: String, _ arguments: [String], stdin: Data? = nil) throws -> (status: Int32, output: Data) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [tool] + arguments

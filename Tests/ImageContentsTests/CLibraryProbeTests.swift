@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import Layering
+@testable import ImageContents
+import Layering
+import TestTools
 
 @Suite struct CLibraryProbeTests {
     @Test func glibcComesFromTheBannerElseTheNewestSymbolVersion() {

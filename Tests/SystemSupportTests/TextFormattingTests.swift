@@ -1,5 +1,7 @@
 import Testing
-@testable import ByteStreams
+
+@testable import SystemSupport
+import Threads
 
 /// The helpers that stand in for Foundation's string formatting (gantry links FoundationEssentials only).
 @Suite struct TextFormattingTests {

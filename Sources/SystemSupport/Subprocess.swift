@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import CShims
+import Threads
 
 /// Runs a program to completion: gantry's one way to start a child process
 /// (credential helpers, pip, git, kubectl). Standard input is written and standard
