@@ -1,7 +1,7 @@
 /// What kind of failure an error is, which fixes the process exit code.
 ///
 /// The codes follow BSD sysexits(3) so that scripts can tell a bad recipe from a
-/// full disk without parsing messages. README.md documents them; keep both in step.
+/// full disk without parsing messages. docs/errors.md documents them; keep both in step.
 public enum FailureKind: Sendable {
     /// A flag, recipe field or reference is malformed.
     case usage

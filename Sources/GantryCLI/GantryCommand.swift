@@ -18,7 +18,7 @@ public struct GantryCommand: ParsableCommand {
     public init() {}
 
     /// Parses the command line and runs it; a `GantryError` becomes one line on
-    /// standard error and its documented exit code (see README "Exit codes").
+    /// standard error and its documented exit code (see docs/errors.md, "Exit codes").
     public static func runMain() -> Never {
         // Serve the 1 MiB compression buffers from the heap and reuse them, instead of
         // a fresh mmap (and a page fault per 4 KiB) for every block: a third less

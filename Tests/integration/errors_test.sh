@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bad input gives one clear error line naming the path or field, a documented
-# non-zero exit code (README "Exit codes"), and no partial output.
+# non-zero exit code (docs/errors.md "Exit codes"), and no partial output.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
