@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "LayeringTests", dependencies: ["Layering", "ByteStreams", "OCI", "Diagnostics", "TestTools"]),
         .testTarget(name: "ImageContentsTests", dependencies: ["ImageContents", "Layering", "OCI", "TestTools"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "SystemSupport", "OCI"]),
-        .testTarget(name: "RecipesTests", dependencies: ["Recipes", "OCI"]),
+        .testTarget(name: "RecipesTests", dependencies: ["Recipes", "OCI", "Images"]),
         .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "ImageContents", "Recipes", "Images", "ContentStore", "OCI", "Layering", "Diagnostics"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "OCI"]),
         .testTarget(name: "SupplyChainTests", dependencies: ["SupplyChain", "ImageContents", "OCI", "Layering"], exclude: ["golden"]),

@@ -5,6 +5,7 @@ import OCI
 import ContentStore
 import Layering
 import Images
+import Recipes
 import Diagnostics
 import SystemSupport
 

@@ -51,15 +51,7 @@ public struct BuildRequest: Sendable {
         if let platform = recipe.platform { platforms = [try Platform(parsing: platform)] }
         if !recipe.platforms.isEmpty { platforms = try recipe.platforms.map(Platform.init(parsing:)) }
         layers = recipe.layers
-        settings.entrypoint = recipe.entrypoint
-        settings.cmd = recipe.cmd
-        settings.env = recipe.env
-        settings.workdir = recipe.workdir
-        settings.user = recipe.user
-        settings.ports = recipe.ports
-        settings.volumes = recipe.volumes
-        settings.labels = recipe.labels
-        settings.stopSignal = recipe.stopSignal
+        settings = recipe.settings
         if let compression = recipe.compression { self.compression = try Compression(parsing: compression) }
         tag = recipe.tag
         if let cacheRepo = recipe.cacheRepo { cacheRepository = try InputRules.cacheRepository(cacheRepo) }

@@ -14,16 +14,9 @@ public struct Recipe: Sendable {
     /// Several platforms: one image each under an index.
     public var platforms: [String] = []
     public var layers: [LayerSpec] = []
-    public var entrypoint: [String]?
-    public var cmd: [String]?
-    /// In order; later entries win over earlier ones and over the base's.
-    public var env: [EnvironmentVariable] = []
-    public var workdir: String?
-    public var user: String?
-    public var ports: [String] = []
-    public var volumes: [String] = []
-    public var labels: [String: String] = [:]
-    public var stopSignal: String?
+    /// entrypoint, cmd, env (in order; later entries win over earlier ones and
+    /// over the base's), workdir, user, ports, volumes, labels, stopSignal.
+    public var settings = ImageSettings()
     /// Default for layers that do not set their own.
     public var compression: String?
     public var tag: String?

@@ -32,26 +32,26 @@ struct RecipeReader {
                 guard recipe.platform == nil else { throw error(at: key, "use 'platform' for one platform or 'platforms' for several, not both") }
                 recipe.platforms = try checked(value) { try InputRules.platforms(try sequence(value, field: name).map { try string($0, field: "platform") }) }
             case "layers": recipe.layers = try sequence(value, field: name).enumerated().map { try layer($1, number: $0 + 1) }
-            case "entrypoint": recipe.entrypoint = try command(value, field: name)
-            case "cmd": recipe.cmd = try command(value, field: name)
+            case "entrypoint": recipe.settings.entrypoint = try command(value, field: name)
+            case "cmd": recipe.settings.cmd = try command(value, field: name)
             case "env":
-                recipe.env = try mapping(value, field: name).map { key, value in
+                recipe.settings.env = try mapping(value, field: name).map { key, value in
                     EnvironmentVariable(name: try checked(key) { try InputRules.environmentName(try string(key, field: "env name")) },
                                         value: try string(value, field: "env value"))
                 }
-            case "workdir": recipe.workdir = try checked(value) { try InputRules.workdir(try string(value, field: name)) }
-            case "user": recipe.user = try checked(value) { try InputRules.user(try string(value, field: name)) }
+            case "workdir": recipe.settings.workdir = try checked(value) { try InputRules.workdir(try string(value, field: name)) }
+            case "user": recipe.settings.user = try checked(value) { try InputRules.user(try string(value, field: name)) }
             case "ports":
-                recipe.ports = try sequence(value, field: name).map { port in
+                recipe.settings.ports = try sequence(value, field: name).map { port in
                     try checked(port) { let text = try string(port, field: "port"); _ = try InputRules.port(text); return text }
                 }
             case "volumes":
-                recipe.volumes = try sequence(value, field: name).map { volume in try checked(volume) { try InputRules.volume(try string(volume, field: "volume")) } }
+                recipe.settings.volumes = try sequence(value, field: name).map { volume in try checked(volume) { try InputRules.volume(try string(volume, field: "volume")) } }
             case "labels":
                 for (labelKey, labelValue) in try mapping(value, field: name) {
-                    recipe.labels[try string(labelKey, field: "label name")] = try string(labelValue, field: "label value")
+                    recipe.settings.labels[try string(labelKey, field: "label name")] = try string(labelValue, field: "label value")
                 }
-            case "stopSignal": recipe.stopSignal = try string(value, field: name)
+            case "stopSignal": recipe.settings.stopSignal = try string(value, field: name)
             case "compression": recipe.compression = try checked(value) { try InputRules.compression(try string(value, field: name)).description }
             case "tag": recipe.tag = try checked(value) { try InputRules.storeName(try string(value, field: name)) }
             case "cacheRepo": recipe.cacheRepo = try checked(value) { try InputRules.cacheRepository(try string(value, field: name)).description }

@@ -33,12 +33,12 @@ import Testing
             layer.allowExternalSymlinks = true
             return layer
         }()])
-        #expect(recipe.entrypoint == ["python3", "app.py"])
-        #expect(recipe.cmd == ["/bin/sh", "-c", "serve"])
-        #expect(recipe.env == [EnvironmentVariable(name: "PORT", value: "8080"), EnvironmentVariable(name: "MODE", value: "prod")])
-        #expect(recipe.ports == ["8080", "9090/udp"])
-        #expect(recipe.labels == ["team": "ai"])
-        #expect(recipe.stopSignal == "SIGINT")
+        #expect(recipe.settings.entrypoint == ["python3", "app.py"])
+        #expect(recipe.settings.cmd == ["/bin/sh", "-c", "serve"])
+        #expect(recipe.settings.env == [EnvironmentVariable(name: "PORT", value: "8080"), EnvironmentVariable(name: "MODE", value: "prod")])
+        #expect(recipe.settings.ports == ["8080", "9090/udp"])
+        #expect(recipe.settings.labels == ["team": "ai"])
+        #expect(recipe.settings.stopSignal == "SIGINT")
         #expect(recipe.tag == "sample")
     }
 

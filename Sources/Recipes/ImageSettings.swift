@@ -1,8 +1,8 @@
 import OCI
-import Recipes
 import Diagnostics
 
-/// The config fields a build sets on top of the base's (recipe merged with flags).
+/// The config fields a build sets on top of the base's: what the recipe says
+/// (`Recipe.settings`), then the flags over it (`BuildRequest.settings`).
 public struct ImageSettings: Sendable, Equatable {
     public var entrypoint: [String]?
     public var cmd: [String]?
@@ -17,7 +17,7 @@ public struct ImageSettings: Sendable, Equatable {
     public init() {}
 
     /// Applies these settings to a config inherited from the base.
-    func apply(to config: inout ContainerConfig) throws {
+    public func apply(to config: inout ContainerConfig) throws {
         if let entrypoint {
             config.entrypoint = entrypoint
             // Docker semantics: a new entrypoint resets an inherited cmd.

@@ -1,7 +1,6 @@
 import Testing
 import OCI
-@testable import ImageBuild
-import Recipes
+@testable import Recipes
 import Images
 
 @Suite struct ImageSettingsTests {
