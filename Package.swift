@@ -42,8 +42,8 @@ let package = Package(
         .target(name: "Deploy", dependencies: [
             "Diagnostics", "OCI", "ByteStreams", "SystemSupport",
         ]),
-        .target(name: "Signing", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "ContentStore", "Registry", "CCrypto"]),
-        .target(name: "SupplyChain", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "Layering", "ImageContents", "ContentStore", "HTTP", "Registry", "Signing"]),
+        .target(name: "Signing", dependencies: ["Diagnostics", "OCI", "ByteStreams", "SystemSupport", "ContentStore", "Registry", "CCrypto"]),
+        .target(name: "SupplyChain", dependencies: ["Diagnostics", "OCI", "ByteStreams", "SystemSupport", "Layering", "ImageContents", "ContentStore", "HTTP", "Registry", "Signing"]),
         .target(name: "Images", dependencies: ["Diagnostics", "OCI", "ByteStreams", "SystemSupport", "Layering", "ContentStore", "Registry"]),
         // gantry.yaml and its test: section as values, and their reader: what ImageBuild
         // builds from and ImageTest checks with, without either importing the other.

@@ -18,7 +18,7 @@ public struct ContentStore: Sendable {
     public let root: String
     /// Where gantry's own state lives — `cache/`, `ingest/`, `uploads/`,
     /// `quarantine/`, `store.lock`: the store itself, or for a user's layout opened
-    /// with `reading(layout:stateIn:)`, gantry's store, so that nothing is written
+    /// with `init(readingLayout:stateIn:)`, gantry's store, so that nothing is written
     /// into the user's directory.
     public let stateRoot: String
     /// A user's layout, opened to read: blobs are verified but never moved.

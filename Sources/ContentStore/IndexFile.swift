@@ -22,7 +22,7 @@ public struct IndexFile: Sendable {
     /// Reads, changes and atomically rewrites the index while holding the lock.
     public func update(_ change: (inout Index) throws -> Void) throws {
         let lockPath = PathName.parent(of: path)
-        let lock = open(lockPath.isEmpty ? "." : lockPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let lock = open(lockPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard lock >= 0 else { throw SystemError.failure("open directory", path: lockPath) }
         defer { close(lock) }
         while flock(lock, LOCK_EX) != 0 {

@@ -29,8 +29,8 @@ public enum NetworkLimits {
     public static func set(_ values: Values) { current.withLock { $0 = values } }
 
     /// The limits with the environment's overrides (`GANTRY_*_TIMEOUT`, whole seconds).
-    public static func fromEnvironment(_ environment: [String: String], base: Values = Values()) throws -> Values {
-        var values = base
+    public static func fromEnvironment(_ environment: [String: String]) throws -> Values {
+        var values = Values()
         values.connectTimeout = try seconds(environment, "GANTRY_CONNECT_TIMEOUT") ?? values.connectTimeout
         values.stallTimeout = try seconds(environment, "GANTRY_STALL_TIMEOUT") ?? values.stallTimeout
         values.retryTimeout = try seconds(environment, "GANTRY_RETRY_TIMEOUT") ?? values.retryTimeout

@@ -35,14 +35,10 @@ struct BaseFacts {
         for layer in base.layers.reversed() {
             guard let machine = try facts(of: layer.descriptor, in: base).machine else { continue }
             guard machine == expected else {
-                throw Failure(.missingInput, "\(source) holds \(ELFMachine.name(machine)) binaries (its C library), not \(platform); choose a base for \(platform) or build for \(Self.architecture(of: machine).map { "linux/" + $0 } ?? "its platform")")
+                throw Failure(.missingInput, "\(source) holds \(ELFMachine.name(machine)) binaries (its C library), not \(platform); choose a base for \(platform) or build for \(ELFMachine.architecture(of: machine).map { "linux/" + $0 } ?? "its platform")")
             }
             return
         }
-    }
-
-    private static func architecture(of machine: UInt16) -> String? {
-        ["amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64"].first { ELFMachine.expected(forArchitecture: $0) == machine }
     }
 
     /// The C library of the topmost layer that has one.

@@ -26,9 +26,17 @@ public enum ELFMachine {
         }
     }
 
+    /// OCI architectures and their `e_machine`.
+    private static let machines: [String: UInt16] = ["amd64": 62, "arm64": 183, "arm": 40, "386": 3, "ppc64le": 21, "s390x": 22, "riscv64": 243]
+
     /// The `e_machine` of an OCI architecture (`amd64` → EM_X86_64); nil for one gantry does not know.
     public static func expected(forArchitecture architecture: String) -> UInt16? {
-        ["amd64": 62, "arm64": 183, "arm": 40, "386": 3, "ppc64le": 21, "s390x": 22, "riscv64": 243][architecture]
+        machines[architecture]
+    }
+
+    /// The OCI architecture of `machine` (EM_AARCH64 → `arm64`); nil for one gantry does not know.
+    public static func architecture(of machine: UInt16) -> String? {
+        machines.first { $0.value == machine }?.key
     }
 
     /// A name people know for `machine`.

@@ -38,7 +38,7 @@ public enum ImagePath {
         if name.isEmpty || name.hasPrefix("/") || name.utf8.contains(0) { return false }
         let parts = name.split(separator: "/", omittingEmptySubsequences: true)
         if parts.contains("..") { return false }
-        if let last = parts.last, whiteoutTarget(of: last) == "." || whiteoutTarget(of: last) == ".." { return false }
+        if let last = parts.last, let hidden = whiteoutTarget(of: last), hidden == "." || hidden == ".." { return false }
         return true
     }
 

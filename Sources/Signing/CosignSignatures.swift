@@ -4,7 +4,6 @@ import ByteStreams
 import ContentStore
 import Registry
 import Diagnostics
-import Threads
 
 /// Signatures in a registry as cosign stores them (specs/SIGNATURE_SPEC.md): an
 /// image manifest tagged `sha256-<hex>.sig` in the image's repository, one layer
@@ -36,42 +35,40 @@ public struct CosignSignatures {
         let puller = try self.puller(for: reference)
         let verifier = key.verificationKey
         var ours: Descriptor?
-        // The signature manifest is read-modify-write on a shared tag (as the
-        // referrers tag index is): after a push gantry waits a moment and reads it
-        // again, merging its signature back in while another signer's push replaced it.
-        for _ in 0..<8 {
-            var layers: [Descriptor] = []
-            if let existing = try existingSignatures(tagReference, puller: puller) {
-                layers = existing.layers
-                if let ours {
-                    if layers.contains(where: { $0.digest == ours.digest && $0.annotations == ours.annotations }) {
-                        return Signed(digest: digest, signatureReference: tagReference.description, added: true)
-                    }
-                } else {
-                    try puller.fetch(layers, repository: reference.repository)
-                    // Signing again with the same key adds nothing: ECDSA signatures differ each
-                    // time, so "the same" means one that this key verifies for this digest.
-                    for layer in layers where (try? check(layer, digest: digest, key: verifier)) == true {
-                        return Signed(digest: digest, signatureReference: tagReference.description, added: false)
-                    }
-                }
+        var signedBefore = false
+        // The signature manifest is read-modify-write on a shared tag (`SharedTagUpdate`).
+        try SharedTagUpdate.untilPresent(gaveUp: "signatures \(tagReference) kept changing under \(SharedTagUpdate.rounds) pushes; another process is signing the same image: run again") {
+            var layers = try existingSignatures(tagReference, puller: puller)?.layers ?? []
+            // In the store every round: a concurrent signer's layers are pushed again with ours.
+            try puller.fetch(layers, repository: reference.repository)
+            if let ours {
+                if layers.contains(where: { $0.digest == ours.digest && $0.annotations == ours.annotations }) { return true }
+            } else if layers.contains(where: { (try? check($0, digest: digest, key: verifier)) == true }) {
+                // Signing again with the same key adds nothing: ECDSA signatures differ each
+                // time, so "the same" means one that this key verifies for this digest.
+                signedBefore = true
+                return true
             }
-            if ours == nil {
-                let payload = CosignPayload.make(repository: Self.cosignRepositoryName(reference), digest: digest)
-                let signature = try key.sign(payload)
-                var layer = try store.put(payload, mediaType: CosignPayload.mediaType)
-                layer.annotations = [CosignPayload.signatureAnnotation: Data(signature).base64EncodedString()]
-                ours = layer
-            }
-            if let ours { layers.append(ours) }
+            let layer = try ours ?? signature(for: digest, in: reference, key: key)
+            ours = layer
+            layers.append(layer)
             // The config cosign writes (go-containerregistry's empty image with these layers).
             let config = try store.put(Array(Self.config(diffIDs: layers.map(\.digest)).utf8), mediaType: MediaType.ociConfig)
             let manifest = try store.put(try CanonicalJSON.encode(Manifest(config: config, layers: layers)), mediaType: MediaType.ociManifest)
             let pusher = ImagePusher(store: store, session: try settings.session(for: reference.registry), settings: settings.upload, observer: nil)
             _ = try pusher.push(manifest: manifest, to: tagReference, extraTags: [])
-            ThreadSleep.seconds(Double.random(in: 0.3...0.6))
+            return false
         }
-        throw Failure(.unavailable, "signatures \(tagReference) kept changing under 8 pushes; another process is signing the same image: run again")
+        return Signed(digest: digest, signatureReference: tagReference.description, added: !signedBefore)
+    }
+
+    /// A new signature layer: cosign's payload for `digest`, stored, its signature in the annotation.
+    private func signature(for digest: Digest, in reference: Reference, key: SigningKey) throws -> Descriptor {
+        let payload = CosignPayload.make(repository: Self.cosignRepositoryName(reference), digest: digest)
+        let signature = try key.sign(payload)
+        var layer = try store.put(payload, mediaType: CosignPayload.mediaType)
+        layer.annotations = [CosignPayload.signatureAnnotation: Data(signature).base64EncodedString()]
+        return layer
     }
 
     /// How many of the signatures on `digest` verify with `key`, of how many there

@@ -5,7 +5,6 @@ import ContentStore
 import HTTP
 import Registry
 import Diagnostics
-import Threads
 
 /// Artifacts attached to an image the OCI 1.1 way: a manifest whose `subject` is
 /// the image's manifest and whose `artifactType` says what it holds (an SBOM, a
@@ -58,37 +57,25 @@ public struct Referrers {
         return .tagSchema
     }
 
-    /// The tag schema's index is read-modify-write on a shared tag, and a registry
-    /// offers no compare-and-swap on a tag: two pushes attaching at once each read
-    /// the same index and the second write drops the first's artifact. So after a
-    /// write gantry waits a moment and reads the tag again; while its artifact is
-    /// missing (another writer replaced the index), it merges it into what the tag
-    /// names now and writes again. A concurrent writer does the same, so neither
-    /// artifact is lost.
+    /// Adds `artifact` to the tag schema's index, a read-modify-write on a tag that
+    /// concurrent pushes share (`SharedTagUpdate`).
     private func addToTagIndex(_ artifact: Descriptor, subject: Digest, in reference: Reference, client: RegistryClient) throws {
         let tag = Self.fallbackTag(subject)
-        for _ in 0..<Self.mergeRounds {
+        try SharedTagUpdate.untilPresent(gaveUp: "referrers index \(tag) in \(reference.name) kept changing under \(SharedTagUpdate.rounds) writes; another process is attaching to the same image: run again") {
             var index = try tagIndex(subject, in: reference) ?? Index(manifests: [])
             // Listed: attached before (nothing to write), or this write held through the wait.
-            if index.manifests.contains(where: { $0.digest == artifact.digest }) { return }
+            if index.manifests.contains(where: { $0.digest == artifact.digest }) { return true }
             index.manifests.append(artifact)
-            let bytes = try CanonicalJSON.encode(index)
-            var request = HTTPRequest(method: "PUT", url: client.url("/v2/\(reference.repository)/manifests/\(tag)"), body: .bytes(bytes))
+            var request = HTTPRequest(method: "PUT", url: client.url("/v2/\(reference.repository)/manifests/\(tag)"),
+                                      body: .bytes(try CanonicalJSON.encode(index)))
             request.setHeader("Content-Type", MediaType.ociIndex)
             let response = try client.send(request, scope: RegistryClient.scope(reference.repository, push: true))
             guard response.status == 201 || response.status == 200 else {
                 throw client.failure(response, "referrers index \(tag) in \(reference.repository)")
             }
-            // Long enough for a writer that read before this write to have written too.
-            settle(Double.random(in: 0.3...0.6))
+            return false
         }
-        throw Failure(.unavailable, "referrers index \(tag) in \(reference.name) kept changing under \(Self.mergeRounds) writes; another process is attaching to the same image: run again")
     }
-
-    static let mergeRounds = 8
-
-    /// Waits between writing the tag index and reading it back; tests shorten it.
-    var settle: @Sendable (Double) -> Void = ThreadSleep.seconds
 
     /// The descriptors of everything attached to `subject`: from the referrers API
     /// when the registry has it, else from the tag schema's index; optionally only

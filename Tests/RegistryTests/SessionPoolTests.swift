@@ -27,3 +27,25 @@ import Testing
         #expect(cache.token(for: "repository:x:pull") == nil)
     }
 }
+
+/// The read-modify-write loop on shared tags (referrers index, cosign signatures).
+@Suite struct SharedTagUpdateTests {
+    @Test func writesUntilTheAdditionHoldsThroughAWait() throws {
+        var rounds = 0
+        var waits: [Double] = []
+        // Another writer replaced the document twice; the third write held.
+        try SharedTagUpdate.untilPresent(gaveUp: "never", wait: { waits.append($0) }) {
+            rounds += 1
+            return rounds == 4
+        }
+        #expect(rounds == 4 && waits.count == 3 && waits.allSatisfy { (0.3...0.6).contains($0) })
+    }
+
+    @Test func givesUpAfterItsRoundsWithTheGivenLine() {
+        var rounds = 0
+        #expect {
+            try SharedTagUpdate.untilPresent(gaveUp: "index kept changing", wait: { _ in }) { rounds += 1; return false }
+        } throws: { "\($0)".contains("index kept changing") }
+        #expect(rounds == SharedTagUpdate.rounds)
+    }
+}
