@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "TestTools", path: "Tests/TestTools"),
         .testTarget(name: "LayeringTests", dependencies: ["Layering", "ByteStreams", "OCI", "Diagnostics", "TestTools"]),
         .testTarget(name: "ImageContentsTests", dependencies: ["ImageContents", "Layering", "OCI", "TestTools"]),
-        .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "SystemSupport", "OCI"]),
+        .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "SystemSupport", "OCI", "Diagnostics"]),
         .testTarget(name: "RecipesTests", dependencies: ["Recipes", "OCI", "Images"]),
         .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "ImageContents", "Recipes", "Images", "ContentStore", "OCI", "Layering", "Diagnostics"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "OCI"]),

@@ -13,7 +13,7 @@ import SystemSupport
 /// only once complete, synced and digested: a crash never leaves a partial blob
 /// under a digest name. Renames are atomic, so concurrent builds sharing a store
 /// only need a lock for `index.json` (see `IndexFile`).
-public struct ContentStore: Sendable {
+public struct ContentStore: BlobStore {
     /// The image layout: `oci-layout`, `index.json`, `blobs/`.
     public let root: String
     /// Where gantry's own state lives — `cache/`, `ingest/`, `uploads/`,
@@ -55,11 +55,8 @@ public struct ContentStore: Sendable {
     /// be pushed — and whatever a command records (pushed blobs, upload journals)
     /// goes to `store`'s state.
     public init(readingLayout directory: String, stateIn store: ContentStore) throws {
-        guard FileManager.default.fileExists(atPath: directory + "/oci-layout"),
-              FileManager.default.fileExists(atPath: directory + "/index.json") else {
-            throw Failure(.missingInput, "\(directory) is not an OCI image layout (it needs oci-layout and index.json)")
-        }
-        root = directory
+        root = try OCILayout(existing: directory).directory
+
         stateRoot = store.stateRoot
         isReadOnlyLayout = true
     }
@@ -72,9 +69,14 @@ public struct ContentStore: Sendable {
         FileManager.default.fileExists(atPath: blobPath(digest))
     }
 
+    public func has(_ digest: Digest) -> Bool { contains(digest) }
+
+    public var location: String { isReadOnlyLayout ? "the layout \(root)" : "the store \(root)" }
+
     /// Starts writing a new blob; see `BlobIngest`.
     public func beginIngest() throws -> BlobIngest {
-        try BlobIngest(store: self)
+        try refuseWritesToUserLayout()
+        return try BlobIngest(store: self)
     }
 
     /// Stores a small document (config, manifest) and returns its descriptor.
@@ -129,9 +131,9 @@ public struct ContentStore: Sendable {
         return descriptor
     }
 
-    /// Copies a blob of another store into this one, verifying it as it is read
-    /// (a damaged source blob is quarantined there, and nothing is committed here).
-    public func ingest(from source: ContentStore, _ blob: Descriptor) throws {
+    /// Copies a blob of another store or layout into this one, verifying it as it is
+    /// read (a damaged blob in another store is quarantined there; nothing is committed here).
+    public func ingest(_ blob: Descriptor, from source: some BlobStore) throws {
         if contains(blob.digest) { return }
         let ingest = try beginIngest()
         try source.readVerified(blob) { try ingest.write($0) }
@@ -153,6 +155,7 @@ public struct ContentStore: Sendable {
     /// very bytes it wrote (a download hashed in flight), without reading it again;
     /// only the size is checked. The file must be synced and on the store's file system.
     public func adopt(file path: String, hashedAs blob: Descriptor) throws {
+        try refuseWritesToUserLayout()
         var info = stat()
         guard stat(path, &info) == 0 else { throw SystemError.failure("read", path: path) }
         guard Int64(info.st_size) == blob.size else {
@@ -162,19 +165,20 @@ public struct ContentStore: Sendable {
         markVerified(blob.digest)
     }
 
+    /// A user's layout opened to read is never written (a programming error, reported as one).
+    private func refuseWritesToUserLayout() throws {
+        guard !isReadOnlyLayout else {
+            throw Failure(.cannotCreateOutput, "\(location) is a user's layout opened to read; gantry adds nothing to it")
+        }
+    }
+
     public var index: IndexFile { IndexFile(path: root + "/index.json") }
 
     /// Names a manifest in `index.json` (annotation org.opencontainers.image.ref.name),
     /// replacing whatever had that name.
     public func tag(_ name: String, _ manifest: Descriptor) throws {
-        try index.update { index in
-            index.manifests.removeAll { $0.annotations?[AnnotationKey.refName] == name }
-            var named = manifest
-            var annotations = named.annotations ?? [:]
-            annotations[AnnotationKey.refName] = name
-            named.annotations = annotations
-            index.manifests.append(named)
-        }
+        try refuseWritesToUserLayout()
+        try index.tag(name, manifest)
     }
 
     /// Creates the directories above `path` that are missing (0700: they hold a user's caches).

@@ -34,6 +34,19 @@ public struct IndexFile: Sendable {
         try AtomicFile.write(try CanonicalJSON.encode(index), to: path)
     }
 
+    /// Names a manifest (annotation org.opencontainers.image.ref.name), replacing
+    /// whatever had that name; its other annotations are kept.
+    public func tag(_ name: String, _ manifest: Descriptor) throws {
+        try update { index in
+            index.manifests.removeAll { $0.annotations?[AnnotationKey.refName] == name }
+            var named = manifest
+            var annotations = named.annotations ?? [:]
+            annotations[AnnotationKey.refName] = name
+            named.annotations = annotations
+            index.manifests.append(named)
+        }
+    }
+
     /// The manifest descriptor named `name`, if any.
     public func find(_ name: String) throws -> Descriptor? {
         try read().manifests.last { $0.annotations?[AnnotationKey.refName] == name }

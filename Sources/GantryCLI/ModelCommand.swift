@@ -59,7 +59,7 @@ struct PushModelCommand: ParsableCommand {
         let created = rfc3339(secondsSince1970: try BuildRequest.sourceDateEpoch(from: ProcessInfo.processInfo.environment) ?? 0)
         let artifact = try ModelPackExport.write(model, model: settings, created: created, store: store, directory: layout, tag: nil)
         let publisher = try Publisher.forCommand(store: store, registry: registry, quiet: false)
-        let pushed = try publisher.push(artifact, from: try ContentStore(root: layout), to: destination, tags: [], backfill: false)
+        let pushed = try publisher.push(artifact, from: try ContentStore(readingLayout: layout, stateIn: store), to: destination, tags: [], backfill: false)
         print(pushed.reference)
     }
 }

@@ -31,7 +31,7 @@ public enum ModelPackExport {
                              directory: String, tag: String?) throws -> Descriptor {
         let existed = FileManager.default.fileExists(atPath: directory)
         do {
-            let layout = try ContentStore(root: directory)
+            let layout = try OCILayout(creatingAt: directory)
             // (path of the bytes, name in the model, digest, size)
             let files: [(source: String, name: String, digest: Digest, size: Int64)]
             if let entries = fetched.files {
@@ -70,13 +70,7 @@ public enum ModelPackExport {
             var root = try layout.put(try CanonicalJSON.encode(manifest), mediaType: MediaType.ociManifest)
             root.artifactType = artifactType
             let name = tag ?? "latest"
-            try layout.index.update { index in
-                index.manifests.removeAll { $0.annotations?[AnnotationKey.refName] == name }
-                var tagged = root
-                tagged.annotations = [AnnotationKey.refName: name]
-                index.manifests.append(tagged)
-            }
-            rmdir("\(directory)/ingest")
+            try layout.index.tag(name, root)
             return root
         } catch {
             if !existed { try? FileManager.default.removeItem(atPath: directory) }

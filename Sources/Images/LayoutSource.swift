@@ -37,15 +37,12 @@ public struct LayoutSource: ManifestSource {
     }
 
     public func fetch(_ descriptors: [Descriptor]) throws {
+        let layout = OCILayout(at: directory)
         for descriptor in descriptors where !store.contains(descriptor.digest) {
-            let path = "\(directory)/blobs/\(descriptor.digest.algorithm)/\(descriptor.digest.encoded)"
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw Failure(.missingInput, "blob \(descriptor.digest) is missing from \(path); the image is incomplete")
-            }
-            if adoptBlobs {
-                try store.adopt(file: path, expected: descriptor)
+            if adoptBlobs, layout.has(descriptor.digest) {
+                try store.adopt(file: layout.blobPath(descriptor.digest), expected: descriptor)
             } else {
-                try store.ingest(file: path, expected: descriptor)
+                try store.ingest(descriptor, from: layout)
             }
         }
     }
