@@ -171,7 +171,7 @@ public struct Builder {
             built.append(BuiltLayer(blob: outcome.blob, createdBy: try layer.history(entries: outcome.entries)))
             reports.append(outcome.report)
             if let key = outcome.remoteKey, outcome.report.source != .registryCache {
-                cacheEntries.append(LayerCacheEntry(key: key, layer: outcome.blob, model: layer.model))
+                cacheEntries.append(LayerCacheEntry(key: key, layer: outcome.blob, model: layer.modelInput?.cacheRecord))
             }
         }
 
@@ -200,7 +200,7 @@ public struct Builder {
         let parts = targets.map { target in
             let own = target.pythonLayer.map { [$0] } ?? []
             let layers = (own + shared).map { index in
-                ImageParts.NewLayer(descriptor: built[index].blob.descriptor, role: Self.role(of: planned[index]),
+                ImageParts.NewLayer(descriptor: built[index].blob.descriptor, role: planned[index].role,
                                     destination: planned[index].destination)
             }
             let python = target.pythonLayer.flatMap { planned[$0].fileSet?.source }
@@ -274,14 +274,6 @@ public struct Builder {
         ]
         if let license = model.license { labels["org.opencontainers.image.licenses"] = license }
         return labels
-    }
-
-    private static func role(of layer: PlannedLayer) -> ImageParts.NewLayer.Role {
-        switch layer.kind {
-        case .dependencies: return .dependencies
-        case .model: return .model
-        case .app: return .app
-        }
     }
 
     /// A docker-archive holds one image: a multi-platform build writes the one

@@ -65,17 +65,19 @@ struct LayerJob: Sendable {
     /// Builds one layer, or takes it from the cache when its inputs are unchanged.
     func build(_ layer: Builder.PlannedLayer) throws -> Outcome {
         let started = Date()
-        var remoteKey = layer.remoteKey
+        var remoteKey = layer.remoteKey?.key
         var entries: Int?
         let report = { (blob: LayerBlob, source: LayerReport.Source) in
             Outcome(blob: blob, report: LayerReport(description: layer.description, blob: blob,
                                                     seconds: Date().timeIntervalSince(started), source: source),
                     remoteKey: remoteKey, entries: entries)
         }
-        if let hit = layer.remoteHit { return report(hit.layer, .registryCache) }
-        guard let fileSet = layer.fileSet else {
-            throw Failure(.internalFailure, "layer \(layer.description) has neither files nor a cache entry")
+        let fileSet: FileSet
+        switch layer.content {
+        case .registryCacheHit(let hit): return report(hit.layer, .registryCache)
+        case .files(let files): fileSet = files
         }
+        let model = layer.modelInput
         let settings = plan.settings(layer.compression)
         // A store with no layer records cannot hit: the key comes from the walk that
         // builds the layer (one walk, not two); otherwise it is looked up first.
@@ -83,16 +85,16 @@ struct LayerJob: Sendable {
         var walked = false  // skipped files are reported by the first walk only
         if cache.mayHit {
             walked = true
-            let (known, count) = try cache.key(for: fileSet, settings: settings, content: layer.builtFrom?.digest)
+            let (known, count) = try cache.key(for: fileSet, settings: settings, content: model?.source?.digest)
             if let hit = cache.lookup(known) {
                 entries = count
                 return report(hit, .cached)
             }
             (key, entries) = (known, count)
         }
-        if let remote = plan.remote, !layer.remoteChecked {
+        if let remote = plan.remote, layer.remoteKey?.asked != true {
             // An app layer's key hashes every file: only worth it once the store's own cache missed.
-            if remoteKey == nil, layer.keyedByContent {
+            if remoteKey == nil, case .app = layer.origin {
                 let (files, count) = try RemoteLayerKey.files(fileSet, settings: settings, reportSkipped: !walked)
                 (remoteKey, walked) = (files, true)
                 entries = entries ?? count
@@ -100,18 +102,18 @@ struct LayerJob: Sendable {
             if let remoteKey, let hit = try remote.lookup(remoteKey) { return report(hit.layer, .registryCache) }
         }
         // A model reused from the store is read for this layer: check it first.
-        if let blob = layer.storeBlob { try store.verify(blob) }
+        if let blob = model?.storeBlob { try store.verify(blob) }
         var growing: GrowingFile?
         let blob: LayerBlob
         do {
             blob = try store.ingestLayer { ingest in
                 growing = layer.streamable ? streams?.start(ingest) : nil
-                var keyBuilder = key == nil ? LayerCache.KeyBuilder(settings: settings, content: layer.builtFrom?.digest) : nil
+                var keyBuilder = key == nil ? LayerCache.KeyBuilder(settings: settings, content: model?.source?.digest) : nil
                 let blob = try LayerBuilder.build(fileSet, settings: settings,
                                                   into: growing.map { GrowthReportingSink(next: ingest, file: $0) } ?? ingest,
                                                   reportSkipped: !walked) { keyBuilder?.add($0) }
                 if let built = keyBuilder?.finish() { (key, entries) = (built.key, built.entries) }
-                try layer.builtFrom?.checkUnchanged()
+                try model?.source?.checkUnchanged()
                 return blob
             }
         } catch {

@@ -14,44 +14,6 @@ import SystemSupport
 /// packages, the model, the app's files), its keys, and what the registry layer
 /// cache already has, before anything is built (`LayerJob` builds them).
 extension Builder {
-    /// A layer to build: its files, how to compress them, and how to describe it.
-    struct PlannedLayer: Sendable {
-        enum Kind: Sendable { case dependencies, model, app }
-        var kind: Kind
-        /// Where its files go in the image.
-        var destination: String
-        /// nil for a layer found in the registry cache before its inputs were made (pip, a download).
-        var fileSet: FileSet?
-        var compression: Compression
-        var description: String
-        var createdBy: String
-        /// A store blob the layer's files come from (the model), verified before it is read.
-        var storeBlob: Descriptor? = nil
-        /// A local model read in place: checked unchanged after the layer is built.
-        var builtFrom: FetchedModel? = nil
-        /// Its key in the registry layer cache (`--cache-repo`), and what that cache gave.
-        var remoteKey: String? = nil
-        var remoteHit: RegistryLayerCache.Hit? = nil
-        /// Whether the registry cache was already asked (a miss needs no second look).
-        var remoteChecked = false
-        /// An app layer: its registry-cache key is the content of its files, hashed
-        /// by `LayerJob` only when the store's own cache misses.
-        var keyedByContent = false
-        /// The model this layer holds, for its cache entry.
-        var model: CachedModel? = nil
-        /// Whether it may start going up to the push target while it is written
-        /// (not the model of a model image: that goes to another repository).
-        var streamable = true
-        /// An app layer's destination: its history line is "gantry: N entries at DEST".
-        var countsEntriesAt: String? = nil
-
-        func history(entries: Int?) throws -> String {
-            guard let destination = countsEntriesAt else { return createdBy }
-            guard let entries else { throw Failure(.internalFailure, "layer \(description) was not walked; this is a bug in gantry") }
-            return "gantry: \(entries) entr\(entries == 1 ? "y" : "ies") at \(destination)"
-        }
-    }
-
     /// What every layer of one build shares.
     struct PlanContext: Sendable {
         var mtime: Int64
@@ -66,23 +28,25 @@ extension Builder {
     static func pythonLayer(_ python: PythonSettings, platform: Platform, cLibrary: CLibrary?, compression: Compression,
                             plan: PlanContext, store: ContentStore) throws -> PlannedLayer {
         let dependencies = PythonDependencies(store: store, settings: python, platform: platform, cLibrary: cLibrary)
-        var layer = PlannedLayer(kind: .dependencies, destination: python.target, fileSet: nil, compression: compression, description: python.target,
-                                 createdBy: "gantry: python dependencies from \(PathName.lastComponent(of: python.requirements)) at \(python.target) for \(dependencies.platformTags[0])")
+        let describe = { (content: PlannedLayer.Content, remoteKey: PlannedLayer.RemoteKey?) in
+            PlannedLayer(origin: .dependencies, destination: python.target, content: content, compression: compression,
+                         description: python.target,
+                         createdBy: "gantry: python dependencies from \(PathName.lastComponent(of: python.requirements)) at \(python.target) for \(dependencies.platformTags[0])",
+                         remoteKey: remoteKey)
+        }
+        var remoteKey: PlannedLayer.RemoteKey?
         if let remote = plan.remote {
             // Keyed by what pip is asked for, so a fresh agent finds it without running pip.
             let key = RemoteLayerKey.python(requirements: try dependencies.requirements(), platformTag: dependencies.platformTag,
                                             pythonVersion: python.version, target: python.target, settings: plan.settings(compression))
-            layer.remoteKey = key
+            remoteKey = PlannedLayer.RemoteKey(key: key, asked: false)
             if try !dependencies.isInstalled() {
-                layer.remoteChecked = true
-                if let hit = try remote.lookup(key) {
-                    layer.remoteHit = hit
-                    return layer
-                }
+                remoteKey?.asked = true
+                if let hit = try remote.lookup(key) { return describe(.registryCacheHit(hit), remoteKey) }
             }
         }
-        layer.fileSet = try FileSet(source: try dependencies.install(), options: FileSetOptions(destination: python.target))
-        return layer
+        let fileSet = try FileSet(source: try dependencies.install(), options: FileSetOptions(destination: python.target))
+        return describe(.files(fileSet), remoteKey)
     }
 
     /// A model file at least this big gets a layer of its own when the model is a
@@ -108,36 +72,35 @@ extension Builder {
         var layers: [PlannedLayer] = []
         for shard in shards {
             let target = destination + "/" + shard.relativePath
-            var layer = PlannedLayer(kind: .model, destination: destination, compression: compression, description: target,
-                                     createdBy: "gantry: model shard \(shard.digest) at \(target)")
-            layer.fileSet = try FileSet(source: fetched.path + "/" + shard.relativePath, options: FileSetOptions(destination: target))
             // Keyed by the shard's own digest: the other shards' changes leave it cached.
-            layer.builtFrom = FetchedModel(digest: shard.digest, size: shard.size, source: fetched.source, reused: true,
-                                           path: fetched.path + "/" + shard.relativePath, localStamp: shard.stamp)
-            layers.append(layer)
+            let source = FetchedModel(digest: shard.digest, size: shard.size, source: fetched.source, reused: true,
+                                      path: fetched.path + "/" + shard.relativePath, localStamp: shard.stamp)
+            let fileSet = try FileSet(source: source.path, options: FileSetOptions(destination: target))
+            layers.append(PlannedLayer(origin: .model(.init(source: source)), destination: destination, content: .files(fileSet),
+                                       compression: compression, description: target,
+                                       createdBy: "gantry: model shard \(shard.digest) at \(target)"))
         }
         if !small.isEmpty {
             let listing = small.map { "\($0.relativePath)\u{0}\($0.digest)\n" }.joined()
             let digest = Digest(sha256: SHA256Hasher.hash(Array(listing.utf8)))
-            var layer = PlannedLayer(kind: .model, destination: destination, compression: compression, description: destination + " (small files)",
-                                     createdBy: "gantry: model files \(digest) at \(destination)")
             // The shards and hidden files (not in the model's digest) are left out.
             let ignore = [".*", "**/.*"] + shards.map { GlobPattern.escaped($0.relativePath) }
-            layer.fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: destination, ignore: ignore))
-            var record = FetchedModel(digest: digest, size: small.reduce(0) { $0 + $1.size }, source: fetched.source, reused: true,
+            let fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: destination, ignore: ignore))
+            var source = FetchedModel(digest: digest, size: small.reduce(0) { $0 + $1.size }, source: fetched.source, reused: true,
                                       path: fetched.path)
-            record.files = small
-            layer.builtFrom = record
-            layers.append(layer)
+            source.files = small
+            layers.append(PlannedLayer(origin: .model(.init(source: source)), destination: destination, content: .files(fileSet),
+                                       compression: compression, description: destination + " (small files)",
+                                       createdBy: "gantry: model files \(digest) at \(destination)"))
         }
         return layers
     }
 
     func modelLayer(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> (PlannedLayer, FetchedModel) {
         let fetcher = ModelFetcher(store: store)
-        let describe = { (digest: Digest) in
-            PlannedLayer(kind: .model, destination: model.imagePath, fileSet: nil, compression: compression, description: model.imagePath,
-                         createdBy: "gantry: model \(digest) at \(model.imagePath)")
+        let describe = { (digest: Digest, input: PlannedLayer.ModelInput, content: PlannedLayer.Content) in
+            PlannedLayer(origin: .model(input), destination: model.imagePath, content: content, compression: compression,
+                         description: model.imagePath, createdBy: "gantry: model \(digest) at \(model.imagePath)")
         }
         var remoteKey: String?
         var alreadyFetched: FetchedModel?
@@ -158,10 +121,8 @@ extension Builder {
                     let fetched = FetchedModel(digest: cached.digest, size: cached.size, source: model.source.description,
                                                reused: true, path: "", fromLayerCache: true)
                     modelFetched?(fetched)
-                    var layer = describe(cached.digest)
-                    layer.remoteKey = key
-                    layer.remoteHit = hit
-                    layer.model = cached
+                    var layer = describe(cached.digest, .init(cacheRecord: cached), .registryCacheHit(hit))
+                    layer.remoteKey = PlannedLayer.RemoteKey(key: key, asked: true)
                     return (layer, fetched)
                 }
             }
@@ -170,17 +131,17 @@ extension Builder {
         // double what the build writes to disk.
         let fetched = try alreadyFetched ?? fetcher.fetch(model.source, pin: model.sha256, inPlace: true)
         modelFetched?(fetched)
-        var layer = describe(fetched.digest)
-        layer.fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: model.imagePath))
-        if fetched.localStamp == nil {
-            layer.storeBlob = Descriptor(mediaType: "application/octet-stream", digest: fetched.digest, size: fetched.size)
-        }
-        layer.builtFrom = fetched  // keyed by its digest; checked unchanged after a build
-        layer.model = CachedModel(digest: fetched.digest, size: fetched.size)
+        let fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: model.imagePath))
+        // Keyed by its digest; a local model is checked unchanged after a build, a downloaded one verified before.
+        let input = PlannedLayer.ModelInput(
+            source: fetched,
+            storeBlob: fetched.localStamp == nil ? Descriptor(mediaType: "application/octet-stream", digest: fetched.digest, size: fetched.size) : nil,
+            cacheRecord: CachedModel(digest: fetched.digest, size: fetched.size))
+        var layer = describe(fetched.digest, input, .files(fileSet))
         if plan.remote != nil {
-            layer.remoteKey = remoteKey ?? RemoteLayerKey.model(identity: "sha256 \(fetched.digest)", destination: model.imagePath,
-                                                                settings: plan.settings(compression))
-            layer.remoteChecked = remoteKey != nil
+            let key = remoteKey ?? RemoteLayerKey.model(identity: "sha256 \(fetched.digest)", destination: model.imagePath,
+                                                        settings: plan.settings(compression))
+            layer.remoteKey = PlannedLayer.RemoteKey(key: key, asked: remoteKey != nil)
         }
         return (layer, fetched)
     }
@@ -192,11 +153,7 @@ extension Builder {
         let fileSet = try FileSet(source: spec.source, options: options)
         let layerCompression = try spec.compression.map(Compression.init(parsing:)) ?? compression
         // The history line names the entry count, known once the build walks the files.
-        var layer = PlannedLayer(kind: .app, destination: spec.destination, fileSet: fileSet, compression: layerCompression, description: spec.destination,
-                                 createdBy: "gantry: files at \(spec.destination)")
-        layer.countsEntriesAt = spec.destination
-        // By content (a fresh checkout has new inodes and mtimes), once the store's own cache misses.
-        layer.keyedByContent = true
-        return layer
+        return PlannedLayer(origin: .app, destination: spec.destination, content: .files(fileSet), compression: layerCompression,
+                            description: spec.destination, createdBy: "gantry: files at \(spec.destination)")
     }
 }
