@@ -27,4 +27,8 @@ public final class RegistrySessionPool: Sendable {
             return made
         }
     }
+
+    func replace(key: String, with session: RegistrySession) {
+        sessions.withLock { $0[key] = session }
+    }
 }

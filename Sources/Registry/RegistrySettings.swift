@@ -18,12 +18,22 @@ public struct RegistrySettings: Sendable {
     /// it (looked up once). Settings that shape a session are part of its key, so a
     /// copy with other HTTP options gets a session of its own.
     public func session(for registry: String) throws -> RegistrySession {
-        let key = [registry, insecureRegistries.joined(separator: ","), http.caFile ?? "", String(http.verbose),
-                   String(http.connectTimeout), String(http.stallTimeout), String(http.makeSocket != nil)].joined(separator: "|")
-        return try sessions.session(key: key) {
+        try sessions.session(key: sessionKey(registry)) {
             RegistrySession(registry: registry, insecureRegistries: insecureRegistries,
                             credentials: try credentials.credentials(for: registry), options: http,
                             environment: credentials.environment)
         }
+    }
+
+    /// Makes `session` the one these settings (and every copy sharing the pool)
+    /// use for its registry: a caller that made its own (a test's scripted
+    /// transport, an embedding program's connections) hands it down this way.
+    public func use(_ session: RegistrySession) {
+        sessions.replace(key: sessionKey(session.registry), with: session)
+    }
+
+    private func sessionKey(_ registry: String) -> String {
+        [registry, insecureRegistries.joined(separator: ","), http.caFile ?? "", String(http.verbose),
+         String(http.connectTimeout), String(http.stallTimeout), String(http.makeSocket != nil)].joined(separator: "|")
     }
 }

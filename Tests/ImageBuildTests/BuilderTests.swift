@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+import OCI
+import ByteStreams
+import ContentStore
+import Images
+import Recipes
+import Registry
+import TestSupport
+import Threads
+@testable import ImageBuild
+
+/// The build pipeline end to end in one process, without the CLI: a scratch or
+/// layout base, app layers, the layer cache, outputs, and layers streamed to a
+/// registry (a scripted one) while they are built.
+@Suite struct BuilderTests {
+    let scratch: ScratchDirectory
+    let app: String
+
+    init() throws {
+        scratch = try ScratchDirectory()
+        app = scratch.path + "/app"
+        try FileManager.default.createDirectory(atPath: app + "/static", withIntermediateDirectories: true)
+        _ = try scratch.write("app/app.py", Array("print('hello')\n".utf8))
+        _ = try scratch.write("app/static/data.bin", testBytes(50_000, seed: 7))
+    }
+
+    func request(base: ImageLocation = .scratch) -> BuildRequest {
+        var request = BuildRequest()
+        request.base = base
+        request.layers = [LayerSpec(source: app, destination: "/app")]
+        request.settings.entrypoint = ["python3", "/app/app.py"]
+        request.settings.workdir = "/app"
+        return request
+    }
+
+    func build(_ request: BuildRequest, store: ContentStore) throws -> (BuildResult, [LayerReport]) {
+        var reports: [LayerReport] = []
+        let result = try Builder(store: store).build(request) { reports.append($0) }
+        return (result, reports)
+    }
+
+    @Test func aScratchImageHasOneLayerPerSourceAndItsConfigSaysSo() throws {
+        let store = try ContentStore(root: scratch.path + "/store")
+        let (result, reports) = try build(request(), store: store)
+        let image = try #require(result.images.first)
+
+        #expect(image.manifest.layers.count == 1)
+        #expect(image.config.rootfs.diffIDs.count == 1)
+        #expect(image.config.config?.entrypoint == ["python3", "/app/app.py"])
+        #expect(image.config.config?.workingDir == "/app")
+        #expect(image.config.history?.last?.createdBy?.hasSuffix(" at /app") == true)
+        #expect(reports.map(\.source) == [.built])
+        // Everything the manifest names is in the store and reads back verified.
+        for blob in [image.manifest.config] + image.manifest.layers { try store.verify(blob) }
+        #expect(try store.index.find(Builder.lastBuildTag)?.digest == result.root.digest)
+    }
+
+    @Test func anUnchangedRebuildComesFromTheCacheAndAFreshStoreGivesTheSameDigest() throws {
+        let store = try ContentStore(root: scratch.path + "/store")
+        let (first, _) = try build(request(), store: store)
+        let (again, reports) = try build(request(), store: store)
+        let (fresh, freshReports) = try build(request(), store: try ContentStore(root: scratch.path + "/other"))
+
+        #expect(reports.map(\.source) == [.cached])
+        #expect(freshReports.map(\.source) == [.built])
+        #expect(again.root.digest == first.root.digest)
+        #expect(fresh.root.digest == first.root.digest)
+
+        // One changed file: a new layer, a new digest.
+        _ = try scratch.write("app/app.py", Array("print('changed')\n".utf8))
+        let (changed, changedReports) = try build(request(), store: store)
+        #expect(changedReports.map(\.source) == [.built])
+        #expect(changed.root.digest != first.root.digest)
+    }
+
+    @Test func aLayoutBaseKeepsItsLayersAsTheyAre() throws {
+        let store = try ContentStore(root: scratch.path + "/store")
+        var baseRequest = request()
+        baseRequest.outputs = [.ociLayout(directory: scratch.path + "/base", tag: "v1")]
+        baseRequest.settings.env = [EnvironmentVariable(name: "FROM_BASE", value: "1")]
+        let (base, _) = try build(baseRequest, store: store)
+        let baseImage = try #require(base.images.first)
+
+        var onBase = request(base: .ociLayout(directory: scratch.path + "/base", tag: "v1"))
+        onBase.layers = [LayerSpec(source: app + "/static", destination: "/data")]
+        let (result, reports) = try build(onBase, store: try ContentStore(root: scratch.path + "/second"))
+        let image = try #require(result.images.first)
+
+        // The base's layer is referenced as it is (same blob), never recompressed; the new one sits above it.
+        #expect(image.manifest.layers.count == 2)
+        #expect(image.manifest.layers.first == baseImage.manifest.layers.first)
+        #expect(image.config.rootfs.diffIDs.first == baseImage.config.rootfs.diffIDs.first)
+        #expect(reports.map(\.source) == [.base, .built])
+        // Inherited config: the base's environment and entrypoint stay unless the build sets them.
+        #expect(image.config.config?.env?.contains("FROM_BASE=1") == true)
+        #expect(image.config.config?.entrypoint == ["python3", "/app/app.py"])
+    }
+
+    @Test func aPushTargetStreamsEachNewLayerWhileItIsBuilt() throws {
+        let registry = ScriptedRegistry()
+        let received = Locked<[UInt8]>([])
+        registry.transport.on("POST", "/v2/team/app/blobs/uploads/", reply: .answer(202, headers: ["Location": "/v2/team/app/blobs/uploads/s1"]))
+        registry.transport.on("PATCH", "/uploads/s1", times: 100) { request in
+            received.withLock { $0 += request.body }
+            return .answer(202, headers: ["Location": "/v2/team/app/blobs/uploads/s1"])
+        }
+        registry.transport.on("PUT", "/uploads/s1?digest=") { request in
+            .answer(201, headers: ["Docker-Content-Digest": String(request.url.split(separator: "=").last ?? "")])
+        }
+        var streamed = request()
+        streamed.pushTarget = try Reference(parsing: "registry.test/team/app:v1")
+        streamed.registry.sessions = RegistrySessionPool()
+        streamed.registry.upload.chunkSize = 8192
+        streamed.registry.upload.monolithicLimit = 8192
+        streamed.registry.use(registry.session)
+        let store = try ContentStore(root: scratch.path + "/store")
+        let (result, _) = try build(streamed, store: store)
+        let layer = try #require(result.images.first?.manifest.layers.first)
+
+        // The registry got the layer's exact bytes, closed under its digest, before any push ran.
+        var stored: [UInt8] = []
+        try store.readVerified(layer) { stored += $0 }
+        #expect(received.value == stored)
+        #expect(registry.trace.last?.hasPrefix("PUT /v2/team/app/blobs/uploads/s1?digest=\(layer.digest)") == true)
+        #expect(registry.trace.first == "POST /v2/team/app/blobs/uploads/")
+    }
+}
