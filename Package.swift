@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // libxml2's streaming reader, for blob-storage listings (libarchive links libxml2 already).
+        .systemLibrary(name: "CXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
 
         // C shims for what Swift cannot call directly (GNU-only functions, C varargs).
         .target(name: "CShims"),
@@ -38,7 +40,7 @@ let package = Package(
         .target(name: "ContentStore", dependencies: ["Diagnostics", "OCI", "ByteStreams", "SystemSupport"]),
         .target(name: "HTTP", dependencies: ["Diagnostics", "ByteStreams", "Threads", "SystemSupport", "CCurl", "CCurlShims"]),
         .target(name: "Registry", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "ContentStore", "HTTP"]),
-        .target(name: "Fetch", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "ContentStore", "HTTP"]),
+        .target(name: "Fetch", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "ContentStore", "HTTP", "CXML2"]),
         .target(name: "Deploy", dependencies: [
             "Diagnostics", "OCI", "ByteStreams", "SystemSupport",
         ]),
