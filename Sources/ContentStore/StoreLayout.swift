@@ -44,6 +44,8 @@ extension ContentStore {
     /// that `gantry store prune` can tell abandoned scratch from scratch in use.
     public enum ScratchPurpose: String, Sendable, CaseIterable {
         case model, archive
+        /// A model file set as a directory of links to its blobs (`ModelFetcher`).
+        case modelSet = "modelset"
         /// A second name of a layer being written, read by the upload streaming it.
         case stream
     }

@@ -21,14 +21,30 @@ struct AzureBlob {
     /// `https://ACCOUNT.blob.core.windows.net/CONTAINER/BLOB`, or below
     /// `AZURE_STORAGE_BLOB_ENDPOINT` (Azurite, sovereign clouds, tests).
     var url: String {
+        let path = [container, blob].map(PercentEncoding.path)
+        return withSAS(serviceEndpoint + "/" + path.joined(separator: "/"), query: [])
+    }
+
+    /// List Blobs for `prefix`, from `marker` on (a page of up to 5,000 names).
+    func listURL(prefix: String, marker: String?) -> String {
+        var query = ["restype=container", "comp=list", "prefix=" + PercentEncoding.unreserved(prefix)]
+        if let marker { query.append("marker=" + PercentEncoding.unreserved(marker)) }
+        return withSAS(serviceEndpoint + "/" + PercentEncoding.path(container), query: query)
+    }
+
+    private var serviceEndpoint: String {
         let endpoint = environment["AZURE_STORAGE_BLOB_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "https://\(account).blob.core.windows.net"
-        let path = [container, blob].map(PercentEncoding.path)
-        var url = (endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint) + "/" + path.joined(separator: "/")
+        return endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
+    }
+
+    /// The SAS token goes after the request's own parameters.
+    private func withSAS(_ url: String, query: [String]) -> String {
+        var parameters = query
         if let sas = environment["AZURE_STORAGE_SAS_TOKEN"], !sas.isEmpty {
-            url += "?" + (sas.hasPrefix("?") ? String(sas.dropFirst()) : sas)
+            parameters.append(sas.hasPrefix("?") ? String(sas.dropFirst()) : sas)
         }
-        return url
+        return parameters.isEmpty ? url : url + "?" + parameters.joined(separator: "&")
     }
 
     /// `connect` reaches the managed identity endpoint, when that is the credential.

@@ -6,6 +6,7 @@ import ByteStreams
 import ContentStore
 import Diagnostics
 import SystemSupport
+import Threads
 
 /// A model file now in the store.
 public struct FetchedModel: Sendable {
@@ -22,10 +23,18 @@ public struct FetchedModel: Sendable {
     /// True when the build took the model's layer from the registry layer cache:
     /// nothing was downloaded, and `path` is empty.
     public var fromLayerCache = false
-    /// A model that is a local directory (sharded weights, tokenizer files): its
-    /// files, by path relative to `path`, each with its own digest; `digest` is then
-    /// the SHA-256 of their sorted listing ("path NUL sha256 NUL size" lines).
+    /// A model that is a set of files — a local directory, or a prefix in blob
+    /// storage (then `path` is a directory of links to the store's blobs, made for
+    /// this command and removed at its exit) — its files, by path relative to
+    /// `path`, each with its own digest; `digest` is then the SHA-256 of their
+    /// sorted listing ("path NUL sha256 NUL size" lines).
     public var files: [ModelFile]?
+    /// For a set from blob storage: how many of its files were downloaded (the rest
+    /// were in the store as the listing's versions).
+    public var downloadedFiles = 0
+    /// For a local directory: files in it that `include`/`exclude` left out of the
+    /// model (a layer built from the directory must leave them out too).
+    public var leftOut: [String] = []
 
     public struct ModelFile: Sendable, Equatable {
         public var relativePath: String
@@ -68,7 +77,7 @@ public struct FetchedModel: Sendable {
 /// - a download uses parallel ranged GETs when the source supports ranges, resumes
 ///   a dropped transfer from the bytes it has, and is verified against the pin
 ///   before it may enter the store. A failure leaves nothing behind.
-public struct ModelFetcher {
+public struct ModelFetcher: Sendable {
     public let store: ContentStore
     public var environment: [String: String]
     public var http = HTTPOptions()
@@ -77,6 +86,12 @@ public struct ModelFetcher {
     public var retry = RetryPolicy.standard
     public var parallelParts = 4
     public var partSize: Int64 = 16 << 20
+    /// A prefix's files fetched side by side (each with its own ranged parts).
+    public var parallelFiles = 4
+    /// Which files of a prefix to keep (`include:`/`exclude:`), by name relative to it.
+    public var selecting: @Sendable (String) -> Bool = { _ in true }
+    /// Hears how many names a prefix's listing has given so far, page by page.
+    public var listingProgress: (@Sendable (Int) -> Void)?
 
     public init(store: ContentStore, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.store = store
@@ -90,6 +105,7 @@ public struct ModelFetcher {
     /// (what `fetch` would give, without asking the source again).
     public func currentVersion(of source: ModelSource) throws -> (name: String, known: FetchedModel?)? {
         if case .local = source { return nil }
+        if source.isPrefix { return nil }  // a set's version is its listing (see fetchSet)
         let endpoint = try RemoteEndpoint(source: source, environment: environment, retry: retry, connect: connect)
         let version = try endpoint.probe(try connect(http))
         guard let tag = version.etag.map({ "etag:" + $0 }) ?? version.lastModified.map({ "modified:" + $0 }) else { return nil }
@@ -110,13 +126,21 @@ public struct ModelFetcher {
             if PathName.isDirectory(path) == true { return try fetchLocalDirectory(path, pin: pin) }
             return try fetchLocal(path, pin: pin, inPlace: inPlace)
         }
+        if source.isPrefix { return try fetchSet(source, pin: pin) }
         if let pin, store.contains(pin) {
             return FetchedModel(digest: pin, size: try size(of: store.blobPath(pin)), source: source.description,
                                 reused: true, path: store.blobPath(pin))
         }
         let endpoint = try RemoteEndpoint(source: source, environment: environment, retry: retry, connect: connect)
         let transport = try connect(http)
-        let version = try endpoint.probe(transport)
+        return try fetchVersion(try endpoint.probe(transport), of: endpoint, transport: transport, pin: pin)
+    }
+
+    /// The version `version` of a remote file: reused when this store downloaded it
+    /// before (same ETag or Last-Modified, same size), else downloaded and verified.
+    private func fetchVersion(_ version: RemoteVersion, of endpoint: RemoteEndpoint, transport: any HTTPClient,
+                              pin: Digest?) throws -> FetchedModel {
+        let source = endpoint.source
         let cache = ModelCache(store: store)
         if let known = cache.lookup(source: source.description), known.matches(version), store.contains(known.digest),
            pin == nil || pin == known.digest {
@@ -148,6 +172,70 @@ public struct ModelFetcher {
         return FetchedModel(digest: digest, size: size, source: source.description, reused: false, path: store.blobPath(digest))
     }
 
+    /// A prefix in blob storage, as a local directory model is: one listing, then
+    /// each file on its own — reused when the store has the version the listing
+    /// names (ETag and size: no request at all), else downloaded as that version
+    /// (`If-Match`), `parallelFiles` side by side. The set's digest is over the
+    /// sorted listing of names and digests, as for a directory, and its files are
+    /// linked (not copied) into a directory for the build to read.
+    private func fetchSet(_ source: ModelSource, pin: Digest?) throws -> FetchedModel {
+        let listing = try BlobSetListing(source: source, environment: environment, retry: retry, connect: connect)
+        let progress = listingProgress
+        let blobs = try listing.list(try connect(http), selecting: selecting) { progress?($0) }
+        let fetched = Locked<[Int: FetchedModel]>([:])
+        let http = self.http, connect = self.connect
+        try WorkerPool.forEach(Array(blobs.enumerated()), width: min(parallelFiles, blobs.count), name: "model-file") { index, blob in
+            let endpoint = listing.endpoint(for: blob)
+            let version = RemoteVersion(size: blob.size, etag: blob.etag, lastModified: nil, acceptsRanges: true)
+            let file = try self.fetchVersion(version, of: endpoint, transport: try connect(http), pin: nil)
+            fetched.withLock { $0[index] = file }
+        }
+        var files: [FetchedModel.ModelFile] = []
+        var listingBytes: [UInt8] = []
+        var downloaded = 0
+        for (index, blob) in blobs.enumerated() {
+            guard let file = fetched.value[index] else { throw Failure(.internalFailure, "model file \(blob.name) of \(source) was not fetched; this is a bug in gantry") }
+            if !file.reused { downloaded += 1 }
+            files.append(FetchedModel.ModelFile(relativePath: blob.name, digest: file.digest, size: file.size, stamp: nil))
+            listingBytes += Array("\(blob.name)\u{0}\(file.digest)\u{0}\(file.size)\n".utf8)
+        }
+        let digest = Digest(sha256: SHA256Hasher.hash(listingBytes))
+        if let pin, pin != digest {
+            throw Failure(.invalidInput, "model source \(source) has \(digest) (over its files' listing), but the recipe pins \(pin); it was not used (update the pin if the new files are intended)")
+        }
+        var set = FetchedModel(digest: digest, size: files.reduce(0) { $0 + $1.size }, source: source.description,
+                               reused: downloaded == 0, path: try linkedDirectory(of: files))
+        set.files = files
+        set.downloadedFiles = downloaded
+        return set
+    }
+
+    /// A directory holding each file under its name, hard-linked to its blob (the
+    /// store's file system, so no bytes are copied), mode 0644 whatever the umask:
+    /// the layers built from it must not depend on the machine. Removed at exit.
+    private func linkedDirectory(of files: [FetchedModel.ModelFile]) throws -> String {
+        let directory = store.scratchPath(for: .modelSet)
+        guard mkdir(directory, 0o755) == 0 else { throw SystemError.failure("create directory", path: directory) }
+        ExitCleanup.remove(directory)
+        for file in files {
+            let target = directory + "/" + file.relativePath
+            var parent = directory
+            for component in file.relativePath.split(separator: "/").dropLast() {
+                parent += "/" + component
+                guard mkdir(parent, 0o755) == 0 || errno == EEXIST else { throw SystemError.failure("create directory", path: parent) }
+            }
+            if link(store.blobPath(file.digest), target) != 0 {
+                guard errno == EMLINK else { throw SystemError.failure("link", path: target) }
+                // One inode has as many names as ext4 allows: a copy for the rest.
+                let copy = try FileDescriptorSink(creating: target, exclusive: true, describedAs: target)
+                try FileReader.forEachChunk(of: store.blobPath(file.digest)) { try copy.write($0) }
+                try copy.close()
+            }
+            guard chmod(target, 0o644) == 0 else { throw SystemError.failure("write", path: target) }
+        }
+        return directory
+    }
+
     /// A local directory, read in place: each regular file's digest (from its stat
     /// stamp's record when unchanged, as for a single file), and the directory's
     /// digest over the sorted listing. Symlinks and special files are refused: a
@@ -160,12 +248,14 @@ public struct ModelFetcher {
         var files: [FetchedModel.ModelFile] = []
         var listing: [UInt8] = []
         var reused = true
+        var leftOut: [String] = []
         for name in names where !name.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
             let full = path + "/" + name
             var info = stat()
             guard lstat(full, &info) == 0 else { throw SystemError.failure("read", path: full) }
             switch info.st_mode & S_IFMT {
             case S_IFDIR: continue
+            case _ where !selecting(name): leftOut.append(name); continue
             case S_IFREG: break
             default: throw Failure(.invalidInput, "model directory \(path): \(name) is not a regular file; a model directory holds plain files")
             }
@@ -174,13 +264,14 @@ public struct ModelFetcher {
             files.append(FetchedModel.ModelFile(relativePath: name, digest: file.digest, size: file.size, stamp: file.localStamp))
             listing += Array("\(name)\u{0}\(file.digest)\u{0}\(file.size)\n".utf8)
         }
-        guard !files.isEmpty else { throw Failure(.missingInput, "model directory \(path) holds no files; check the path") }
+        guard !files.isEmpty else { throw Failure(.missingInput, "model directory \(path) holds no files (none selected by include/exclude, or none at all); check the path and the patterns") }
         let digest = Digest(sha256: SHA256Hasher.hash(listing))
         if let pin, pin != digest {
             throw Failure(.invalidInput, "model directory \(path) has \(digest) (over its files' listing), but the recipe pins \(pin); it was not used")
         }
         var fetched = FetchedModel(digest: digest, size: files.reduce(0) { $0 + $1.size }, source: path, reused: reused, path: path)
         fetched.files = files
+        fetched.leftOut = leftOut
         return fetched
     }
 

@@ -10,6 +10,20 @@ struct RemoteEndpoint: Sendable {
     let url: String
     let signer: RequestSigner
     let retry: RetryPolicy
+    /// The ETag the bytes must still have (`If-Match`): a file of a listed set is
+    /// fetched as the version the listing named, and a replacement mid-download
+    /// answers 412 instead of mixing two versions.
+    var ifMatch: String?
+
+    /// One object of a listed set: its URL and the set's signer (one credential
+    /// lookup, one managed-identity token, for every file).
+    init(source: ModelSource, url: String, signer: RequestSigner, retry: RetryPolicy, ifMatch: String?) {
+        self.source = source
+        self.url = url
+        self.signer = signer
+        self.retry = retry
+        self.ifMatch = ifMatch
+    }
 
     init(source: ModelSource, environment: [String: String], retry: RetryPolicy = .standard,
          connect: @escaping HTTPClientFactory = HTTPTransport.factory) throws {
@@ -29,12 +43,15 @@ struct RemoteEndpoint: Sendable {
             signer = object.signer()
         case .local(let path):
             throw Failure(.internalFailure, "local model \(path) has no endpoint")
+        case .azurePrefix, .s3Prefix:
+            throw Failure(.internalFailure, "model source \(source) is a set of files with no single endpoint; this is a bug in gantry")
         }
     }
 
     func request(_ method: String, range: String? = nil) throws -> HTTPRequest {
         var request = HTTPRequest(method: method, url: url)
         if let range { request.setHeader("Range", range) }
+        if let ifMatch { request.setHeader("If-Match", ifMatch) }
         try signer.sign(&request)
         return request
     }
@@ -72,6 +89,8 @@ struct RemoteEndpoint: Sendable {
             return Failure(.authentication, "model source \(source) refused access (\(response.status)); check its SAS token, key or credentials and their expiry")
         case 404:
             return Failure(.missingInput, "model source \(source) does not exist (404); check the account, container/bucket and name")
+        case 412 where ifMatch != nil:
+            return Failure(.unavailable, "model source \(source) was replaced while it was downloaded (its ETag is no longer \(ifMatch ?? "")); run again to fetch the new version")
         default:
             return Failure(.unavailable, "model source \(source) answered \(response.status)")
         }

@@ -18,11 +18,24 @@ struct S3Object {
 
     var url: String {
         let encodedKey = key.split(separator: "/", omittingEmptySubsequences: false).map { S3Signer.uriEncode(String($0)) }.joined(separator: "/")
+        return bucketRoot + (bucketRoot.hasSuffix("/") ? "" : "/") + encodedKey
+    }
+
+    /// ListObjectsV2 for `prefix`, from `continuation` on (a page of up to 1,000 keys).
+    func listURL(prefix: String, continuation: String?) -> String {
+        var query = "list-type=2&prefix=" + S3Signer.uriEncode(prefix)
+        if let continuation { query += "&continuation-token=" + S3Signer.uriEncode(continuation) }
+        return bucketRoot + "?" + query
+    }
+
+    /// The bucket's root: `ENDPOINT/bucket` path-style below an S3-compatible
+    /// endpoint, else `https://bucket.s3.REGION.amazonaws.com/` (virtual-hosted).
+    private var bucketRoot: String {
         if let endpoint = (environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]).flatMap({ $0.isEmpty ? nil : $0 }) {
             let base = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
-            return "\(base)/\(bucket)/\(encodedKey)"
+            return "\(base)/\(bucket)"
         }
-        return "https://\(bucket).s3.\(region).amazonaws.com/\(encodedKey)"
+        return "https://\(bucket).s3.\(region).amazonaws.com/"
     }
 
     func signer() -> RequestSigner {

@@ -43,6 +43,7 @@ struct PushModelCommand: ParsableCommand {
     @Option(help: "The model's license (an SPDX id where there is one), recorded in the artifact's config.")
     var license: String?
 
+    @OptionGroup var selection: ModelFileOptions
     @OptionGroup var store: StoreOptions
     @OptionGroup var registry: RegistryOptions
 
@@ -52,7 +53,9 @@ struct PushModelCommand: ParsableCommand {
         settings.sha256 = try sha256.map(ModelSettings.parsePin)
         settings.license = license
         let store = try self.store.open()
-        let model = try ModelFetcher(store: store).fetch(settings.source, pin: settings.sha256, inPlace: true)
+        var fetcher = ModelFetcher(store: store)
+        try selection.apply(to: &fetcher, source: settings.source)
+        let model = try fetcher.fetch(settings.source, pin: settings.sha256, inPlace: true)
         // Written into a layout on the store's file system, pushed, then removed.
         let layout = store.scratchPath(for: .archive)
         defer { try? FileManager.default.removeItem(atPath: layout) }
@@ -81,9 +84,10 @@ struct FetchModelCommand: ParsableCommand {
     @Option(help: "Expected sha256 (hex or sha256:hex); a different file is an error and is not kept.")
     var sha256: String?
 
-    @Option(help: "Also copy the model to this file.")
+    @Option(help: "Also copy the model to this file (a set of files: into this new directory).")
     var output: String?
 
+    @OptionGroup var selection: ModelFileOptions
     @OptionGroup var store: StoreOptions
 
     func run() throws {
@@ -92,11 +96,23 @@ struct FetchModelCommand: ParsableCommand {
         if let output { try OutputPath.checkParentExists(of: output, what: "--output") }
         let store = try self.store.open()
         let started = Date()
-        let model = try ModelFetcher(store: store).fetch(modelSource, pin: pin)
+        var fetcher = ModelFetcher(store: store)
+        try selection.apply(to: &fetcher, source: modelSource)
+        let model = try fetcher.fetch(modelSource, pin: pin)
         if let output {
-            try AtomicFile.write(to: output) { sink in try FileReader.forEachChunk(of: model.path) { try sink.write($0) } }
+            if let files = model.files {
+                try ModelCopy.write(files, from: model.path, into: output)
+            } else {
+                try AtomicFile.write(to: output) { sink in try FileReader.forEachChunk(of: model.path) { try sink.write($0) } }
+            }
         }
-        let how = model.reused ? "unchanged, from the store" : cFormat("downloaded in %.1fs", Date().timeIntervalSince(started))
+        let seconds = Date().timeIntervalSince(started)
+        let how: String
+        if let files = model.files, modelSource.isPrefix {
+            how = "\(files.count) files, " + (model.reused ? "all unchanged, from the store" : cFormat("%d downloaded in %.1fs", model.downloadedFiles, seconds))
+        } else {
+            how = model.reused ? "unchanged, from the store" : cFormat("downloaded in %.1fs", seconds)
+        }
         StandardError.write("model  \(model.source)  \(ByteCount.format(model.size))  \(how)\n")
         print(model.digest)
     }

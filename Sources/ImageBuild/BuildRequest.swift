@@ -60,6 +60,7 @@ public struct BuildRequest: Sendable {
             if let pin = model.sha256 { settings.sha256 = try ModelSettings.parsePin(pin) }
             if let destination = model.destination { settings.destination = destination }
             settings.license = model.license
+            (settings.include, settings.exclude) = (model.include, model.exclude)
             // deploy.modelDelivery: baked (a cluster without image volumes) keeps the model in the app image.
             let baked = recipe.deploy.contains { $0.key == "modelDelivery" && $0.value == "baked" }
             settings.image = baked ? nil : model.image

@@ -45,8 +45,12 @@ public struct InventoryCollector {
                 Warnings.emit("the SBOM of \(parts.platform) lists no Python packages: its dependencies layer came from the registry layer cache, and pip's install is not on this machine (build once without --cache-repo to list them)")
             }
             let model = result.model.map { fetched in
-                SoftwareInventory.Model(source: fetched.source, digest: fetched.digest, size: fetched.size,
-                                        destination: settings?.imagePath ?? "", license: settings?.license)
+                var model = SoftwareInventory.Model(source: fetched.source, digest: fetched.digest, size: fetched.size,
+                                                    destination: settings?.imagePath ?? "", license: settings?.license)
+                model.files = (fetched.files ?? []).map { file in
+                    SoftwareInventory.Model.File(path: model.destination + "/" + file.relativePath, digest: file.digest, size: file.size)
+                }
+                return model
             }
             return SoftwareInventory(repository: repository, imageDigest: image.manifestDescriptor.digest, platform: parts.platform,
                                      created: image.config.created ?? "1970-01-01T00:00:00Z", layers: baseLayers + newLayers,

@@ -56,8 +56,11 @@ extension Builder {
     /// The model's layers: one for a file; for a local directory, one per file of at
     /// least `shardThreshold` and one for the rest (config, tokenizer…), in path order.
     func modelLayers(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> ([PlannedLayer], FetchedModel) {
-        if case .local(let path) = model.source, PathName.isDirectory(path) == true {
-            let fetched = try ModelFetcher(store: store).fetch(model.source, pin: model.sha256, inPlace: true)
+        let isLocalDirectory = if case .local(let path) = model.source { PathName.isDirectory(path) == true } else { false }
+        if isLocalDirectory || model.source.isPrefix {
+            var fetcher = ModelFetcher(store: store)
+            fetcher.selecting = try model.fileSelection()
+            let fetched = try fetcher.fetch(model.source, pin: model.sha256, inPlace: true)
             modelFetched?(fetched)
             return (try directoryLayers(fetched, destination: model.imagePath, compression: compression), fetched)
         }
@@ -83,8 +86,8 @@ extension Builder {
         if !small.isEmpty {
             let listing = small.map { "\($0.relativePath)\u{0}\($0.digest)\n" }.joined()
             let digest = Digest(sha256: SHA256Hasher.hash(Array(listing.utf8)))
-            // The shards and hidden files (not in the model's digest) are left out.
-            let ignore = [".*", "**/.*"] + shards.map { GlobPattern.escaped($0.relativePath) }
+            // The shards, hidden files and files include/exclude left out (none in the model's digest) are left out.
+            let ignore = [".*", "**/.*"] + (shards.map(\.relativePath) + fetched.leftOut).map(GlobPattern.escaped)
             let fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: destination, ignore: ignore))
             var source = FetchedModel(digest: digest, size: small.reduce(0) { $0 + $1.size }, source: fetched.source, reused: true,
                                       path: fetched.path)

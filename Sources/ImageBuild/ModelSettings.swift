@@ -1,6 +1,7 @@
 import OCI
 import ByteStreams
 import Fetch
+import Layering
 import Recipes
 import Diagnostics
 import SystemSupport
@@ -14,6 +15,9 @@ public struct ModelSettings: Sendable, Equatable {
     public var destination: String = "/models/"
     /// For the SBOM (`model.license`).
     public var license: String?
+    /// `include:` / `exclude:` for a model that is a set of files (see `RecipeModel`).
+    public var include: [String] = []
+    public var exclude: [String] = []
     /// `model.image` / `--model-image`: the model is built into an image of its own
     /// (`REPO[:TAG]`; without a registry, the one the app is pushed to), and the app
     /// image does not contain it.
@@ -26,6 +30,15 @@ public struct ModelSettings: Sendable, Equatable {
     public var mountPath: String { PathName.parent(of: imagePath) }
 
     public init(source: ModelSource) { self.source = source }
+
+    /// Which files of a set the model keeps, by name relative to the set:
+    /// `include` (when given) must match, then `exclude` must not. Patterns are
+    /// `.dockerignore`'s (`*` stays in one component: `**/*.json` for any depth).
+    public func fileSelection() throws -> @Sendable (String) -> Bool {
+        let included = include.isEmpty ? nil : try IgnoreRules(patterns: include, source: "model.include")
+        let excluded = try IgnoreRules(patterns: exclude, source: "model.exclude")
+        return { name in (included?.excludes(name) ?? true) && !excluded.excludes(name) }
+    }
 
     /// `sha256:<hex>` or bare hex.
     public static func parsePin(_ text: String) throws -> Digest {

@@ -48,6 +48,11 @@ public struct RecipeModel: Sendable, Equatable {
     public var license: String? = nil
     /// `image: REPO[:TAG]`: the model goes into an image of its own, not the app's.
     public var image: String? = nil
+    /// For a model that is a set of files (a directory, a blob-storage prefix):
+    /// `.dockerignore`-style patterns over names relative to it; with `include`,
+    /// only the files it matches, then less those `exclude` matches.
+    public var include: [String] = []
+    public var exclude: [String] = []
 }
 
 /// `python:` as written in the recipe.

@@ -10,7 +10,7 @@ struct RecipeReader {
 
     static let topLevelKeys = ["base", "platform", "platforms", "layers", "entrypoint", "cmd", "env", "workdir", "user",
                                "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "python", "deploy", "cacheRepo", "test"]
-    static let modelKeys = ["source", "sha256", "destination", "license", "image"]
+    static let modelKeys = ["source", "sha256", "destination", "license", "image", "include", "exclude"]
     static let pythonKeys = ["requirements", "version", "target", "platform"]
     static let layerKeys = ["source", "destination", "ignore", "ownership", "compression", "allowExternalSymlinks"]
 
@@ -89,7 +89,17 @@ struct RecipeReader {
     }
 
     func model(_ node: YAMLNode) throws -> RecipeModel {
-        let fields = try scalarFields(node, section: "model", known: Self.modelKeys)
+        var fields: [String: String] = [:]
+        var include: [String] = [], exclude: [String] = []
+        for (key, value) in try mapping(node, field: "model") {
+            let name = try string(key, field: "key")
+            switch name {
+            case "include": include = try sequence(value, field: "model.include").map { try string($0, field: "include pattern") }
+            case "exclude": exclude = try sequence(value, field: "model.exclude").map { try string($0, field: "exclude pattern") }
+            case _ where Self.modelKeys.contains(name): fields[name] = try string(value, field: "model.\(name)")
+            default: throw unknownKey(name, at: key, known: Self.modelKeys)
+            }
+        }
         guard var source = fields["source"] else { throw error(at: node, "model needs 'source' (https://…, az://…, s3://… or a path)") }
         // A relative local path is relative to the recipe, like layer sources.
         if !source.contains("://") && !source.hasPrefix("/") { source = directory + "/" + source }
@@ -98,6 +108,8 @@ struct RecipeReader {
         var model = RecipeModel(source: source, sha256: pin, destination: destination)
         model.license = fields["license"]
         model.image = try fields["image"].map { text in try checked(node) { try InputRules.modelImage(text) } }
+        model.include = include
+        model.exclude = exclude
         return model
     }
 

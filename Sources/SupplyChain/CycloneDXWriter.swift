@@ -76,6 +76,12 @@ public enum CycloneDXWriter {
             if model.source.hasPrefix("https://") || model.source.hasPrefix("http://") {
                 fields["externalReferences"] = .array([.object(["type": .string("distribution"), "url": .string(model.source)])])
             }
+            if !model.files.isEmpty {
+                fields["components"] = .array(model.files.enumerated().map { number, file in
+                    .object(["bom-ref": .string("model-file-\(number + 1)"), "type": .string("file"), "name": .string(file.path),
+                             "hashes": hashes(file.digest), "description": .string("model file, \(file.size) bytes")])
+                })
+            }
             components.append(.object(fields))
         }
         dependencies.append(.object(["ref": .string("image"), "dependsOn": .array(imageDependsOn)]))

@@ -82,6 +82,13 @@ public enum SPDXWriter {
                     sha256: model.digest, license: model.license, download: download,
                     comment: "machine-learning model from \(model.source), \(model.size) bytes, at \(model.destination)")
             relate(modelLayer ?? image, "CONTAINS", "SPDXRef-Model")
+            // A set's files, each with its own digest (packages: SPDX 2.3 files would need a SHA-1 nobody computed).
+            for (number, file) in model.files.enumerated() {
+                let id = "SPDXRef-Model-File-\(number + 1)"
+                package(id, name: file.path, version: nil, purpose: "FILE", sha256: file.digest, license: model.license,
+                        comment: "model file, \(file.size) bytes")
+                relate("SPDXRef-Model", "CONTAINS", id)
+            }
         }
         let document: JSONValue = .object([
             "spdxVersion": .string("SPDX-2.3"), "dataLicense": .string("CC0-1.0"), "SPDXID": .string("SPDXRef-DOCUMENT"),

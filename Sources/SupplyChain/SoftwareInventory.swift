@@ -30,6 +30,21 @@ public struct SoftwareInventory: Sendable {
         public var destination: String
         /// As the recipe declares it (`model.license`).
         public var license: String?
+        /// A model that is a set of files (a directory, a blob-storage prefix): each
+        /// file at its path in the image; empty for a single file.
+        public var files: [File] = []
+
+        public struct File: Sendable, Equatable {
+            public var path: String
+            public var digest: Digest
+            public var size: Int64
+
+            public init(path: String, digest: Digest, size: Int64) {
+                self.path = path
+                self.digest = digest
+                self.size = size
+            }
+        }
 
         public init(source: String, digest: Digest, size: Int64, destination: String, license: String?) {
             self.source = source

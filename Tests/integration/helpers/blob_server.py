@@ -10,13 +10,20 @@ expected Authorization header is computed by the Azure SDK's own signer
 (azure-storage-blob's SharedKeyCredentialPolicy) for the request as received, and
 a mismatch is answered 403 AuthenticationFailed, as Azure does.
 
+List Blobs (GET /<account>/<container>?restype=container&comp=list&prefix=P&marker=M)
+answers pages of --page-size names, sorted, with NextMarker, as Azure does. If-Match
+is honoured (412 ConditionNotMet). With --sas SIG, every request must carry sig=SIG,
+and its sp= permissions must include r to read and l to list (403
+AuthorizationPermissionMismatch otherwise, as Azure answers).
+
 --drop-after N: the first --drops GET responses are cut (connection reset) after
 N body bytes, to exercise resumed downloads. Requests are logged to --log as
 "METHOD PATH RANGE STATUS" (never a header value).
 """
-import argparse, email.utils, hashlib, os, socket, struct, threading
+import argparse, base64, email.utils, hashlib, os, socket, struct, threading
+from xml.sax.saxutils import escape
 from httpbase import QuietHandler, serve
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 
 def expected_authorization(method, url, headers, account, key):
@@ -30,6 +37,12 @@ def expected_authorization(method, url, headers, account, key):
     return request.headers["Authorization"]
 
 
+def etag_of(path):
+    """Changes whenever the file is written, as Azure's does."""
+    stat = os.stat(path)
+    return '"0x' + hashlib.sha256(f"{stat.st_mtime_ns}-{stat.st_size}".encode()).hexdigest()[:16].upper() + '"'
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -41,6 +54,8 @@ def main():
     parser.add_argument("--no-ranges", action="store_true", help="answer every GET whole, like a plain file server")
     parser.add_argument("--advertise-ranges", action="store_true",
                         help="with --no-ranges: still send Accept-Ranges, as some servers do while ignoring Range")
+    parser.add_argument("--page-size", type=int, default=5000, help="names per List Blobs page")
+    parser.add_argument("--sas", default="", help="require this sig= on every request, and sp= permissions")
     parser.add_argument("--log", default=os.devnull)
     args = parser.parse_args()
     lock = threading.Lock()
@@ -63,6 +78,7 @@ def main():
 
         def handle_blob(self):
             url = urlparse(self.path)
+            query = parse_qs(url.query)
             parts = unquote(url.path).lstrip("/").split("/", 2)
             if args.key:
                 host = self.headers.get("Host", f"127.0.0.1:{args.port}")
@@ -70,14 +86,24 @@ def main():
                                                   args.account, args.key)
                 if self.headers.get("Authorization") != expected:
                     return self.error(403, "AuthenticationFailed")
+            listing = query.get("comp") == ["list"] and query.get("restype") == ["container"]
+            if args.sas:
+                if query.get("sig") != [args.sas]:
+                    return self.error(403, "AuthenticationFailed")
+                if ("l" if listing else "r") not in query.get("sp", [""])[0]:
+                    return self.error(403, "AuthorizationPermissionMismatch")
+            if listing and len(parts) == 2 and parts[0] == args.account:
+                return self.list_blobs(parts[1], query)
             if len(parts) != 3 or parts[0] != args.account:
                 return self.error(404, "ResourceNotFound")
             path = os.path.join(args.root, parts[1], parts[2])
             if not os.path.isfile(path):
                 return self.error(404, "BlobNotFound")
             size = os.path.getsize(path)
+            etag = etag_of(path)
+            if self.headers.get("If-Match") not in (None, "*", etag):
+                return self.error(412, "ConditionNotMet")
             stat = os.stat(path)
-            etag = '"0x' + hashlib.sha256(f"{stat.st_mtime_ns}-{size}".encode()).hexdigest()[:16].upper() + '"'
             start, end, status = 0, size - 1, 200
             range_header = self.headers.get("Range") or self.headers.get("x-ms-range")
             if range_header and range_header.startswith("bytes=") and not args.no_ranges:
@@ -121,6 +147,32 @@ def main():
                     self.wfile.write(chunk)
                     sent += len(chunk)
                     remaining -= len(chunk)
+
+        def list_blobs(self, container, query):
+            directory = os.path.join(args.root, container)
+            if not os.path.isdir(directory):
+                return self.error(404, "ContainerNotFound")
+            prefix = query.get("prefix", [""])[0]
+            names = sorted(os.path.relpath(os.path.join(top, f), directory)
+                           for top, _, files in os.walk(directory) for f in files)
+            names = [n for n in names if n.startswith(prefix)]
+            marker = query.get("marker", [""])[0]
+            start = base64.b64decode(marker).decode() if marker else ""
+            names = [n for n in names if n >= start]
+            page, rest = names[: args.page_size], names[args.page_size:]
+            blobs = "".join(
+                f"<Blob><Name>{escape(n)}</Name><Properties><Etag>{etag_of(os.path.join(directory, n)).strip(chr(34))}</Etag>"
+                f"<Content-Length>{os.path.getsize(os.path.join(directory, n))}</Content-Length><BlobType>BlockBlob</BlobType></Properties></Blob>"
+                for n in page)
+            next_marker = base64.b64encode(rest[0].encode()).decode() if rest else ""
+            body = (f'<?xml version="1.0" encoding="utf-8"?><EnumerationResults ContainerName="{escape(container)}">'
+                    f"<Prefix>{escape(prefix)}</Prefix><Blobs>{blobs}</Blobs><NextMarker>{next_marker}</NextMarker></EnumerationResults>").encode()
+            self.note(200)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         do_GET = do_HEAD = handle_blob
 

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Models published as folders in blob storage (issue 24): an Azure prefix listed
+# page by page against helpers/blob_server.py (Shared Key checked by the Azure
+# SDK's own signer; SAS permissions checked as Azure does), an S3 prefix against
+# moto's ListObjectsV2; images checked by oci_check and read back by umoci.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+KEY=$(head -c 32 /dev/urandom | base64)
+SIG=s3cretSASsig
+
+azure_key_env() {
+  export AZURE_STORAGE_BLOB_ENDPOINT="http://127.0.0.1:$BLOB_PORT/gantrydemo" AZURE_STORAGE_ACCOUNT=gantrydemo AZURE_STORAGE_KEY="$KEY"
+}
+
+azure_sas_env() {  # PERMISSIONS
+  export AZURE_STORAGE_BLOB_ENDPOINT="http://127.0.0.1:$BLOB_PORT/gantrydemo" AZURE_STORAGE_SAS_TOKEN="sv=2022-11-02&sp=$1&sig=$SIG"
+}
+
+# A model as data scientists publish it: two shards, config, a tokenizer folder,
+# a hidden file, and a sibling that shares the prefix's text but not its folder.
+publish_model() {
+  mkdir -p root/models/resnet/tokenizer
+  head -c $((17 << 20)) /dev/urandom > root/models/resnet/model-00001-of-00002.safetensors
+  head -c $((17 << 20)) /dev/urandom > root/models/resnet/model-00002-of-00002.safetensors
+  echo '{"architectures": ["ResNet50"]}' > root/models/resnet/config.json
+  printf 'tench\ngoldfish\n' > root/models/resnet/tokenizer/synset.txt
+  echo junk > root/models/resnet/.DS_Store
+  echo old > root/models/resnet-old.bin
+}
+
+blob_gets() { grep -E "^GET /gantrydemo/models/" "$BLOB_LOG" || true; }
+
+test_an_azure_prefix_is_fetched_file_by_file_and_only_what_changed_moves() {
+  publish_model
+  start_blob_server root --key "$KEY" --page-size 2
+  azure_key_env
+  run_gantry model fetch az://gantrydemo/models/resnet/ --store "$(store)" --output copy
+  assert_eq "$RC" 0 "fetch of the prefix ($ERR)"
+  local digest=$OUT
+  assert_contains "$ERR" "4 files, 4 downloaded"
+  # The set's digest is the one the same files have as a local directory model.
+  run_gantry model fetch root/models/resnet --store "$T/local-store"
+  assert_eq "$OUT" "$digest" "digest of the set against the same files as a directory"
+  diff -r --exclude .DS_Store copy root/models/resnet || fail "the copied set differs from the published files"
+  assert_no_file copy/.DS_Store
+  [ "$(grep -c '^GET /gantrydemo/models - 200' "$BLOB_LOG")" -ge 3 ] || fail "expected ≥ 3 listing pages of 2 names: $(cat "$BLOB_LOG")"
+  grep -q ' 403$' "$BLOB_LOG" && fail "the SDK's signer disagreed with gantry's Shared Key signature of a listing"
+  assert_eq "$(blob_gets | grep -c resnet-old || true)" 0 "requests for a blob outside the prefix"
+
+  # Unchanged: the listing alone, not one request for a file.
+  : > "$BLOB_LOG"
+  run_gantry model fetch az://gantrydemo/models/resnet/ --store "$(store)"
+  assert_eq "$OUT" "$digest" "digest of the unchanged set"
+  assert_eq "$(blob_gets | wc -l)" 0 "file requests for an unchanged set"
+  assert_contains "$ERR" "all unchanged"
+
+  # One shard replaced: that shard alone is downloaded.
+  head -c $((17 << 20)) /dev/urandom > root/models/resnet/model-00002-of-00002.safetensors
+  : > "$BLOB_LOG"
+  run_gantry model fetch az://gantrydemo/models/resnet/ --store "$(store)"
+  assert_eq "$RC" 0 "fetch after one shard changed ($ERR)"
+  [ "$OUT" != "$digest" ] || fail "the set's digest did not change with a shard"
+  assert_contains "$ERR" "4 files, 1 downloaded"
+  assert_eq "$(blob_gets | grep -vc model-00002 || true)" 0 "requests for files that did not change: $(blob_gets)"
+  case "$OUT$ERR" in *"$KEY"*) fail "the account key appeared in the output" ;; esac
+  assert_eq "$(ls -A "$(store)/ingest")" "" "scratch left in the store"
+}
+
+test_a_set_builds_into_shard_layers_that_other_tools_read() {
+  publish_model
+  start_blob_server root --sas "$SIG"
+  azure_sas_env rl
+  mkdir app && echo 'print("hi")' > app/main.py
+  cat > gantry.yaml <<'EOF'
+base: scratch
+layers:
+  - source: app
+    destination: /app
+model:
+  source: az://gantrydemo/models/resnet/
+  destination: /models/resnet
+  include: ["*.safetensors", "config.json", "tokenizer/**"]
+  exclude: ["model-00002-*"]
+EOF
+  run_gantry build -f gantry.yaml --store "$(store)" --output oci:img:v1
+  assert_eq "$RC" 0 "build ($ERR)"
+  python3 "$ORACLE" img > /dev/null || fail "oci_check refused the image"
+  local manifest; manifest=$(json img/index.json 'd["manifests"][0]["digest"].split(":")[1]')
+  assert_eq "$(json "img/blobs/sha256/$manifest" 'len(d["layers"])')" 3 "layers: the shard, the small files, the app"
+  umoci unpack --rootless --image img:v1 unpacked > /dev/null
+  cmp unpacked/rootfs/models/resnet/model-00001-of-00002.safetensors root/models/resnet/model-00001-of-00002.safetensors
+  cmp unpacked/rootfs/models/resnet/tokenizer/synset.txt root/models/resnet/tokenizer/synset.txt
+  cmp unpacked/rootfs/models/resnet/config.json root/models/resnet/config.json
+  assert_no_file unpacked/rootfs/models/resnet/model-00002-of-00002.safetensors
+  assert_no_file unpacked/rootfs/models/resnet/.DS_Store
+  # The label names the set as gantry fetched it (the same selection, the same digest).
+  run_gantry model fetch az://gantrydemo/models/resnet/ --store "$(store)" --include '*.safetensors' --include config.json \
+    --include 'tokenizer/**' --exclude 'model-00002-*'
+  local config; config=$(json "img/blobs/sha256/$manifest" 'd["config"]["digest"].split(":")[1]')
+  assert_eq "$(json "img/blobs/sha256/$config" 'd["config"]["Labels"]["io.gantry.model.digest"]')" "$OUT" "model digest label"
+  # Nothing changed: every layer from the cache, no file downloaded again.
+  : > "$BLOB_LOG"
+  run_gantry build -f gantry.yaml --store "$(store)" --output oci:img2:v1
+  assert_eq "$RC" 0 "rebuild ($ERR)"
+  assert_eq "$(blob_gets | wc -l)" 0 "file requests for an unchanged set"
+  assert_eq "$(json img2/index.json 'd["manifests"][0]["digest"].split(":")[1]')" "$manifest" "digest of the unchanged rebuild"
+  case "$OUT$ERR" in *"$SIG"*) fail "the SAS signature appeared in the output" ;; esac
+
+  # Pushed with SBOMs: every file of the set listed with its own digest, as validators accept.
+  start_registry reg
+  run_gantry build -f gantry.yaml --store "$(store)" --push "$REG/app:1" --sbom
+  assert_eq "$RC" 0 "build --push --sbom ($ERR)"
+  run_gantry sbom "$REG/app:1" --store "$(store)"
+  printf '%s\n' "$OUT" > sbom.spdx.json
+  pyspdxtools -i sbom.spdx.json > validate.txt 2>&1 || fail "pyspdxtools rejected the SBOM: $(tail -20 validate.txt)"
+  run_gantry build -f gantry.yaml --store "$(store)" --push "$REG/app:cdx" --sbom --sbom-format cyclonedx
+  assert_eq "$RC" 0 "build --sbom-format cyclonedx ($ERR)"
+  run_gantry sbom "$REG/app:cdx" --format cyclonedx --store "$(store)"
+  printf '%s\n' "$OUT" > sbom.cdx.json
+  python3 - sbom.spdx.json sbom.cdx.json root/models/resnet <<'PY' || fail "the SBOMs do not list the set's files"
+import hashlib, json, sys
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+spdx, cdx_text, root = json.load(open(sys.argv[1])), open(sys.argv[2]).read(), sys.argv[3]
+assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(cdx_text) is None
+want = {f"/models/resnet/{n}": hashlib.sha256(open(f"{root}/{n}", "rb").read()).hexdigest()
+        for n in ["config.json", "model-00001-of-00002.safetensors", "tokenizer/synset.txt"]}
+files = {p["name"]: p["checksums"][0]["checksumValue"] for p in spdx["packages"] if p["SPDXID"].startswith("SPDXRef-Model-File-")}
+assert files == want, files
+model = next(c for c in json.loads(cdx_text)["components"] if c["type"] == "machine-learning-model")
+assert {c["name"]: c["hashes"][0]["content"] for c in model["components"]} == want, model
+PY
+}
+
+test_bad_sets_get_one_clear_line_each() {
+  publish_model
+  mkdir -p root/empty
+  start_blob_server root --sas "$SIG"
+  azure_sas_env r
+  expect_failure 77 "the credentials need List permission on the container" model fetch az://gantrydemo/models/resnet/ --store "$(store)"
+  case "$ERR" in *"$SIG"*) fail "the SAS signature appeared in the error" ;; esac
+  azure_sas_env rl
+  expect_failure 66 "az://gantrydemo/models/nothing/ holds no blobs" model fetch az://gantrydemo/models/nothing/ --store "$(store)"
+  expect_failure 66 "none selected by include/exclude" model fetch az://gantrydemo/models/resnet/ --include '*.onnx' --store "$(store)"
+  expect_failure 66 "the container does not exist" model fetch az://gantrydemo/missing/resnet/ --store "$(store)"
+  expect_failure 65 "but the recipe pins sha256:$(printf '0%.0s' $(seq 64))" model fetch az://gantrydemo/models/resnet/ \
+    --sha256 "$(printf '0%.0s' $(seq 64))" --store "$(store)"
+  expect_failure 64 "must look like az://ACCOUNT/CONTAINER/PREFIX/" model fetch az://gantrydemo/models/a/../ --store "$(store)"
+  assert_eq "$(ls -A "$(store)/ingest")" "" "scratch left in the store after failures"
+}
+
+test_an_s3_prefix_of_a_thousand_files_pages_through_moto() {
+  local port; port=$(free_port)
+  moto_server -H 127.0.0.1 -p "$port" > moto.log 2>&1 &
+  SERVICE_PIDS="$SERVICE_PIDS $!"
+  wait_for_port "$port"
+  export AWS_ACCESS_KEY_ID=AKIDGANTRYTEST AWS_SECRET_ACCESS_KEY=gantry-s3cret-key AWS_REGION=us-east-1 AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+  mkdir -p labels && for i in $(seq -w 1 1003); do echo "label $i" > "labels/l$i.txt"; done
+  python3 - "$port" <<'PY'
+import boto3, os, sys
+s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}")
+s3.create_bucket(Bucket="models")
+s3.put_object(Bucket="models", Key="team/labels/", Body=b"")  # a console "folder" marker
+for name in sorted(os.listdir("labels")):
+    s3.put_object(Bucket="models", Key=f"team/labels/{name}", Body=open(f"labels/{name}", "rb").read())
+s3.put_object(Bucket="models", Key="team/other.bin", Body=b"not in the set")
+PY
+  run_gantry model fetch s3://models/team/labels/ --store "$(store)" --output copy
+  assert_eq "$RC" 0 "fetch of the S3 prefix ($ERR)"
+  assert_contains "$ERR" "1003 files"
+  diff -r copy labels || fail "the fetched set differs from the uploaded files"
+  run_gantry model fetch "$T/labels" --store "$T/local-store"
+  local local_digest=$OUT
+  run_gantry model fetch s3://models/team/labels/ --store "$(store)"
+  assert_eq "$OUT" "$local_digest" "digest of the S3 set against the same files as a directory"
+  assert_contains "$ERR" "all unchanged"
+  case "$OUT$ERR" in *gantry-s3cret-key*) fail "the secret key appeared in the output" ;; esac
+}
+
+run_tests
