@@ -41,6 +41,13 @@ public struct FetchedModel: Sendable {
         public var digest: Digest
         public var size: Int64
         public var stamp: LocalFileStamp?
+
+        public init(relativePath: String, digest: Digest, size: Int64, stamp: LocalFileStamp?) {
+            self.relativePath = relativePath
+            self.digest = digest
+            self.size = size
+            self.stamp = stamp
+        }
     }
 
     public init(digest: Digest, size: Int64, source: String, reused: Bool, path: String,
@@ -52,6 +59,13 @@ public struct FetchedModel: Sendable {
         self.path = path
         self.localStamp = localStamp
         self.fromLayerCache = fromLayerCache
+    }
+
+    /// A set's digest: the SHA-256 of its files' sorted "path NUL sha256 NUL size" lines.
+    public static func setDigest(_ files: [ModelFile]) -> Digest {
+        let listing = files.sorted { $0.relativePath < $1.relativePath }
+            .map { "\($0.relativePath)\u{0}\($0.digest)\u{0}\($0.size)\n" }.joined()
+        return Digest(sha256: SHA256Hasher.hash(Array(listing.utf8)))
     }
 
     /// For a model read in place: fails if the file was written since it was hashed,
@@ -179,34 +193,51 @@ public struct ModelFetcher: Sendable {
     /// sorted listing of names and digests, as for a directory, and its files are
     /// linked (not copied) into a directory for the build to read.
     private func fetchSet(_ source: ModelSource, pin: Digest?) throws -> FetchedModel {
+        try fetchSet(try listSet(source), pin: pin)
+    }
+
+    /// A prefix's files as listed now (selected by `selecting`), before any is fetched.
+    public func listSet(_ source: ModelSource) throws -> ModelSetListing {
         let listing = try BlobSetListing(source: source, environment: environment, retry: retry, connect: connect)
         let progress = listingProgress
-        let blobs = try listing.list(try connect(http), selecting: selecting) { progress?($0) }
+        return ModelSetListing(listing: listing, files: try listing.list(try connect(http), selecting: selecting) { progress?($0) })
+    }
+
+    /// The listed files as a set: those in `known` (digests a registry layer cache
+    /// recorded for exactly these versions) are taken as they are and not fetched;
+    /// the others are fetched and linked into the set's directory.
+    public func fetchSet(_ listed: ModelSetListing, pin: Digest?, known: [String: FetchedModel.ModelFile] = [:]) throws -> FetchedModel {
+        let source = listed.listing.source
+        let missing = listed.files.enumerated().filter { known[$0.element.name] == nil }
         let fetched = Locked<[Int: FetchedModel]>([:])
-        let http = self.http, connect = self.connect
-        try WorkerPool.forEach(Array(blobs.enumerated()), width: min(parallelFiles, blobs.count), name: "model-file") { index, blob in
-            let endpoint = listing.endpoint(for: blob)
+        let http = self.http, connect = self.connect, listing = listed.listing
+        try WorkerPool.forEach(missing, width: max(1, min(parallelFiles, missing.count)), name: "model-file") { index, blob in
             let version = RemoteVersion(size: blob.size, etag: blob.etag, lastModified: nil, acceptsRanges: true)
-            let file = try self.fetchVersion(version, of: endpoint, transport: try connect(http), pin: nil)
+            let file = try self.fetchVersion(version, of: listing.endpoint(for: blob), transport: try connect(http), pin: nil)
             fetched.withLock { $0[index] = file }
         }
         var files: [FetchedModel.ModelFile] = []
-        var listingBytes: [UInt8] = []
+        var present: [FetchedModel.ModelFile] = []
         var downloaded = 0
-        for (index, blob) in blobs.enumerated() {
+        for (index, blob) in listed.files.enumerated() {
+            if let file = known[blob.name] {
+                files.append(file)
+                continue
+            }
             guard let file = fetched.value[index] else { throw Failure(.internalFailure, "model file \(blob.name) of \(source) was not fetched; this is a bug in gantry") }
             if !file.reused { downloaded += 1 }
             files.append(FetchedModel.ModelFile(relativePath: blob.name, digest: file.digest, size: file.size, stamp: nil))
-            listingBytes += Array("\(blob.name)\u{0}\(file.digest)\u{0}\(file.size)\n".utf8)
+            present.append(files[files.count - 1])
         }
-        let digest = Digest(sha256: SHA256Hasher.hash(listingBytes))
+        let digest = FetchedModel.setDigest(files)
         if let pin, pin != digest {
             throw Failure(.invalidInput, "model source \(source) has \(digest) (over its files' listing), but the recipe pins \(pin); it was not used (update the pin if the new files are intended)")
         }
         var set = FetchedModel(digest: digest, size: files.reduce(0) { $0 + $1.size }, source: source.description,
-                               reused: downloaded == 0, path: try linkedDirectory(of: files))
+                               reused: downloaded == 0, path: try linkedDirectory(of: present))
         set.files = files
         set.downloadedFiles = downloaded
+        set.fromLayerCache = present.isEmpty
         return set
     }
 
@@ -246,7 +277,6 @@ public struct ModelFetcher: Sendable {
             throw Failure(.missingInput, "model directory \(path) cannot be read; check its permissions", cause: error)
         }
         var files: [FetchedModel.ModelFile] = []
-        var listing: [UInt8] = []
         var reused = true
         var leftOut: [String] = []
         for name in names where !name.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
@@ -262,10 +292,9 @@ public struct ModelFetcher: Sendable {
             let file = try fetchLocal(full, pin: nil, inPlace: true)
             reused = reused && file.reused
             files.append(FetchedModel.ModelFile(relativePath: name, digest: file.digest, size: file.size, stamp: file.localStamp))
-            listing += Array("\(name)\u{0}\(file.digest)\u{0}\(file.size)\n".utf8)
         }
         guard !files.isEmpty else { throw Failure(.missingInput, "model directory \(path) holds no files (none selected by include/exclude, or none at all); check the path and the patterns") }
-        let digest = Digest(sha256: SHA256Hasher.hash(listing))
+        let digest = FetchedModel.setDigest(files)
         if let pin, pin != digest {
             throw Failure(.invalidInput, "model directory \(path) has \(digest) (over its files' listing), but the recipe pins \(pin); it was not used")
         }
@@ -318,6 +347,21 @@ public struct ModelFetcher: Sendable {
         var info = stat()
         guard stat(path, &info) == 0 else { throw SystemError.failure("read", path: path) }
         return Int64(info.st_size)
+    }
+}
+
+/// A prefix's files as its listing named them, before any was fetched.
+public struct ModelSetListing: Sendable {
+    let listing: BlobSetListing
+    /// Names relative to the prefix, sorted, with their listed sizes and ETags.
+    public let files: [ListedBlob]
+
+    /// What names these files' versions for a cache key: each file's source, ETag
+    /// and size; nil when a file has no ETag (then nothing but its bytes can tell
+    /// a new version, and no key may stand for it).
+    public func identity(of files: [ListedBlob]) -> String? {
+        guard files.allSatisfy({ $0.etag != nil }) else { return nil }
+        return files.map { "\(listing.fileSource(for: $0)) \($0.etag ?? "") \($0.size)" }.joined(separator: "\n")
     }
 }
 

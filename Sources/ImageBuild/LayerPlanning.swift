@@ -60,6 +60,9 @@ extension Builder {
         if isLocalDirectory || model.source.isPrefix {
             var fetcher = ModelFetcher(store: store)
             fetcher.selecting = try model.fileSelection()
+            if model.source.isPrefix, let remote = plan.remote {
+                return try cachedSetLayers(model, fetcher: fetcher, compression: compression, plan: plan, remote: remote)
+            }
             let fetched = try fetcher.fetch(model.source, pin: model.sha256, inPlace: true)
             modelFetched?(fetched)
             return (try directoryLayers(fetched, destination: model.imagePath, compression: compression), fetched)
@@ -72,31 +75,119 @@ extension Builder {
         let files = fetched.files ?? []
         let shards = files.filter { $0.size >= Self.shardThreshold }
         let small = files.filter { $0.size < Self.shardThreshold }
-        var layers: [PlannedLayer] = []
-        for shard in shards {
-            let target = destination + "/" + shard.relativePath
-            // Keyed by the shard's own digest: the other shards' changes leave it cached.
-            let source = FetchedModel(digest: shard.digest, size: shard.size, source: fetched.source, reused: true,
-                                      path: fetched.path + "/" + shard.relativePath, localStamp: shard.stamp)
-            let fileSet = try FileSet(source: source.path, options: FileSetOptions(destination: target))
-            layers.append(PlannedLayer(origin: .model(.init(source: source)), destination: destination, content: .files(fileSet),
-                                       compression: compression, description: target,
-                                       createdBy: "gantry: model shard \(shard.digest) at \(target)"))
-        }
+        var layers = try shards.map { try shardLayer($0, of: fetched, destination: destination, compression: compression, cacheRecord: nil) }
         if !small.isEmpty {
-            let listing = small.map { "\($0.relativePath)\u{0}\($0.digest)\n" }.joined()
-            let digest = Digest(sha256: SHA256Hasher.hash(Array(listing.utf8)))
-            // The shards, hidden files and files include/exclude left out (none in the model's digest) are left out.
-            let ignore = [".*", "**/.*"] + (shards.map(\.relativePath) + fetched.leftOut).map(GlobPattern.escaped)
-            let fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: destination, ignore: ignore))
-            var source = FetchedModel(digest: digest, size: small.reduce(0) { $0 + $1.size }, source: fetched.source, reused: true,
-                                      path: fetched.path)
-            source.files = small
-            layers.append(PlannedLayer(origin: .model(.init(source: source)), destination: destination, content: .files(fileSet),
-                                       compression: compression, description: destination + " (small files)",
-                                       createdBy: "gantry: model files \(digest) at \(destination)"))
+            layers.append(try smallFilesLayer(small, of: fetched, leaving: shards, destination: destination, compression: compression, cacheRecord: nil))
         }
         return layers
+    }
+
+    /// A file of 16 MiB or more, in a layer of its own, keyed by the file's own
+    /// digest: the other files' changes leave it cached.
+    private func shardLayer(_ shard: FetchedModel.ModelFile, of fetched: FetchedModel, destination: String,
+                            compression: Compression, cacheRecord: CachedModel?) throws -> PlannedLayer {
+        let target = destination + "/" + shard.relativePath
+        let source = FetchedModel(digest: shard.digest, size: shard.size, source: fetched.source, reused: true,
+                                  path: fetched.path + "/" + shard.relativePath, localStamp: shard.stamp)
+        let fileSet = try FileSet(source: source.path, options: FileSetOptions(destination: target))
+        let input = PlannedLayer.ModelInput(source: source, storeBlobs: Self.storeBlobs([shard]), cacheRecord: cacheRecord)
+        return PlannedLayer(origin: .model(input), destination: destination, content: .files(fileSet),
+                            compression: compression, description: target, createdBy: Self.shardHistory(shard, target: target))
+    }
+
+    /// The set's small files (config, tokenizer, labels) in one layer.
+    private func smallFilesLayer(_ small: [FetchedModel.ModelFile], of fetched: FetchedModel, leaving shards: [FetchedModel.ModelFile],
+                                 destination: String, compression: Compression, cacheRecord: CachedModel?) throws -> PlannedLayer {
+        // The shards, hidden files and files include/exclude left out (none in the model's digest) are left out.
+        let ignore = [".*", "**/.*"] + (shards.map(\.relativePath) + fetched.leftOut).map(GlobPattern.escaped)
+        let fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: destination, ignore: ignore))
+        var source = FetchedModel(digest: Self.smallFilesDigest(small), size: small.reduce(0) { $0 + $1.size }, source: fetched.source,
+                                  reused: true, path: fetched.path)
+        source.files = small
+        let input = PlannedLayer.ModelInput(source: source, storeBlobs: Self.storeBlobs(small), cacheRecord: cacheRecord)
+        return PlannedLayer(origin: .model(input), destination: destination, content: .files(fileSet),
+                            compression: compression, description: destination + " (small files)",
+                            createdBy: Self.smallFilesHistory(small, destination: destination))
+    }
+
+    /// A set's files from blob storage are store blobs (no stamp): verified before a layer reads them.
+    private static func storeBlobs(_ files: [FetchedModel.ModelFile]) -> [Descriptor] {
+        files.filter { $0.stamp == nil }.map { Descriptor(mediaType: "application/octet-stream", digest: $0.digest, size: $0.size) }
+    }
+
+    private static func shardHistory(_ shard: FetchedModel.ModelFile, target: String) -> String {
+        "gantry: model shard \(shard.digest) at \(target)"
+    }
+
+    private static func smallFilesDigest(_ small: [FetchedModel.ModelFile]) -> Digest {
+        Digest(sha256: SHA256Hasher.hash(Array(small.map { "\($0.relativePath)\u{0}\($0.digest)\n" }.joined().utf8)))
+    }
+
+    private static func smallFilesHistory(_ small: [FetchedModel.ModelFile], destination: String) -> String {
+        "gantry: model files \(smallFilesDigest(small)) at \(destination)"
+    }
+
+    /// A prefix with `--cache-repo`: each layer's key comes from the listing (each
+    /// file's source, ETag and size), so a fresh agent finds the unchanged layers
+    /// before downloading anything, and fetches only the files of the layers the
+    /// cache lacks. A shard's entry records its digest, the small files' entry each
+    /// small file's, which is all the set's digest needs.
+    private func cachedSetLayers(_ model: ModelSettings, fetcher: ModelFetcher, compression: Compression, plan: PlanContext,
+                                 remote: RegistryLayerCache) throws -> ([PlannedLayer], FetchedModel) {
+        let listed = try fetcher.listSet(model.source)
+        let destination = model.imagePath
+        let settings = plan.settings(compression)
+        struct Group { var files: [ListedBlob]; var key: String?; var hit: RegistryLayerCache.Hit? }
+        var groups = listed.files.filter { $0.size >= Self.shardThreshold }.map { shard in
+            Group(files: [shard], key: listed.identity(of: [shard]).map {
+                RemoteLayerKey.model(identity: $0, destination: destination + "/" + shard.name, settings: settings)
+            })
+        }
+        let small = listed.files.filter { $0.size < Self.shardThreshold }
+        if !small.isEmpty {
+            groups.append(Group(files: small, key: listed.identity(of: small).map {
+                RemoteLayerKey.model(identity: $0, destination: destination, settings: settings)
+            }))
+        }
+        // What the cache knows, file by file; an entry that does not name exactly these files is a miss.
+        var known: [String: FetchedModel.ModelFile] = [:]
+        for index in groups.indices {
+            guard let key = groups[index].key, let hit = try remote.lookup(key), let model = hit.model else { continue }
+            let names = groups[index].files.map(\.name)
+            let files = model.files ?? [FetchedModel.ModelFile(relativePath: names[0], digest: model.digest, size: model.size, stamp: nil)]
+            guard files.map(\.relativePath) == names else { continue }
+            files.forEach { known[$0.relativePath] = $0 }
+            groups[index].hit = hit
+        }
+        let fetched = try fetcher.fetchSet(listed, pin: model.sha256, known: known)
+        modelFetched?(fetched)
+        let byName = Dictionary(uniqueKeysWithValues: (fetched.files ?? []).map { ($0.relativePath, $0) })
+        var layers: [PlannedLayer] = []
+        for group in groups {
+            let files = try group.files.map { blob in
+                guard let file = byName[blob.name] else { throw Failure(.internalFailure, "model file \(blob.name) has no digest; this is a bug in gantry") }
+                return file
+            }
+            let isShard = group.files.count == 1 && files[0].size >= Self.shardThreshold
+            var layer: PlannedLayer
+            if let hit = group.hit {
+                let target = isShard ? destination + "/" + files[0].relativePath : destination
+                layer = PlannedLayer(origin: .model(.init(cacheRecord: hit.model)), destination: destination, content: .registryCacheHit(hit),
+                                     compression: compression, description: isShard ? target : destination + " (small files)",
+                                     createdBy: isShard ? Self.shardHistory(files[0], target: target) : Self.smallFilesHistory(files, destination: destination))
+            } else if isShard {
+                layer = try shardLayer(files[0], of: fetched, destination: destination, compression: compression,
+                                       cacheRecord: CachedModel(digest: files[0].digest, size: files[0].size))
+            } else {
+                let shards = (fetched.files ?? []).filter { $0.size >= Self.shardThreshold }
+                let record = CachedModel(digest: Self.smallFilesDigest(files), size: files.reduce(0) { $0 + $1.size }, files: files)
+                layer = try smallFilesLayer(files, of: fetched, leaving: shards, destination: destination, compression: compression,
+                                            cacheRecord: record)
+            }
+            layer.remoteKey = group.key.map { PlannedLayer.RemoteKey(key: $0, asked: true) }
+            layers.append(layer)
+        }
+        return (layers, fetched)
     }
 
     func modelLayer(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> (PlannedLayer, FetchedModel) {
@@ -138,7 +229,7 @@ extension Builder {
         // Keyed by its digest; a local model is checked unchanged after a build, a downloaded one verified before.
         let input = PlannedLayer.ModelInput(
             source: fetched,
-            storeBlob: fetched.localStamp == nil ? Descriptor(mediaType: "application/octet-stream", digest: fetched.digest, size: fetched.size) : nil,
+            storeBlobs: fetched.localStamp == nil ? [Descriptor(mediaType: "application/octet-stream", digest: fetched.digest, size: fetched.size)] : [],
             cacheRecord: CachedModel(digest: fetched.digest, size: fetched.size))
         var layer = describe(fetched.digest, input, .files(fileSet))
         if plan.remote != nil {

@@ -36,6 +36,9 @@ public enum ModelPackExport {
             let files: [(source: String, name: String, digest: Digest, size: Int64)]
             if let entries = fetched.files {
                 files = entries.map { (fetched.path + "/" + $0.relativePath, $0.relativePath, $0.digest, $0.size) }
+                if let absent = files.first(where: { !FileManager.default.fileExists(atPath: $0.source) }) {
+                    throw Failure(.missingInput, "model file \(absent.name) is not on this machine (its layer came from the registry cache); build once without --cache-repo to export the model")
+                }
             } else {
                 guard !fetched.path.isEmpty else {
                     throw Failure(.missingInput, "the model's bytes are not on this machine (its layer came from the registry cache); build once without --cache-repo to export it")

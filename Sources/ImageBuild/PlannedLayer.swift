@@ -26,8 +26,8 @@ extension Builder {
             /// The model the bytes are read from: its digest keys the layer, and a
             /// local model read in place is checked unchanged after the build.
             var source: FetchedModel?
-            /// A downloaded model in the store, verified before it is read.
-            var storeBlob: Descriptor?
+            /// Downloaded model files in the store, verified before they are read.
+            var storeBlobs: [Descriptor] = []
             /// The model recorded with the layer's registry-cache entry.
             var cacheRecord: CachedModel?
         }

@@ -6,6 +6,7 @@ import ByteStreams
 import ContentStore
 import Layering
 import Registry
+import Fetch
 import Diagnostics
 
 /// `--cache-repo`: a layer cache kept in a registry repository, for build agents
@@ -27,6 +28,8 @@ public struct RegistryLayerCache: Sendable {
         static let uncompressedSize = "io.gantry.cache.uncompressed-size"
         static let modelDigest = "io.gantry.cache.model.digest"
         static let modelSize = "io.gantry.cache.model.size"
+        /// The small files of a model set's shared layer: "sha256:… SIZE NAME" lines.
+        static let modelFiles = "io.gantry.cache.model.files"
     }
 
     /// A cached layer, and the model it holds when it is a model layer.
@@ -75,6 +78,10 @@ public struct RegistryLayerCache: Sendable {
         if let text = annotations[Key.modelDigest] {
             guard let digest = try? Digest(text), let size = annotations[Key.modelSize].flatMap({ Int64($0) }) else { return nil }
             hit.model = CachedModel(digest: digest, size: size)
+            if let listing = annotations[Key.modelFiles] {
+                guard let files = CachedModel.files(parsing: listing) else { return nil }
+                hit.model?.files = files
+            }
         }
         // Pushes mount the layer from here; anything needing its bytes fetches them from here.
         RemoteBlobLocation(registry: repository.registry, repository: repository.repository).record(hit.layer.descriptor.digest, in: store)
@@ -119,6 +126,7 @@ public struct RegistryLayerCache: Sendable {
         if let model {
             annotations[Key.modelDigest] = model.digest.description
             annotations[Key.modelSize] = String(model.size)
+            if let files = model.files { annotations[Key.modelFiles] = CachedModel.listing(of: files) }
         }
         let config = try store.put(Self.config, mediaType: Self.configMediaType)
         let manifest = Manifest(config: config, layers: [layer.descriptor], annotations: annotations)
@@ -132,10 +140,28 @@ public struct RegistryLayerCache: Sendable {
     }
 }
 
-/// A model's digest and size, as a model layer's cache entry records them.
+/// A model's digest and size, as a model layer's cache entry records them; for the
+/// layer of a set's small files, each file's too (a fresh agent needs them for the
+/// set's digest without downloading the files).
 public struct CachedModel: Sendable, Equatable {
     public var digest: Digest
     public var size: Int64
+    public var files: [FetchedModel.ModelFile]? = nil
+
+    /// One "sha256:<hex> SIZE NAME" line a file (names never hold a newline: `BlobSetListing.checkName`).
+    static func listing(of files: [FetchedModel.ModelFile]) -> String {
+        files.map { "\($0.digest) \($0.size) \($0.relativePath)" }.joined(separator: "\n")
+    }
+
+    static func files(parsing listing: String) -> [FetchedModel.ModelFile]? {
+        var files: [FetchedModel.ModelFile] = []
+        for line in listing.split(separator: "\n") {
+            let fields = line.split(separator: " ", maxSplits: 2)
+            guard fields.count == 3, let digest = try? Digest(String(fields[0])), let size = Int64(fields[1]) else { return nil }
+            files.append(FetchedModel.ModelFile(relativePath: String(fields[2]), digest: digest, size: size, stamp: nil))
+        }
+        return files
+    }
 }
 
 /// A layer to record in the registry layer cache once the image is pushed.

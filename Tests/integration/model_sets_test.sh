@@ -133,6 +133,38 @@ assert {c["name"]: c["hashes"][0]["content"] for c in model["components"]} == wa
 PY
 }
 
+test_a_fresh_agent_with_cache_repo_downloads_no_unchanged_file() {
+  publish_model
+  start_blob_server root --key "$KEY"
+  azure_key_env
+  start_registry reg
+  mkdir app && echo 'print(1)' > app/app.py
+  local model=az://gantrydemo/models/resnet/ cache="$REG/cache/app"
+  run_gantry build --store "$T/agent1" --layer app:/app --model "$model" --model-destination /models/resnet --cache-repo "$cache" --push "$REG/apps/web:1"
+  assert_eq "$RC" 0 "first agent ($ERR)"
+  local first=$OUT
+  # A fresh agent, nothing changed: the listing, and not one file request.
+  : > "$BLOB_LOG"
+  run_gantry build --store "$T/agent2" --layer app:/app --model "$model" --model-destination /models/resnet --cache-repo "$cache" --push "$REG/apps/web:2"
+  assert_eq "$RC" 0 "fresh agent ($ERR)"
+  assert_eq "$OUT" "$first" "image digest on a fresh agent"
+  assert_eq "$(blob_gets | wc -l)" 0 "file requests on a fresh agent: $(blob_gets)"
+  [ "$(echo "$ERR" | grep -cE '^layer  /models/resnet.*cached \(registry\)$')" -eq 3 ] || fail "model layers not all from the registry cache: $ERR"
+  # One shard replaced, another fresh agent: that shard alone is downloaded and built.
+  head -c $((17 << 20)) /dev/urandom > root/models/resnet/model-00002-of-00002.safetensors
+  : > "$BLOB_LOG"
+  run_gantry build --store "$T/agent3" --layer app:/app --model "$model" --model-destination /models/resnet --cache-repo "$cache" --push "$REG/apps/web:3"
+  assert_eq "$RC" 0 "fresh agent after one shard changed ($ERR)"
+  [ "$OUT" != "$first" ] || fail "a new shard left the image digest as it was"
+  assert_eq "$(blob_gets | grep -vc model-00002 || true)" 0 "requests for unchanged files: $(blob_gets)"
+  echo "$ERR" | grep -E '^layer  /models/resnet/model-00002-of-00002.safetensors .*built' > /dev/null || fail "the new shard was not built: $ERR"
+  # The same image as an agent with no cache at all.
+  run_gantry build --store "$T/plain" --layer app:/app --model "$model" --model-destination /models/resnet --quiet
+  local plain=$OUT
+  run_gantry build --store "$T/agent4" --layer app:/app --model "$model" --model-destination /models/resnet --cache-repo "$cache" --quiet
+  assert_eq "$OUT" "$plain" "digest with and without the registry cache"
+}
+
 test_bad_sets_get_one_clear_line_each() {
   publish_model
   mkdir -p root/empty
