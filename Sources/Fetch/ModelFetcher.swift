@@ -211,9 +211,14 @@ public struct ModelFetcher: Sendable {
         let missing = listed.files.enumerated().filter { known[$0.element.name] == nil }
         let fetched = Locked<[Int: FetchedModel]>([:])
         let http = self.http, connect = self.connect, listing = listed.listing
-        try WorkerPool.forEach(missing, width: max(1, min(parallelFiles, missing.count)), name: "model-file") { index, blob in
+        // Files side by side share the connections one file would use (4): as fast on
+        // the wire, and each connection's buffers and hash thread cost memory.
+        let width = max(1, min(parallelFiles, missing.count))
+        var perFile = self
+        perFile.parallelParts = max(1, parallelParts / width)
+        try WorkerPool.forEach(missing, width: width, name: "model-file") { [perFile] index, blob in
             let version = RemoteVersion(size: blob.size, etag: blob.etag, lastModified: nil, acceptsRanges: true)
-            let file = try self.fetchVersion(version, of: listing.endpoint(for: blob), transport: try connect(http), pin: nil)
+            let file = try perFile.fetchVersion(version, of: listing.endpoint(for: blob), transport: try connect(http), pin: nil)
             fetched.withLock { $0[index] = file }
         }
         var files: [FetchedModel.ModelFile] = []

@@ -165,6 +165,29 @@ test_a_fresh_agent_with_cache_repo_downloads_no_unchanged_file() {
   assert_eq "$OUT" "$plain" "digest with and without the registry cache"
 }
 
+test_a_set_becomes_a_model_image_and_a_modelpack_that_oras_pulls() {
+  publish_model
+  start_blob_server root --key "$KEY"
+  azure_key_env
+  start_registry reg
+  mkdir app && echo 'print(1)' > app/app.py
+  run_gantry build --store "$(store)" --layer app:/app --model az://gantrydemo/models/resnet/ --model-destination /models/resnet \
+    --model-image models/resnet:1 --push "$REG/team/app:1"
+  assert_eq "$RC" 0 "build with a model image ($ERR)"
+  skopeo inspect --tls-verify=false "docker://$REG/models/resnet:1" > model.json
+  assert_eq "$(json model.json 'len(d["Layers"])')" 3 "model image layers: two shards and the small files"
+  assert_eq "$(json model.json 'd["Labels"]["io.gantry.model.source"]')" "az://gantrydemo/models/resnet/"
+  # Straight to a registry as a ModelPack artifact; oras (PyPI's OCI client) pulls the files back.
+  run_gantry model push az://gantrydemo/models/resnet/ "$REG/models/pack:1" --exclude 'tokenizer/**' --store "$(store)"
+  assert_eq "$RC" 0 "model push of a set ($ERR)"
+  python3 -c "import oras.client, sys; oras.client.OrasClient(insecure=True).pull(target=sys.argv[1], outdir='pulled')" "$REG/models/pack:1" \
+    > /dev/null || fail "oras pull of the set's ModelPack"
+  for f in model-00001-of-00002.safetensors model-00002-of-00002.safetensors config.json; do
+    cmp "pulled/$f" "root/models/resnet/$f" || fail "$f differs after model push and oras pull"
+  done
+  assert_no_file pulled/tokenizer/synset.txt
+}
+
 test_bad_sets_get_one_clear_line_each() {
   publish_model
   mkdir -p root/empty
