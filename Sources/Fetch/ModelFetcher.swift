@@ -209,7 +209,8 @@ public struct ModelFetcher: Sendable {
     public func fetchSet(_ listed: ModelSetListing, pin: Digest?, known: [String: FetchedModel.ModelFile] = [:]) throws -> FetchedModel {
         let source = listed.listing.source
         let missing = listed.files.enumerated().filter { known[$0.element.name] == nil }
-        let fetched = Locked<[Int: FetchedModel]>([:])
+        // Only what the set keeps of each file (not its FetchedModel): a prefix may hold tens of thousands.
+        let fetched = Locked<[Int: (file: FetchedModel.ModelFile, downloaded: Bool)]>([:])
         let http = self.http, connect = self.connect, listing = listed.listing
         // Files side by side share the connections one file would use (4): as fast on
         // the wire, and each connection's buffers and hash thread cost memory.
@@ -219,7 +220,8 @@ public struct ModelFetcher: Sendable {
         try WorkerPool.forEach(missing, width: width, name: "model-file") { [perFile] index, blob in
             let version = RemoteVersion(size: blob.size, etag: blob.etag, lastModified: nil, acceptsRanges: true)
             let file = try perFile.fetchVersion(version, of: listing.endpoint(for: blob), transport: try connect(http), pin: nil)
-            fetched.withLock { $0[index] = file }
+            let kept = FetchedModel.ModelFile(relativePath: blob.name, digest: file.digest, size: file.size, stamp: nil)
+            fetched.withLock { $0[index] = (kept, !file.reused) }
         }
         var files: [FetchedModel.ModelFile] = []
         var present: [FetchedModel.ModelFile] = []
@@ -229,10 +231,10 @@ public struct ModelFetcher: Sendable {
                 files.append(file)
                 continue
             }
-            guard let file = fetched.value[index] else { throw Failure(.internalFailure, "model file \(blob.name) of \(source) was not fetched; this is a bug in gantry") }
-            if !file.reused { downloaded += 1 }
-            files.append(FetchedModel.ModelFile(relativePath: blob.name, digest: file.digest, size: file.size, stamp: nil))
-            present.append(files[files.count - 1])
+            guard let (file, wasDownloaded) = fetched.value[index] else { throw Failure(.internalFailure, "model file \(blob.name) of \(source) was not fetched; this is a bug in gantry") }
+            if wasDownloaded { downloaded += 1 }
+            files.append(file)
+            present.append(file)
         }
         let digest = FetchedModel.setDigest(files)
         if let pin, pin != digest {
