@@ -325,7 +325,7 @@ YAML
   # The shared store and the same inputs: every layer is a cache hit, and the image is the shared one.
   local base; base=$("$REPO_ROOT/scripts/make-python-base")
   TMPDIR="$T/tmp" run_gantry build -f sample/gantry.yaml --base "rootfs:$base" \
-    --model "$SHARED/classifier.json" --model-destination /models/model.json --store "$SHARED/store" --test --junit bad.xml --push "$REG/sample/app:bad"
+    --model "$SHARED/classifier.json" --model-destination /models/iris --store "$SHARED/store" --test --junit bad.xml --push "$REG/sample/app:bad"
   assert_eq "$RC" 1 "build --test with a failing check ($ERR)"
   assert_contains "$ERR" "not pushed"
   assert_contains "$ERR" 'version: expected "9.9.9", got "1.0.0"'
@@ -334,7 +334,7 @@ YAML
   skopeo inspect --tls-verify=false "docker://$REG/sample/app:bad" > /dev/null 2>&1 && fail "the failing image was pushed"
   assert_eq "$(count_requests "$T/reg.log" PUT /manifests/)" 0 "manifest PUTs"
   TMPDIR="$T/tmp" run_gantry build -f "$SAMPLE" --base "rootfs:$base" \
-    --model "$SHARED/classifier.json" --model-destination /models/model.json --store "$SHARED/store" --test --push "$REG/sample/app:good"
+    --model "$SHARED/classifier.json" --model-destination /models/iris --store "$SHARED/store" --test --push "$REG/sample/app:good"
   assert_eq "$RC" 0 "build --test --push ($ERR)"
   assert_eq "$OUT" "$(cat "$SHARED/digest")" "standard output is the digest alone"
   assert_eq "$(inspect_digest --tls-verify=false "docker://$REG/sample/app:good")" "$(cat "$SHARED/digest")" "pushed digest"

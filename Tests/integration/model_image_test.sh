@@ -19,7 +19,7 @@ MODEL_SHA=$(sha256sum "$SHARED/classifier.json" | cut -d' ' -f1)
 # sample: the sample with its model in an image of its own (no registry: the app's).
 sample() {
   cp -r "$REPO_ROOT/fixtures/flask-app" sample
-  sed -i 's|^  destination: /models/model.json|  destination: /models/model.json\n  image: models/classifier:1|' sample/gantry.yaml
+  sed -i 's|^  destination: /models/iris|  destination: /models/iris\n  image: models/classifier:1|' sample/gantry.yaml
 }
 
 build_sample() {
@@ -60,14 +60,14 @@ test_the_model_has_its_own_image_and_a_model_change_leaves_the_app_as_it_was() {
   skopeo inspect --tls-verify=false "docker://$REG/models/classifier:1" > model.json
   assert_eq "$(json model.json 'len(d["Layers"])')" 1
   assert_eq "$(json model.json 'd["Labels"]["io.gantry.model.digest"]')" "sha256:$MODEL_SHA"
-  assert_eq "$(json model.json 'd["Labels"]["io.gantry.model.path"]')" "/models/model.json"
-  assert_eq "$(json model.json 'd["Labels"]["org.opencontainers.image.title"]')" "model.json"
-  assert_eq "$(layer_files "$REG/models/classifier:1" | grep -v '^\.$' | sed 's|^\./||')" "model.json"
+  assert_eq "$(json model.json 'd["Labels"]["io.gantry.model.path"]')" "/models/iris"
+  assert_eq "$(json model.json 'd["Labels"]["org.opencontainers.image.title"]')" "iris"
+  assert_eq "$(layer_files "$REG/models/classifier:1" | grep -v '^\.$' | sed 's|^\./||')" "iris"
   # The app image: no model bytes, no model digest; MODEL_PATH as before.
   skopeo inspect --tls-verify=false "docker://$REG/team/app:1" > app.json
   assert_eq "$(json app.json 'len(d["Layers"])')" 3 "base, dependencies, app"
   assert_eq "$(json app.json '"io.gantry.model.digest" in (d["Labels"] or {})')" False
-  layer_files "$REG/team/app:1" | grep -q 'models/model.json' && fail "the app image holds the model"
+  layer_files "$REG/team/app:1" | grep -q 'models/iris' && fail "the app image holds the model"
   # A new model: a new model image, the same app image, and nothing of the app uploaded.
   cp "$SHARED/classifier.json" new-model.json && echo " " >> new-model.json
   local before; before=$(wc -l < "$T/reg.log")
@@ -90,7 +90,7 @@ test_the_model_has_its_own_image_and_a_model_change_leaves_the_app_as_it_was() {
 
 test_a_sharded_model_directory_pushes_only_the_shard_that_changed() {
   sample
-  sed -i 's|^  destination: /models/model.json|  destination: /models/llm|' sample/gantry.yaml
+  sed -i 's|^  destination: /models/iris|  destination: /models/llm|' sample/gantry.yaml
   mkdir -p llm/extra
   for i in 1 2 3; do head -c $((20 << 20)) /dev/urandom > "llm/model-0000$i-of-00003.safetensors"; done
   echo '{"architectures": ["Tiny"]}' > llm/config.json
@@ -120,7 +120,7 @@ test_a_sharded_model_directory_pushes_only_the_shard_that_changed() {
 
 test_the_model_exports_as_a_modelpack_artifact_that_oras_pulls() {
   sample
-  sed -i 's|^  destination: /models/model.json|  destination: /models/llm\n  license: Apache-2.0|' sample/gantry.yaml
+  sed -i 's|^  destination: /models/iris|  destination: /models/llm\n  license: Apache-2.0|' sample/gantry.yaml
   mkdir -p llm && head -c $((17 << 20)) /dev/urandom > llm/model.safetensors && echo '{"architectures": ["Tiny"]}' > llm/config.json
   MODEL=$PWD/llm build_sample --output "modelpack:oci:$T/pack:v1"
   assert_eq "$RC" 0 "build ($ERR)"

@@ -10,7 +10,8 @@ test_sample_app_runs_and_an_app_change_pushes_only_the_app_layer() {
   local base; base=$("$REPO_ROOT/scripts/make-python-base")
   start_registry reg
   mkdir -p root/models
-  python3 "$REPO_ROOT/fixtures/flask-app/model/train.py" root/models/classifier.json > /dev/null
+  # Published as the data scientists do: the classifier and its label file under one prefix.
+  python3 "$REPO_ROOT/fixtures/flask-app/model/train.py" root/models/iris/ > /dev/null
   local key; key=$(head -c 32 /dev/urandom | base64)
   start_blob_server root --key "$key"
   export AZURE_STORAGE_BLOB_ENDPOINT="http://127.0.0.1:$BLOB_PORT/gantrydemo" AZURE_STORAGE_ACCOUNT=gantrydemo AZURE_STORAGE_KEY="$key"
@@ -18,8 +19,10 @@ test_sample_app_runs_and_an_app_change_pushes_only_the_app_layer() {
 
   run_gantry build -f sample/gantry.yaml --base "rootfs:$base" --store "$(store)" --push "$REG/sample/app:1"
   assert_eq "$RC" 0 "build --push ($ERR)"
-  local model_digest; model_digest="sha256:$(sha256sum root/models/classifier.json | cut -d' ' -f1)"
-  assert_contains "$ERR" "model  az://gantrydemo/models/classifier.json $model_digest"
+  # A set's digest, as docs/recipe.md defines it: SHA-256 of the sorted "path NUL sha256:hex NUL size" lines.
+  local model_digest; model_digest="sha256:$(cd root/models/iris && for f in $(ls | sort); do
+    printf '%s\0sha256:%s\0%s\n' "$f" "$(sha256sum "$f" | cut -d' ' -f1)" "$(stat -c %s "$f")"; done | sha256sum | cut -d' ' -f1)"
+  assert_contains "$ERR" "model  az://gantrydemo/models/iris/ $model_digest"
   skopeo inspect --tls-verify=false --config "docker://$REG/sample/app:1" > config.json
   assert_eq "$(json config.json 'd["config"]["Labels"]["io.gantry.model.digest"]')" "$model_digest" "model label"
   assert_eq "$(json config.json '[e for e in d["config"]["Env"] if e.startswith("PYTHONPATH=")]')" "['PYTHONPATH=/opt/gantry/python']"
@@ -29,9 +32,12 @@ test_sample_app_runs_and_an_app_change_pushes_only_the_app_layer() {
   local scored
   scored=$(curl -fsS -X POST -H 'Content-Type: application/json' -d '{"instances": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}' "http://127.0.0.1:$APP_PORT/score")
   assert_eq "$(python3 -c 'import json,sys; print([p["label"] for p in json.loads(sys.argv[1])["predictions"]])' "$scored")" "['setosa', 'virginica']" "predictions"
+  # The names come from the label file published beside the model.
+  assert_eq "$(python3 -c 'import json,sys; print([p["name"] for p in json.loads(sys.argv[1])["predictions"]])' "$scored")" \
+    "['$(sed -n 1p root/models/iris/synset.txt | cut -d' ' -f2-)', '$(sed -n 3p root/models/iris/synset.txt | cut -d' ' -f2-)']" "labels from synset.txt"
   assert_contains "$(curl -fsS "http://127.0.0.1:$APP_PORT/version")" "${model_digest#sha256:}" "the running app reads the model gantry fetched"
   assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{}' -H 'Content-Type: application/json' "http://127.0.0.1:$APP_PORT/score")" 400 "bad input"
-  grep -q "^GET .*classifier.json .* 403" "$BLOB_LOG" && fail "the blob endpoint rejected a Shared Key signature"
+  grep -q "^GET .* 403" "$BLOB_LOG" && fail "the blob endpoint rejected a Shared Key signature"
 
   # One line of app.py changes: only the app layer, the config and the manifest go up.
   skopeo inspect --tls-verify=false --raw "docker://$REG/sample/app:1" > before.json
@@ -62,9 +68,9 @@ test_sample_app_runs_and_an_app_change_pushes_only_the_app_layer() {
   assert_eq "$RC" 0 "second agent ($ERR)"
   assert_eq "$OUT" "$(inspect_digest --tls-verify=false "docker://$REG/sample/app:2")" "same image from the cache"
   echo "$ERR" | grep -E '^layer  /opt/gantry/python .*cached \(registry\)$' > /dev/null || fail "dependencies not from the registry cache: $ERR"
-  echo "$ERR" | grep -E '^layer  /models/model.json .*cached \(registry\)$' > /dev/null || fail "model not from the registry cache: $ERR"
+  echo "$ERR" | grep -E '^layer  /models/iris .*cached \(registry\)$' > /dev/null || fail "model not from the registry cache: $ERR"
   [ -z "$(ls -A "$T/agent2/cache/python" 2>/dev/null)" ] || fail "pip ran on the second agent: $(ls "$T/agent2/cache/python")"
-  grep -q '^GET ' "$BLOB_LOG" && fail "the second agent downloaded the model: $(cat "$BLOB_LOG")"
+  grep -q '^GET /gantrydemo/models/' "$BLOB_LOG" && fail "the second agent downloaded a model file: $(cat "$BLOB_LOG")"
   return 0
 }
 

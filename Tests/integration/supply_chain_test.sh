@@ -19,7 +19,7 @@ MODEL_SHA=$(sha256sum "$SHARED/classifier.json" | cut -d' ' -f1)
 # sample: the sample app with a model license, in ./sample.
 sample() {
   cp -r "$REPO_ROOT/fixtures/flask-app" sample
-  sed -i 's|^  destination: /models/model.json|  destination: /models/model.json\n  license: Apache-2.0|' sample/gantry.yaml
+  sed -i 's|^  destination: /models/iris|  destination: /models/iris\n  license: Apache-2.0|' sample/gantry.yaml
 }
 
 # build_sample REF ARGS…: builds and pushes the sample (the shared store keeps it quick).
