@@ -37,17 +37,9 @@ public struct ContentStore: BlobStore {
         self.root = root
         stateRoot = root
         isReadOnlyLayout = false
-        for directory in [root, root + "/blobs", root + "/blobs/sha256", ingestDirectory] {
-            try ContentStore.makeDirectory(directory)
-        }
-        let layoutFile = root + "/oci-layout"
-        if !FileManager.default.fileExists(atPath: layoutFile) {
-            try AtomicFile.write(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutFile)
-        }
-        let indexFile = root + "/index.json"
-        if !FileManager.default.fileExists(atPath: indexFile) {
-            try IndexFile(path: indexFile).update { _ in }
-        }
+        try ContentStore.makeDirectory(root)  // says so when the path is a file
+        _ = try OCILayout(creatingAt: root)    // the layout itself: one way to make it
+        try ContentStore.makeDirectory(ingestDirectory)
     }
 
     /// A user's OCI layout (`push --image oci:DIR`, `test oci:DIR`), read in place:

@@ -63,9 +63,12 @@ public struct FetchedModel: Sendable {
 
     /// A set's digest: the SHA-256 of its files' sorted "path NUL sha256 NUL size" lines.
     public static func setDigest(_ files: [ModelFile]) -> Digest {
-        let listing = files.sorted { $0.relativePath < $1.relativePath }
-            .map { "\($0.relativePath)\u{0}\($0.digest)\u{0}\($0.size)\n" }.joined()
-        return Digest(sha256: SHA256Hasher.hash(Array(listing.utf8)))
+        // Line by line into the hasher: the listing of a large set is never one string.
+        let hasher = SHA256Hasher()
+        for file in files.sorted(by: { $0.relativePath < $1.relativePath }) {
+            hasher.update(Array("\(file.relativePath)\u{0}\(file.digest)\u{0}\(file.size)\n".utf8))
+        }
+        return Digest(sha256: hasher.finish())
     }
 
     /// For a model read in place: fails if the file was written since it was hashed,
