@@ -259,16 +259,11 @@ final class TestSession: Sendable {
         try runc.run(id: id, bundle: bundle, log: log)
     }
 
-    /// The last lines the container (and runc) wrote: from the last Python
-    /// traceback's first line when there is one (up to 120 lines), else `lines`.
+    /// What the container (and runc) wrote, trimmed for a report: see `ContainerOutput.excerpt`.
     func outputTail(lines: Int) -> [String] {
         guard let bytes = try? FileReader.readTail(log, count: 64 << 10) else { return [] }
         let all = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
-        if let traceback = all.lastIndex(where: { $0.contains("Traceback (most recent call last)") }),
-           all.count - traceback > lines {
-            return Array(all[traceback...].suffix(120))
-        }
-        return Array(all.suffix(lines))
+        return ContainerOutput.excerpt(all, tail: lines)
     }
 
     /// Kills and deletes the container, removes the bundle (unless kept). Idempotent.

@@ -102,3 +102,33 @@ import Recipes
         #expect(throws: (any Error).self) { try NamespaceConnector(containerProcess: 999_999_999) }
     }
 }
+
+@Suite struct ContainerOutputTests {
+    /// gunicorn's shape: the worker's import error, then the arbiter's own chained
+    /// traceback, long enough to push the first out of the last lines.
+    @Test func theFirstTracebackIsKeptWhenALaterOneFollows() {
+        let worker = ["[INFO] Booting worker", "Traceback (most recent call last):", "  File \"app.py\", line 1",
+                      "RuntimeError: the model file is corrupt", "[INFO] Worker exiting"]
+        let arbiter = ["Traceback (most recent call last):"] + (1...40).map { "  frame \($0)" } + ["HaltServer"]
+        let excerpt = ContainerOutput.excerpt(worker + arbiter, tail: 30)
+        #expect(excerpt.first == "Traceback (most recent call last):")
+        #expect(excerpt.contains("RuntimeError: the model file is corrupt"))
+        #expect(excerpt.last == "HaltServer")
+    }
+
+    @Test func shortOutputAndOutputWithoutTracebacksAreTheLastLines() {
+        let plain = (1...50).map { "line \($0)" }
+        #expect(ContainerOutput.excerpt(plain, tail: 30) == Array(plain.suffix(30)))
+        let short = ["starting", "Traceback (most recent call last):", "ValueError: x"]
+        #expect(ContainerOutput.excerpt(short, tail: 30) == short)
+    }
+
+    @Test func aVeryLongExcerptKeepsItsStartAndEnd() {
+        let lines = ["Traceback (most recent call last):"] + (1...500).map { "line \($0)" }
+        let excerpt = ContainerOutput.excerpt(lines, tail: 30, limit: 120)
+        #expect(excerpt.count == 120)
+        #expect(excerpt.first == "Traceback (most recent call last):")
+        #expect(excerpt.last == "line 500")
+        #expect(excerpt[60] == "[… 382 lines left out …]")
+    }
+}
