@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "ImageContentsTests", dependencies: ["ImageContents", "Layering", "OCI", "TestTools"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "SystemSupport", "OCI", "Diagnostics"]),
         .testTarget(name: "RecipesTests", dependencies: ["Recipes", "OCI", "Images"]),
-        .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "ImageContents", "Recipes", "Images", "ContentStore", "OCI", "Layering", "Diagnostics", "Registry", "TestSupport", "Threads", "ByteStreams", "TestTools"]),
+        .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "ImageContents", "Recipes", "Images", "ContentStore", "OCI", "Layering", "Diagnostics", "Registry", "TestSupport", "Threads", "ByteStreams", "TestTools", "Fetch"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "OCI"]),
         .testTarget(name: "SupplyChainTests", dependencies: ["SupplyChain", "ImageContents", "OCI", "Layering"], exclude: ["golden"]),
         .testTarget(name: "ImageTestTests", dependencies: ["ImageTest", "Recipes", "OCI"]),

@@ -35,6 +35,8 @@ public struct FetchedModel: Sendable {
     /// For a local directory: files in it that `include`/`exclude` left out of the
     /// model (a layer built from the directory must leave them out too).
     public var leftOut: [String] = []
+    /// Read where it is (a local file or directory), not downloaded.
+    public var isLocal: Bool { localStamp != nil || (files?.contains { $0.stamp != nil } ?? false) }
 
     public struct ModelFile: Sendable, Equatable {
         public var relativePath: String

@@ -58,7 +58,7 @@ struct BuildCommand: ParsableCommand {
         var builder = Builder(store: store)
         builder.modelFetched = { model in
             let how = model.fromLayerCache ? "(unchanged; its layer is in the registry cache, not downloaded)"
-                : model.reused ? "(unchanged)" : model.localStamp != nil ? "(hashed)" : "(downloaded)"
+                : model.reused ? "(unchanged)" : model.isLocal ? "(hashed)" : "(downloaded)"
             say("model  \(model.source) \(model.digest) \(how)")
         }
         let result = try builder.build(request) { line in

@@ -131,6 +131,11 @@ struct BuildOptions: ParsableArguments {
         if let stopSignal { request.settings.stopSignal = stopSignal }
         if let compression { request.compression = try Compression(parsing: compression) }
         if let tag { request.tag = tag }
+        let modelFlags: [(flag: String, value: String?)] = [("--model", model), ("--model-sha256", modelSha256),
+                                                            ("--model-destination", modelDestination), ("--model-image", modelImage)]
+        if request.models.count > 1, let given = modelFlags.first(where: { $0.value != nil }) {
+            throw Failure(.usage, "\(given.flag) acts on one model, and the recipe lists \(request.models.count) ('models:'); change the entry in gantry.yaml instead")
+        }
         if let model {
             // --model replaces where the model comes from (and the recipe's pin, which was
             // for the recipe's source), not where the app reads it: the recipe's destination
@@ -171,6 +176,9 @@ struct BuildOptions: ParsableArguments {
         try outputs.filter { $0.hasPrefix("modelpack:") }.map { text in
             guard case .ociLayout(let directory, let tag) = try ImageLocation(parsing: String(text.dropFirst("modelpack:".count)), role: "--output") else {
                 throw Failure(.usage, "--output \(text): a ModelPack export goes to an OCI layout, modelpack:oci:DIR[:TAG]")
+            }
+            guard request.models.count <= 1 else {
+                throw Failure(.usage, "--output \(text): a ModelPack artifact holds one model, and the recipe lists \(request.models.count) ('models:'); export each with 'gantry model push' or a set under one prefix")
             }
             guard request.model != nil else { throw Failure(.usage, "--output \(text) needs a model (--model or 'model:' in gantry.yaml)") }
             try LayoutSink(directory: directory, tag: tag).checkWritable()

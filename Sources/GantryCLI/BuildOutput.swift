@@ -22,7 +22,8 @@ enum BuildOutput {
         return "layer  \(name) \(size) \(layer.blob.descriptor.digest.short)  \(how)\n"
     }
 
-    /// `--json`: what a CI step needs to pass on, the app and model paired.
+    /// `--json`: what a CI step needs to pass on, the app and model paired (`models`
+    /// for several, each with its name and path in the image).
     static func json(_ result: BuildResult, pushed: PushResult?, pushedModel: PushResult?) throws -> [UInt8] {
         var object: [String: JSONValue] = [
             "digest": .string(result.root.digest.description),
@@ -37,6 +38,11 @@ enum BuildOutput {
             object["modelImage"] = .object(model)
         } else if let fetched = result.model {
             object["model"] = .object(["sha256": .string(fetched.digest.description), "source": .string(fetched.source)])
+        } else if !result.models.isEmpty {
+            object["models"] = .array(result.models.map { built in
+                .object(["name": .string(built.settings.name), "path": .string(built.settings.imagePath),
+                         "sha256": .string(built.fetched.digest.description), "source": .string(built.fetched.source)])
+            })
         }
         return try CanonicalJSON.encode(JSONValue.object(object))
     }

@@ -38,8 +38,15 @@ public struct BuildRequest: Sendable {
     public var pushTarget: Reference?
     /// `--cache-repo`: the registry layer cache (see `RegistryLayerCache`).
     public var cacheRepository: Reference?
-    /// A model fetched into its own layer, between the dependencies and the app.
-    public var model: ModelSettings?
+    /// Models fetched into layers of their own, between the dependencies and the
+    /// app, in the recipe's order (`model:` is one, `models:` several).
+    public var models: [ModelSettings] = []
+    /// The build's model when it has exactly one: what `model.image`, the ModelPack
+    /// export and the `--model…` flags act on. Setting it replaces `models`.
+    public var model: ModelSettings? {
+        get { models.count == 1 ? models[0] : nil }
+        set { models = newValue.map { [$0] } ?? [] }
+    }
     /// A Python dependencies layer, right above the base.
     public var python: PythonSettings?
 
@@ -55,16 +62,16 @@ public struct BuildRequest: Sendable {
         if let compression = recipe.compression { self.compression = try Compression(parsing: compression) }
         tag = recipe.tag
         if let cacheRepo = recipe.cacheRepo { cacheRepository = try InputRules.cacheRepository(cacheRepo) }
-        if let model = recipe.model {
+        // deploy.modelDelivery: baked (a cluster without image volumes) keeps the model in the app image.
+        let baked = recipe.deploy.contains { $0.key == "modelDelivery" && $0.value == "baked" }
+        models = try recipe.models.map { model in
             var settings = ModelSettings(source: try ModelSource(parsing: model.source))
             if let pin = model.sha256 { settings.sha256 = try ModelSettings.parsePin(pin) }
             if let destination = model.destination { settings.destination = destination }
             settings.license = model.license
             (settings.include, settings.exclude) = (model.include, model.exclude)
-            // deploy.modelDelivery: baked (a cluster without image volumes) keeps the model in the app image.
-            let baked = recipe.deploy.contains { $0.key == "modelDelivery" && $0.value == "baked" }
             settings.image = baked ? nil : model.image
-            self.model = settings
+            return settings
         }
         if let python = recipe.python {
             var settings = PythonSettings(requirements: python.requirements)

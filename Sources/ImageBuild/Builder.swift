@@ -35,14 +35,22 @@ public struct BuildResult: Sendable {
 
     /// What each image is made of (in `images`' order), for its SBOM and provenance.
     public var parts: [ImageParts] = []
-    /// The model, when the build has one.
-    public var model: FetchedModel?
+    /// The models, in the request's order, each with its settings.
+    public var models: [BuiltModel] = []
+    /// The model, when the build has exactly one.
+    public var model: FetchedModel? { models.count == 1 ? models[0].fetched : nil }
     /// With `model.image`: the model's own image (an index for several platforms).
     public var modelImage: StoredImage?
 
     /// The manifest, or the index: what is tagged, pushed and printed.
     public var root: Descriptor { stored.root }
     public var isIndex: Bool { if case .index = stored { return true } else { return false } }
+}
+
+/// A model of a build: as the request asked for it, and as fetched.
+public struct BuiltModel: Sendable {
+    public var settings: ModelSettings
+    public var fetched: FetchedModel
 }
 
 /// One image of a build, as its SBOM sees it: the base it stands on, each new
@@ -133,7 +141,7 @@ public struct Builder {
             }
         }
         let sharedFrom = planned.count
-        var fetchedModel: FetchedModel?
+        var builtModels: [BuiltModel] = []
         var modelImageLayers: [Int] = []
         if let model = request.model, model.image != nil {
             // The model in an image of its own, at its root: the app image neither holds
@@ -141,19 +149,27 @@ public struct Builder {
             var inImage = model
             inImage.destination = model.fileInModelImage
             let (layers, fetched) = try modelLayers(inImage, compression: request.compression, plan: plan)
-            fetchedModel = fetched
+            builtModels.append(BuiltModel(settings: model, fetched: fetched))
             for var layer in layers {
                 layer.streamable = false
                 layer.description = "model image " + layer.description
                 modelImageLayers.append(planned.count)
                 planned.append(layer)
             }
-        } else if let model = request.model {
-            let (layers, fetched) = try modelLayers(model, compression: request.compression, plan: plan)
-            fetchedModel = fetched
-            planned += layers
-            settings.labels[ModelLabel.digest] = settings.labels[ModelLabel.digest] ?? fetched.digest.description
-            settings.labels[ModelLabel.source] = settings.labels[ModelLabel.source] ?? fetched.source
+        } else {
+            try ModelSettings.checkApart(request.models)
+            for model in request.models {
+                let (layers, fetched) = try modelLayers(model, compression: request.compression, plan: plan)
+                builtModels.append(BuiltModel(settings: model, fetched: fetched))
+                planned += layers
+            }
+            // One model keeps the labels it always had; several are told apart by name.
+            for built in builtModels {
+                let (digest, source) = builtModels.count == 1 ? (ModelLabel.digest, ModelLabel.source)
+                    : (ModelLabel.digest(named: built.settings.name), ModelLabel.source(named: built.settings.name))
+                settings.labels[digest] = settings.labels[digest] ?? built.fetched.digest.description
+                settings.labels[source] = settings.labels[source] ?? built.fetched.source
+            }
         }
         planned += try request.layers.map { try appLayer($0, compression: request.compression, plan: plan) }
 
@@ -186,8 +202,8 @@ public struct Builder {
         }
         let stored = multiPlatform ? try assembler.index(of: images) : images[0].stored
         var modelImage: StoredImage?
-        if !modelImageLayers.isEmpty, let model = request.model, let fetched = fetchedModel {
-            let labels = Self.modelImageLabels(model, fetched: fetched, created: created)
+        if !modelImageLayers.isEmpty, let model = builtModels.first {
+            let labels = Self.modelImageLabels(model.settings, fetched: model.fetched, created: created)
             var modelSettings = ImageSettings()
             modelSettings.labels = labels
             let modelImages = try targets.map { target in
@@ -220,7 +236,7 @@ public struct Builder {
             try AtomicFile.write(Array("\(stored.root.digest)\n".utf8), to: digestFile)
         }
         finished = true
-        return BuildResult(images: images, stored: stored, layers: reports, cacheEntries: cacheEntries, parts: parts, model: fetchedModel,
+        return BuildResult(images: images, stored: stored, layers: reports, cacheEntries: cacheEntries, parts: parts, models: builtModels,
                            modelImage: modelImage)
     }
 

@@ -10,7 +10,7 @@ import Diagnostics
 /// A build's images as `SoftwareInventory` values, for their SBOMs: layers with
 /// their roles, the base and its OS packages (`BaseFacts`: each base layer read
 /// once per store), the Python distributions from the dependencies layer's install
-/// directory, and the model with its redacted source and declared license.
+/// directory, and each model with its redacted source and declared license.
 public struct InventoryCollector {
     public let store: ContentStore
     public let registry: RegistrySettings
@@ -22,7 +22,7 @@ public struct InventoryCollector {
 
     /// One inventory per image of `result`, in its order; `repository` is where
     /// they were pushed (nil for local outputs).
-    public func inventories(of result: BuildResult, model settings: ModelSettings?, repository: String?,
+    public func inventories(of result: BuildResult, repository: String?,
                             toolVersion: String) throws -> [SoftwareInventory] {
         let facts = BaseFacts(store: store, registry: registry)
         return try zip(result.images, result.parts).map { image, parts in
@@ -44,10 +44,10 @@ public struct InventoryCollector {
             } else if parts.layers.contains(where: { $0.role == .dependencies }) {
                 Warnings.emit("the SBOM of \(parts.platform) lists no Python packages: its dependencies layer came from the registry layer cache, and pip's install is not on this machine (build once without --cache-repo to list them)")
             }
-            let model = result.model.map { fetched in
-                var model = SoftwareInventory.Model(source: fetched.source, digest: fetched.digest, size: fetched.size,
-                                                    destination: settings?.imagePath ?? "", license: settings?.license)
-                model.files = (fetched.files ?? []).map { file in
+            let models = result.models.map { built in
+                var model = SoftwareInventory.Model(source: built.fetched.source, digest: built.fetched.digest, size: built.fetched.size,
+                                                    destination: built.settings.imagePath, license: built.settings.license)
+                model.files = (built.fetched.files ?? []).map { file in
                     SoftwareInventory.Model.File(path: model.destination + "/" + file.relativePath, digest: file.digest, size: file.size)
                 }
                 return model
@@ -56,7 +56,7 @@ public struct InventoryCollector {
                                      created: image.config.created ?? "1970-01-01T00:00:00Z", layers: baseLayers + newLayers,
                                      baseName: parts.base.name, baseDigest: parts.base.digest,
                                      osPackages: try facts.osPackages(in: parts.base), pythonPackages: python,
-                                     model: model, toolVersion: toolVersion)
+                                     models: models, toolVersion: toolVersion)
         }
     }
 }

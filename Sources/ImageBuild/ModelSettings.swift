@@ -48,6 +48,25 @@ public struct ModelSettings: Sendable, Equatable {
     public var imagePath: String {
         destination.hasSuffix("/") ? destination + source.fileName : destination
     }
+
+    /// The model's name among several (its labels, `${MODEL_DIGEST:NAME}`): the
+    /// last component of where it lands in the image.
+    public var name: String { PathName.lastComponent(of: imagePath) }
+
+    /// Several models of one image land apart: distinct names, and none inside
+    /// another's path (its files would overlay the other model's).
+    public static func checkApart(_ models: [ModelSettings]) throws {
+        var byName: [String: ModelSettings] = [:]
+        for model in models {
+            if let other = byName[model.name] {
+                throw Failure(.usage, "models \(other.source) and \(model.source) would both be named '\(model.name)' (\(other.imagePath), \(model.imagePath)); give them destinations with different last names")
+            }
+            byName[model.name] = model
+            for other in models where other.imagePath != model.imagePath && model.imagePath.hasPrefix(other.imagePath + "/") {
+                throw Failure(.usage, "model \(model.source) lands at \(model.imagePath), inside model \(other.source) at \(other.imagePath); give each model a directory of its own")
+            }
+        }
+    }
 }
 
 /// Labels recording which model an image carries.
@@ -57,6 +76,10 @@ public enum ModelLabel {
     public static let size = "io.gantry.model.size"
     /// Where the app expects the model (the image volume's mount path + the file name).
     public static let path = "io.gantry.model.path"
+
+    /// Per-model labels of an image with several models (`models:`).
+    public static func digest(named name: String) -> String { "io.gantry.model.\(name).digest" }
+    public static func source(named name: String) -> String { "io.gantry.model.\(name).source" }
 
     /// The directory a model image is mounted at, from its `path` label; `image`
     /// names it in the error.

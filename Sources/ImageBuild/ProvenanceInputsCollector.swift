@@ -23,8 +23,9 @@ public enum ProvenanceInputsCollector {
             guard let name = parts.base.name, let digest = parts.base.digest, seenBases.insert(digest).inserted else { continue }
             dependencies.append(.init(name: "base \(parts.platform)", uri: "oci://\(name)@\(digest)", digest: ["sha256": digest.encoded]))
         }
-        if let model = result.model {
-            dependencies.append(.init(name: "model", uri: model.source, digest: ["sha256": model.digest.encoded]))
+        for built in result.models {
+            let name = result.models.count == 1 ? "model" : "model \(built.settings.name)"
+            dependencies.append(.init(name: name, uri: built.fetched.source, digest: ["sha256": built.fetched.digest.encoded]))
         }
         if let python = request.python, let bytes = try? FileReader.readSmallFile(python.requirements, limit: 16 << 20) {
             dependencies.append(.init(name: "python requirements", uri: "file:" + PathName.lastComponent(of: python.requirements),

@@ -4,7 +4,9 @@ import Diagnostics
 /// Fills `${NAME}` in a test plan's strings from the image under test, so a
 /// recipe can expect what the build recorded: `${IMAGE_DIGEST}` (the manifest's),
 /// `${MODEL_DIGEST}` (`sha256:…`, from the io.gantry.model.digest label),
-/// `${MODEL_SHA256}` (its hex alone), `${label:KEY}`, `${env:NAME}` (the
+/// `${MODEL_SHA256}` (its hex alone); for an image with several models (`models:`),
+/// `${MODEL_DIGEST:NAME}` and `${MODEL_SHA256:NAME}` from io.gantry.model.NAME.digest;
+/// `${label:KEY}`, `${env:NAME}` (the
 /// container's environment). `$${` stays a literal `${`.
 public struct TestVariables: Sendable {
     private var values: [String: String]
@@ -15,7 +17,15 @@ public struct TestVariables: Sendable {
             values["MODEL_DIGEST"] = model
             values["MODEL_SHA256"] = model.hasPrefix("sha256:") ? String(model.dropFirst(7)) : model
         }
-        for (key, value) in labels { values["label:" + key] = value }
+        for (key, value) in labels {
+            values["label:" + key] = value
+            let prefix = "io.gantry.model.", suffix = ".digest"
+            if key.hasPrefix(prefix), key.hasSuffix(suffix), key.count > prefix.count + suffix.count {
+                let name = String(key.dropFirst(prefix.count).dropLast(suffix.count))
+                values["MODEL_DIGEST:" + name] = value
+                values["MODEL_SHA256:" + name] = value.hasPrefix("sha256:") ? String(value.dropFirst(7)) : value
+            }
+        }
         for variable in environment {
             guard let equals = variable.firstIndex(of: "=") else { continue }
             values["env:" + variable[..<equals]] = String(variable[variable.index(after: equals)...])
@@ -37,13 +47,21 @@ public struct TestVariables: Sendable {
             }
             let name = String(rest[start.upperBound..<end])
             guard let value = values[name] else {
-                let hint = name.hasPrefix("MODEL") ? " (the image has no io.gantry.model.digest label: was it built with a model?)" : ""
-                throw Failure(.usage, "\(place): unknown variable ${\(name)}\(hint); known: IMAGE_DIGEST, MODEL_DIGEST, MODEL_SHA256, label:KEY, env:NAME")
+                throw Failure(.usage, "\(place): unknown variable ${\(name)}\(hint(for: name)); known: IMAGE_DIGEST, MODEL_DIGEST, MODEL_SHA256, MODEL_DIGEST:NAME, MODEL_SHA256:NAME, label:KEY, env:NAME")
             }
             result += rest[..<start.lowerBound] + value
             rest = rest[rest.index(after: end)...]
         }
         return result + rest
+    }
+
+    private func hint(for name: String) -> String {
+        guard name.hasPrefix("MODEL") else { return "" }
+        let named = values.keys.filter { $0.hasPrefix("MODEL_DIGEST:") }.map { String($0.dropFirst(13)) }.sorted()
+        if !named.isEmpty {
+            return " (the image has several models: name one, e.g. ${MODEL_DIGEST:\(named[0])}; its models: \(named.joined(separator: ", ")))"
+        }
+        return " (the image has no io.gantry.model.digest label: was it built with a model?)"
     }
 
     /// Every string in `value` (keys too) expanded.

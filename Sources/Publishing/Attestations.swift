@@ -38,6 +38,14 @@ public enum Attestations {
         public var line: String
     }
 
+    static func modelsPhrase(_ count: Int) -> String {
+        switch count {
+        case 0: return ""
+        case 1: return ", the model"
+        default: return ", \(count) models"
+        }
+    }
+
     /// The documents for each image of `result`, stored; `repository` is where the
     /// images go (nil: local outputs only).
     public static func make(_ result: BuildResult, request: BuildRequest, repository: String?, store: ContentStore,
@@ -46,7 +54,7 @@ public enum Attestations {
         guard sbom != nil || provenance else { return [] }
         let referrers = Referrers(store: store, settings: request.registry)
         let inventories = try InventoryCollector(store: store, registry: request.registry)
-            .inventories(of: result, model: request.model, repository: repository, toolVersion: toolVersion)
+            .inventories(of: result, repository: repository, toolVersion: toolVersion)
         let inputs = ProvenanceInputsCollector.inputs(of: result, request: request, recipePath: recipePath, toolVersion: toolVersion)
         var attachments: [Attachment] = []
         for (image, inventory) in zip(result.images, inventories) {
@@ -56,7 +64,7 @@ public enum Attestations {
                 let blob = try store.put(try sbom.document(inventory), mediaType: sbom.mediaType)
                 let (artifact, blobs) = try referrers.artifactManifest(blob: blob, artifactType: sbom.mediaType, subject: subject,
                                                                        annotations: created)
-                let line = "sbom   \(inventory.platform) \(artifact.digest.short) \(sbom.label): \(inventory.osPackages.count) OS and \(inventory.pythonPackages.count) Python packages\(inventory.model == nil ? "" : ", the model")"
+                let line = "sbom   \(inventory.platform) \(artifact.digest.short) \(sbom.label): \(inventory.osPackages.count) OS and \(inventory.pythonPackages.count) Python packages\(Self.modelsPhrase(inventory.models.count))"
                 attachments.append(Attachment(subject: subject, artifact: artifact, blobs: blobs, line: line))
             }
             if provenance {

@@ -22,7 +22,9 @@ public struct Recipe: Sendable {
     public var tag: String?
     /// A registry repository holding the layer cache for fresh build agents (`--cache-repo`).
     public var cacheRepo: String?
-    public var model: RecipeModel?
+    /// `model:` (one) or `models:` (several, each baked into the app image at its
+    /// own destination); empty without either.
+    public var models: [RecipeModel] = []
     public var python: RecipePython?
     /// `deploy:` flattened to dotted keys (`autoscale.maxReplicas`, `env.NAME`), with their lines.
     public var deploy: [RecipeSetting] = []
@@ -39,7 +41,7 @@ public struct RecipeSetting: Sendable, Equatable {
     public var location: String
 }
 
-/// `model:` as written in the recipe (validated into `ModelSettings` by the build).
+/// `model:`, or one entry of `models:`, as written in the recipe (validated into `ModelSettings` by the build).
 public struct RecipeModel: Sendable, Equatable {
     public var source: String
     public var sha256: String?

@@ -9,7 +9,7 @@ struct RecipeReader {
     let directory: String
 
     static let topLevelKeys = ["base", "platform", "platforms", "layers", "entrypoint", "cmd", "env", "workdir", "user",
-                               "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "python", "deploy", "cacheRepo", "test"]
+                               "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "models", "python", "deploy", "cacheRepo", "test"]
     static let modelKeys = ["source", "sha256", "destination", "license", "image", "include", "exclude"]
     static let pythonKeys = ["requirements", "version", "target", "platform"]
     static let layerKeys = ["source", "destination", "ignore", "ownership", "compression", "allowExternalSymlinks"]
@@ -55,7 +55,22 @@ struct RecipeReader {
             case "compression": recipe.compression = try checked(value) { try InputRules.compression(try string(value, field: name)).description }
             case "tag": recipe.tag = try checked(value) { try InputRules.storeName(try string(value, field: name)) }
             case "cacheRepo": recipe.cacheRepo = try checked(value) { try InputRules.cacheRepository(try string(value, field: name)).description }
-            case "model": recipe.model = try model(value)
+            case "model":
+                guard recipe.models.isEmpty else { throw error(at: key, "use 'model' for one model or 'models' for several, not both") }
+                recipe.models = [try model(value, field: "model")]
+            case "models":
+                guard recipe.models.isEmpty else { throw error(at: key, "use 'model' for one model or 'models' for several, not both") }
+                let entries = try sequence(value, field: name)
+                guard !entries.isEmpty else { throw error(at: value, "'models' lists no model; remove it or add entries with 'source'") }
+                recipe.models = try entries.enumerated().map { number, entry in
+                    let model = try model(entry, field: "models[\(number + 1)]")
+                    // Several model images would each be a volume of their own; one image
+                    // (model:) is what deploy and gantry test mount today.
+                    if entries.count > 1, model.image != nil {
+                        throw error(at: entry, "models[\(number + 1)].image: only a single model can be an image of its own; bake these into the app image (remove 'image') or use 'model:' for the one model")
+                    }
+                    return model
+                }
             case "python": recipe.python = try python(value)
             case "deploy": recipe.deploy = try flatten(value, prefix: "")
             case "test": recipe.test = try testPlan(from: value)
@@ -88,19 +103,20 @@ struct RecipeReader {
         return spec
     }
 
-    func model(_ node: YAMLNode) throws -> RecipeModel {
+    /// `model:` or one entry of `models:`; `field` names it in errors.
+    func model(_ node: YAMLNode, field: String) throws -> RecipeModel {
         var fields: [String: String] = [:]
         var include: [String] = [], exclude: [String] = []
-        for (key, value) in try mapping(node, field: "model") {
+        for (key, value) in try mapping(node, field: field) {
             let name = try string(key, field: "key")
             switch name {
-            case "include": include = try sequence(value, field: "model.include").map { try string($0, field: "include pattern") }
-            case "exclude": exclude = try sequence(value, field: "model.exclude").map { try string($0, field: "exclude pattern") }
-            case _ where Self.modelKeys.contains(name): fields[name] = try string(value, field: "model.\(name)")
+            case "include": include = try sequence(value, field: "\(field).include").map { try string($0, field: "include pattern") }
+            case "exclude": exclude = try sequence(value, field: "\(field).exclude").map { try string($0, field: "exclude pattern") }
+            case _ where Self.modelKeys.contains(name): fields[name] = try string(value, field: "\(field).\(name)")
             default: throw unknownKey(name, at: key, known: Self.modelKeys)
             }
         }
-        guard var source = fields["source"] else { throw error(at: node, "model needs 'source' (https://…, az://…, s3://… or a path)") }
+        guard var source = fields["source"] else { throw error(at: node, "\(field) needs 'source' (https://…, az://…, s3://… or a path)") }
         // A relative local path is relative to the recipe, like layer sources.
         if !source.contains("://") && !source.hasPrefix("/") { source = directory + "/" + source }
         let pin = try fields["sha256"].map { pin in try checked(node) { try InputRules.modelPin(pin).description } }

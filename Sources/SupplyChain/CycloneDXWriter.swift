@@ -41,7 +41,6 @@ public enum CycloneDXWriter {
             imageDependsOn.append(.string("base"))
         }
         var dependenciesLayer: String?
-        var modelLayer: String?
         for (number, layer) in inventory.layers.enumerated() {
             let ref = "layer-\(number + 1)"
             components.append(component(ref, type: "file", name: "layer \(number + 1): \(layer.destination)",
@@ -49,7 +48,6 @@ public enum CycloneDXWriter {
                                         description: "\(layer.role.rawValue) layer, \(layer.descriptor.size) bytes, \(layer.descriptor.mediaType)"))
             imageDependsOn.append(.string(ref))
             if layer.role == .dependencies { dependenciesLayer = ref }
-            if layer.role == .model { modelLayer = ref }
         }
         var osRefs: [JSONValue] = []
         for (number, os) in inventory.osPackages.enumerated() {
@@ -65,9 +63,12 @@ public enum CycloneDXWriter {
                                         purl: PackageURL.pypi(python), license: python.license))
             pythonRefs.append(.string(ref))
         }
-        if let model = inventory.model {
+        var modelLayers: [(layer: String, model: String)] = []
+        for (index, model) in inventory.models.enumerated() {
+            // The first model keeps the refs a one-model image always had.
+            let modelRef = index == 0 ? "model" : "model-\(index + 1)"
             var fields: [String: JSONValue] = [
-                "bom-ref": .string("model"), "type": .string("machine-learning-model"),
+                "bom-ref": .string(modelRef), "type": .string("machine-learning-model"),
                 "name": .string(PathName.lastComponent(of: model.destination)), "version": .string(model.digest.description),
                 "hashes": hashes(model.digest),
                 "description": .string("machine-learning model from \(model.source), \(model.size) bytes, at \(model.destination)"),
@@ -78,16 +79,17 @@ public enum CycloneDXWriter {
             }
             if !model.files.isEmpty {
                 fields["components"] = .array(model.files.enumerated().map { number, file in
-                    .object(["bom-ref": .string("model-file-\(number + 1)"), "type": .string("file"), "name": .string(file.path),
+                    .object(["bom-ref": .string("\(modelRef)-file-\(number + 1)"), "type": .string("file"), "name": .string(file.path),
                              "hashes": hashes(file.digest), "description": .string("model file, \(file.size) bytes")])
                 })
             }
             components.append(.object(fields))
+            if let layer = inventory.layerIndex(holding: model) { modelLayers.append(("layer-\(layer + 1)", modelRef)) }
         }
         dependencies.append(.object(["ref": .string("image"), "dependsOn": .array(imageDependsOn)]))
         if inventory.baseName != nil { dependencies.append(.object(["ref": .string("base"), "dependsOn": .array(osRefs)])) }
         if let dependenciesLayer { dependencies.append(.object(["ref": .string(dependenciesLayer), "dependsOn": .array(pythonRefs)])) }
-        if let modelLayer, inventory.model != nil { dependencies.append(.object(["ref": .string(modelLayer), "dependsOn": .array([.string("model")])])) }
+        for (layer, model) in modelLayers { dependencies.append(.object(["ref": .string(layer), "dependsOn": .array([.string(model)])])) }
 
         // A name-based UUID from the image digest (version nibble 5, RFC 4122 variant), as the schema's pattern wants.
         let hex = Array(inventory.imageDigest.encoded)

@@ -55,15 +55,15 @@ public enum SPDXWriter {
             osOwner = "SPDXRef-Base"
         }
         var dependenciesLayer: String?
-        var modelLayer: String?
+        var layerIDs: [String] = []
         for (number, layer) in inventory.layers.enumerated() {
             let id = "SPDXRef-Layer-\(number + 1)"
+            layerIDs.append(id)
             package(id, name: "layer \(number + 1): \(layer.destination)", version: layer.descriptor.digest.description, purpose: "ARCHIVE",
                     sha256: layer.descriptor.digest,
                     comment: "\(layer.role.rawValue) layer, \(layer.descriptor.size) bytes, \(layer.descriptor.mediaType)")
             relate(image, "CONTAINS", id)
             if layer.role == .dependencies { dependenciesLayer = id }
-            if layer.role == .model { modelLayer = id }
         }
         for (number, os) in inventory.osPackages.enumerated() {
             let id = "SPDXRef-\(os.manager.rawValue)-\(number + 1)"
@@ -76,18 +76,20 @@ public enum SPDXWriter {
             package(id, name: python.name, version: python.version, purpose: "LIBRARY", purl: PackageURL.pypi(python), license: python.license)
             relate(dependenciesLayer ?? image, "CONTAINS", id)
         }
-        if let model = inventory.model {
+        for (index, model) in inventory.models.enumerated() {
+            // The first model keeps the ids a one-model image always had.
+            let modelID = index == 0 ? "SPDXRef-Model" : "SPDXRef-Model-\(index + 1)"
             let download = model.source.hasPrefix("https://") || model.source.hasPrefix("http://") ? model.source : "NOASSERTION"
-            package("SPDXRef-Model", name: PathName.lastComponent(of: model.destination), version: model.digest.description, purpose: "OTHER",
+            package(modelID, name: PathName.lastComponent(of: model.destination), version: model.digest.description, purpose: "OTHER",
                     sha256: model.digest, license: model.license, download: download,
                     comment: "machine-learning model from \(model.source), \(model.size) bytes, at \(model.destination)")
-            relate(modelLayer ?? image, "CONTAINS", "SPDXRef-Model")
+            relate(inventory.layerIndex(holding: model).map { layerIDs[$0] } ?? image, "CONTAINS", modelID)
             // A set's files, each with its own digest (packages: SPDX 2.3 files would need a SHA-1 nobody computed).
             for (number, file) in model.files.enumerated() {
-                let id = "SPDXRef-Model-File-\(number + 1)"
+                let id = "\(modelID)-File-\(number + 1)"
                 package(id, name: file.path, version: nil, purpose: "FILE", sha256: file.digest, license: model.license,
                         comment: "model file, \(file.size) bytes")
-                relate("SPDXRef-Model", "CONTAINS", id)
+                relate(modelID, "CONTAINS", id)
             }
         }
         let document: JSONValue = .object([

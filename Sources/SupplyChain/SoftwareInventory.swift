@@ -67,12 +67,13 @@ public struct SoftwareInventory: Sendable {
     public var baseDigest: Digest?
     public var osPackages: [OSPackage]
     public var pythonPackages: [PythonPackage]
-    public var model: Model?
+    /// The models, in the recipe's order (`models:`), one for `model:`.
+    public var models: [Model]
     public var toolVersion: String
 
     public init(repository: String?, imageDigest: Digest, platform: Platform, created: String, layers: [Layer],
                 baseName: String?, baseDigest: Digest?, osPackages: [OSPackage], pythonPackages: [PythonPackage],
-                model: Model?, toolVersion: String) {
+                models: [Model], toolVersion: String) {
         self.repository = repository
         self.imageDigest = imageDigest
         self.platform = platform
@@ -82,8 +83,17 @@ public struct SoftwareInventory: Sendable {
         self.baseDigest = baseDigest
         self.osPackages = osPackages
         self.pythonPackages = pythonPackages
-        self.model = model
+        self.models = models
         self.toolVersion = toolVersion
+    }
+
+    /// The last model layer holding `model`: one at its path or below it (a set's
+    /// shard layers sit at the set's path + the shard's name).
+    public func layerIndex(holding model: Model) -> Int? {
+        layers.indices.last { index in
+            layers[index].role == .model
+                && (layers[index].destination == model.destination || layers[index].destination.hasPrefix(model.destination + "/"))
+        }
     }
 
     /// The image's name in messages and documents: its repository, else "image".

@@ -8,6 +8,7 @@ import Recipes
 import Registry
 import TestSupport
 import Threads
+import Fetch
 @testable import ImageBuild
 
 /// The build pipeline end to end in one process, without the CLI: a scratch or
@@ -74,6 +75,45 @@ import Threads
         let (changed, changedReports) = try build(request(), store: store)
         #expect(changedReports.map(\.source) == [.built])
         #expect(changed.root.digest != first.root.digest)
+    }
+
+    /// `models:`: a directory set and a single file, each in its own layers and
+    /// labels; a change to one leaves the other's layers as they were.
+    @Test func severalModelsLandApartAndAreRecordedByName() throws {
+        try FileManager.default.createDirectory(atPath: scratch.path + "/llm", withIntermediateDirectories: true)
+        _ = try scratch.write("llm/config.json", Array("{}".utf8))
+        _ = try scratch.write("llm/weights.bin", testBytes(100_000, seed: 3))
+        _ = try scratch.write("labels.txt", Array("cat\ndog\n".utf8))
+        var set = ModelSettings(source: try ModelSource(parsing: scratch.path + "/llm"))
+        set.destination = "/models/llm"
+        let labels = ModelSettings(source: try ModelSource(parsing: scratch.path + "/labels.txt"))
+        var request = request()
+        request.models = [set, labels]
+        let store = try ContentStore(root: scratch.path + "/store")
+        let (result, _) = try build(request, store: store)
+
+        #expect(result.models.map(\.settings.name) == ["llm", "labels.txt"])
+        #expect(result.model == nil)
+        let config = try #require(result.images.first?.config.config?.labels)
+        #expect(config[ModelLabel.digest(named: "llm")] == result.models[0].fetched.digest.description)
+        #expect(config[ModelLabel.digest(named: "labels.txt")] == result.models[1].fetched.digest.description)
+        #expect(config[ModelLabel.digest] == nil)
+        let layers = try #require(result.images.first?.manifest.layers)
+        #expect(layers.count == 3)
+
+        _ = try scratch.write("labels.txt", Array("cat\ndog\nbird\n".utf8))
+        let (changed, reports) = try build(request, store: store)
+        #expect(reports.map(\.source) == [.cached, .built, .cached])
+        #expect(changed.images[0].manifest.layers[0] == layers[0] && changed.images[0].manifest.layers[1] != layers[1])
+
+        // Two models named alike, or one inside the other, are refused before any work.
+        var clash = labels
+        clash.destination = "/models/llm/labels.txt"
+        request.models = [set, clash]
+        #expect { try build(request, store: store) } throws: { "\($0)".contains("inside model") }
+        clash.destination = "/srv/llm"
+        request.models = [set, clash]
+        #expect { try build(request, store: store) } throws: { "\($0)".contains("would both be named 'llm'") }
     }
 
     @Test func aLayoutBaseKeepsItsLayersAsTheyAre() throws {

@@ -51,4 +51,16 @@ import OCI
             #expect("\(error)".contains("gantry.yaml:9") && "\(error)".contains("io.gantry.model.digest"))
         }
     }
+
+    @Test func severalModelsAreNamed() throws {
+        let labels = ["io.gantry.model.llm.digest": "sha256:111", "io.gantry.model.labels.txt.digest": "sha256:222"]
+        let several = TestVariables(imageDigest: "sha256:aaa", labels: labels, environment: [])
+        #expect(try several.expand("${MODEL_DIGEST:llm} ${MODEL_SHA256:labels.txt}", in: "t") == "sha256:111 222")
+        do {
+            _ = try several.expand("${MODEL_DIGEST}", in: "gantry.yaml:4")
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("several models") && "\(error)".contains("labels.txt, llm"))
+        }
+    }
 }

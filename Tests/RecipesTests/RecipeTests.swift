@@ -49,6 +49,11 @@ import Testing
         ("env: [A]\n", "gantry.yaml:1", "'env' must be a mapping"),
         ("layers:\n  - destination: /a\n", "gantry.yaml:2", "needs 'source'"),
         ("layers:\n  - source: a\n    destination: /a\n    allowExternalSymlinks: maybe\n", "gantry.yaml:4", "true or false"),
+        ("model:\n  source: m.bin\nmodels:\n  - source: n.bin\n", "gantry.yaml:3", "use 'model' for one model or 'models' for several"),
+        ("models: []\n", "gantry.yaml:1", "'models' lists no model"),
+        ("models:\n  - source: a/\n  - destination: /b\n", "gantry.yaml:3", "models[2] needs 'source'"),
+        ("models:\n  - source: a/\n  - source: b.bin\n    sha: x\n", "gantry.yaml:4", "unknown key 'sha'"),
+        ("models:\n  - source: a/\n  - source: b.bin\n    image: team/model:1\n", "gantry.yaml:3", "only a single model can be an image"),
     ])
     func errorsNameFileLineAndField(_ text: String, _ location: String, _ message: String) {
         do {
@@ -58,6 +63,24 @@ import Testing
             #expect("\(error)".hasPrefix(location + ":"), "\(error)")
             #expect("\(error)".contains(message), "\(error)")
         }
+    }
+
+    @Test func severalModelsKeepTheirOrderAndKeys() throws {
+        let text = """
+        models:
+          - source: s3://bucket/llm/
+            include: ["*.safetensors"]
+            destination: /models/llm
+          - source: labels.txt
+            sha256: \(String(repeating: "a", count: 64))
+        """
+        let recipe = try Recipe.parse(text, source: "gantry.yaml", directory: "/work")
+        #expect(recipe.models.map(\.source) == ["s3://bucket/llm/", "/work/labels.txt"])
+        #expect(recipe.models[0].include == ["*.safetensors"] && recipe.models[0].destination == "/models/llm")
+        #expect(recipe.models[1].sha256 == "sha256:" + String(repeating: "a", count: 64))
+        // One entry is `model:`, image and all.
+        let one = try Recipe.parse("models:\n  - source: m.bin\n    image: team/model:1\n", source: "gantry.yaml", directory: "/work")
+        #expect(one.models.count == 1 && one.models[0].image == "team/model:1")
     }
 
     @Test func layerFlagNeedsAnAbsoluteDestination() throws {

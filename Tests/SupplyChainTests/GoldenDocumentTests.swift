@@ -23,8 +23,8 @@ import ImageContents
             osPackages: [OSPackage(manager: .deb, name: "bash", version: "5.2.15-2+b2"), OSPackage(manager: .deb, name: "libc6", version: "2.36-9+deb12u9")],
             pythonPackages: [PythonPackage(name: "flask", version: "3.1.3", license: "BSD-3-Clause"),
                              PythonPackage(name: "gunicorn", version: "23.0.0", license: "MIT")],
-            model: .init(source: "https://account.blob.core.windows.net/models/classifier.json", digest: digest, size: 4096,
-                         destination: "/models/classifier.json", license: "Apache-2.0"),
+            models: [.init(source: "https://account.blob.core.windows.net/models/classifier.json", digest: digest, size: 4096,
+                          destination: "/models/classifier.json", license: "Apache-2.0")],
             toolVersion: "0.2.0")
     }
 

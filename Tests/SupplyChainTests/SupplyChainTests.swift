@@ -58,7 +58,7 @@ import ImageContents
             created: "2023-11-14T22:13:20Z", layers: [.init(descriptor: layer, role: .base, destination: "base")],
             baseName: nil, baseDigest: nil, osPackages: [OSPackage(manager: .deb, name: "bash", version: "5.2")],
             pythonPackages: [PythonPackage(name: "flask", version: "3.1.3", license: "BSD-3-Clause")],
-            model: .init(source: "https://blob.test/m.bin", digest: digest, size: 3, destination: "/models/m.bin", license: "weird"),
+            models: [.init(source: "https://blob.test/m.bin", digest: digest, size: 3, destination: "/models/m.bin", license: "weird")],
             toolVersion: "0.0.0")
         let spdx = try SPDXWriter.document(inventory)
         #expect(spdx == (try SPDXWriter.document(inventory)))
@@ -66,5 +66,37 @@ import ImageContents
         #expect(text.contains("pkg:pypi/flask@3.1.3") && text.contains("pkg:deb/debian/bash@5.2") && text.contains("declared as: weird"))
         let cyclone = String(decoding: try CycloneDXWriter.document(inventory), as: UTF8.self)
         #expect(cyclone.contains("\"machine-learning-model\"") && cyclone.contains("urn:uuid:12121212-1212-5212-9212-121212121212"))
+    }
+
+    /// Two models, one a set in two layers: every id is unique, each model sits in
+    /// its own layer, and each set file under its model.
+    @Test func severalModelsEachGetTheirOwnIdsAndLayer() throws {
+        let digest = try Digest("sha256:" + String(repeating: "12", count: 32))
+        func layer(_ destination: String) -> SoftwareInventory.Layer {
+            .init(descriptor: Descriptor(mediaType: MediaType.ociLayerGzip, digest: digest, size: 10), role: .model, destination: destination)
+        }
+        var set = SoftwareInventory.Model(source: "s3://bucket/llm/", digest: digest, size: 30, destination: "/models/llm", license: nil)
+        set.files = [.init(path: "/models/llm/a.safetensors", digest: digest, size: 20), .init(path: "/models/llm/config.json", digest: digest, size: 10)]
+        let labels = SoftwareInventory.Model(source: "az://acct/c/labels.txt", digest: digest, size: 3, destination: "/models/labels.txt", license: "MIT")
+        let inventory = SoftwareInventory(
+            repository: "reg.test/app", imageDigest: digest, platform: Platform(os: "linux", architecture: "amd64"),
+            created: "2023-11-14T22:13:20Z",
+            layers: [layer("/models/llm/a.safetensors"), layer("/models/llm"), layer("/models/labels.txt")],
+            baseName: nil, baseDigest: nil, osPackages: [], pythonPackages: [], models: [set, labels], toolVersion: "0.0.0")
+        #expect(inventory.layerIndex(holding: set) == 1 && inventory.layerIndex(holding: labels) == 2)
+
+        let spdx = try #require(try JSONSerialization.jsonObject(with: Data(try SPDXWriter.document(inventory))) as? [String: Any])
+        let ids = (spdx["packages"] as? [[String: Any]] ?? []).compactMap { $0["SPDXID"] as? String }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.contains("SPDXRef-Model") && ids.contains("SPDXRef-Model-2") && ids.contains("SPDXRef-Model-File-2"))
+        let relations = (spdx["relationships"] as? [[String: Any]] ?? []).map {
+            "\($0["spdxElementId"] ?? "") \($0["relationshipType"] ?? "") \($0["relatedSpdxElement"] ?? "")"
+        }
+        #expect(relations.contains("SPDXRef-Layer-2 CONTAINS SPDXRef-Model"))
+        #expect(relations.contains("SPDXRef-Layer-3 CONTAINS SPDXRef-Model-2"))
+        #expect(relations.contains("SPDXRef-Model CONTAINS SPDXRef-Model-File-2"))
+
+        let cyclone = String(decoding: try CycloneDXWriter.document(inventory), as: UTF8.self)
+        #expect(cyclone.contains("\"model-2\"") && cyclone.contains("\"model-file-2\"") && !cyclone.contains("\"model-2-file-1\""))
     }
 }

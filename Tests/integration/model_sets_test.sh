@@ -29,6 +29,15 @@ publish_model() {
   echo old > root/models/resnet-old.bin
 }
 
+# The blob server with a SAS allowed to list, and a one-file app; gantry.yaml's
+# head (a scratch base and the app layer), to which a test appends its models.
+serve_models_for_an_app() {
+  start_blob_server root --sas "$SIG"
+  azure_sas_env rl
+  mkdir app && echo 'print("hi")' > app/main.py
+  printf 'base: scratch\nlayers:\n  - source: app\n    destination: /app\n' > gantry.yaml
+}
+
 blob_gets() { grep -E "^GET /gantrydemo/models/" "$BLOB_LOG" || true; }
 
 test_an_azure_prefix_is_fetched_file_by_file_and_only_what_changed_moves() {
@@ -69,14 +78,8 @@ test_an_azure_prefix_is_fetched_file_by_file_and_only_what_changed_moves() {
 
 test_a_set_builds_into_shard_layers_that_other_tools_read() {
   publish_model
-  start_blob_server root --sas "$SIG"
-  azure_sas_env rl
-  mkdir app && echo 'print("hi")' > app/main.py
-  cat > gantry.yaml <<'EOF'
-base: scratch
-layers:
-  - source: app
-    destination: /app
+  serve_models_for_an_app
+  cat >> gantry.yaml <<'EOF'
 model:
   source: az://gantrydemo/models/resnet/
   destination: /models/resnet
@@ -186,6 +189,79 @@ test_a_set_becomes_a_model_image_and_a_modelpack_that_oras_pulls() {
     cmp "pulled/$f" "root/models/resnet/$f" || fail "$f differs after model push and oras pull"
   done
   assert_no_file pulled/tokenizer/synset.txt
+}
+
+test_several_models_in_one_image_are_each_cached_and_recorded() {
+  publish_model
+  mkdir -p root/labels local-tokenizer
+  printf 'tench\ngoldfish\n' > root/labels/synset.txt
+  echo '{"vocab": 3}' > local-tokenizer/vocab.json
+  serve_models_for_an_app
+  cat >> gantry.yaml <<'EOF'
+models:
+  - source: az://gantrydemo/models/resnet/
+    destination: /models/resnet
+    include: ["*.safetensors", "config.json"]
+    license: Apache-2.0
+  - source: az://gantrydemo/labels/synset.txt
+    destination: /models/synset.txt
+  - source: local-tokenizer
+    destination: /models/tokenizer
+EOF
+  run_gantry build -f gantry.yaml --store "$(store)" --output oci:img:v1 --json
+  assert_eq "$RC" 0 "build ($ERR)"
+  printf '%s\n' "$OUT" > build.json
+  assert_eq "$(json build.json '" ".join(m["name"] + "=" + m["path"] for m in d["models"])')" \
+    "resnet=/models/resnet synset.txt=/models/synset.txt tokenizer=/models/tokenizer" "models in --json"
+  python3 "$ORACLE" img > /dev/null || fail "oci_check refused the image"
+  umoci unpack --rootless --image img:v1 unpacked > /dev/null
+  cmp unpacked/rootfs/models/resnet/model-00002-of-00002.safetensors root/models/resnet/model-00002-of-00002.safetensors
+  cmp unpacked/rootfs/models/synset.txt root/labels/synset.txt
+  cmp unpacked/rootfs/models/tokenizer/vocab.json local-tokenizer/vocab.json
+  assert_no_file unpacked/rootfs/models/resnet/tokenizer/synset.txt
+  # Each model's label holds the digest gantry model fetch gives the same source.
+  local manifest config
+  manifest=$(json img/index.json 'd["manifests"][0]["digest"].split(":")[1]')
+  config=$(json "img/blobs/sha256/$manifest" 'd["config"]["digest"].split(":")[1]')
+  run_gantry model fetch az://gantrydemo/models/resnet/ --include '*.safetensors' --include config.json --store "$(store)"
+  assert_eq "$(json "img/blobs/sha256/$config" 'd["config"]["Labels"]["io.gantry.model.resnet.digest"]')" "$OUT" "resnet label"
+  assert_eq "$(json "img/blobs/sha256/$config" 'd["config"]["Labels"]["io.gantry.model.synset.txt.digest"]')" \
+    "sha256:$(sha256sum root/labels/synset.txt | cut -d' ' -f1)" "synset.txt label"
+  assert_eq "$(json "img/blobs/sha256/$config" '"io.gantry.model.digest" in d["config"]["Labels"]')" "False" "a single-model label"
+
+  # The label file changes: it alone is downloaded, and the other models' layers stay.
+  printf 'tench\ngoldfish\nshark\n' > root/labels/synset.txt
+  : > "$BLOB_LOG"
+  run_gantry build -f gantry.yaml --store "$(store)" --output oci:img2:v1
+  assert_eq "$RC" 0 "rebuild after the label file changed ($ERR)"
+  assert_eq "$(grep -E '^GET /gantrydemo/(models|labels)/' "$BLOB_LOG" | grep -vc 'labels/synset.txt' || true)" 0 \
+    "requests for files that did not change: $(cat "$BLOB_LOG")"
+  local manifest2; manifest2=$(json img2/index.json 'd["manifests"][0]["digest"].split(":")[1]')
+  python3 - "img/blobs/sha256/$manifest" "img2/blobs/sha256/$manifest2" <<'PY' || fail "layers other than the label file's changed"
+import json, sys
+old, new = ([l["digest"] for l in json.load(open(p))["layers"]] for p in sys.argv[1:])
+assert len(old) == len(new) == 6, (old, new)   # 2 shards, resnet's small files, synset, tokenizer, app
+changed = [i for i in range(6) if old[i] != new[i]]
+assert changed == [3], changed
+PY
+
+  # Pushed with an SBOM that validators accept: every model, each set's files.
+  start_registry reg
+  run_gantry build -f gantry.yaml --store "$(store)" --push "$REG/app:1" --sbom --provenance
+  assert_eq "$RC" 0 "build --push --sbom --provenance ($ERR)"
+  assert_contains "$ERR" "3 models"
+  run_gantry sbom "$REG/app:1" --store "$(store)"
+  printf '%s\n' "$OUT" > sbom.spdx.json
+  pyspdxtools -i sbom.spdx.json > validate.txt 2>&1 || fail "pyspdxtools rejected the SBOM: $(tail -20 validate.txt)"
+  assert_eq "$(json sbom.spdx.json '" ".join(sorted(p["name"] for p in d["packages"] if p["primaryPackagePurpose"] == "OTHER"))')" \
+    "resnet synset.txt tokenizer" "models in the SBOM"
+
+  # What takes one model refuses several, with one line each.
+  expect_failure 64 "--model acts on one model, and the recipe lists 3" build -f gantry.yaml --model other.bin --store "$(store)"
+  expect_failure 64 "a ModelPack artifact holds one model" build -f gantry.yaml --output modelpack:oci:mp --store "$(store)"
+  printf 'base: scratch\nmodels:\n  - source: local-tokenizer\n  - source: app\n    destination: /srv/local-tokenizer\n' > clash.yaml
+  expect_failure 64 "would both be named 'local-tokenizer'" build -f clash.yaml --store "$(store)"
+  assert_no_file mp
 }
 
 test_bad_sets_get_one_clear_line_each() {
