@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "ByteStreams"], exclude: ["echo_server.py"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "TestSupport", "OCI", "ByteStreams", "Threads", "ContentStore", "Diagnostics"]),
-        .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "TestSupport", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "TestSupport", "OCI", "ByteStreams", "ContentStore", "Diagnostics", "Threads"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "TestSupport", "Registry", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "Diagnostics"]),
         .testTarget(name: "GantryCLITests", dependencies: ["GantryCLI", "OCI", "Images", "ImageBuild", "Recipes", "Publishing"]),

@@ -109,8 +109,10 @@ public struct ModelFetcher: Sendable {
     public var parallelFiles = 4
     /// Which files of a prefix to keep (`include:`/`exclude:`), by name relative to it.
     public var selecting: @Sendable (String) -> Bool = { _ in true }
-    /// Hears how many names a prefix's listing has given so far, page by page.
-    public var listingProgress: (@Sendable (Int) -> Void)?
+    /// Hears how far a prefix's listing and downloads have come, at most every 2 s.
+    public var setProgress: (@Sendable (SetProgress) -> Void)?
+    /// The least time between two `setProgress` reports.
+    public var setProgressInterval: Duration = .seconds(2)
 
     public init(store: ContentStore, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.store = store
@@ -204,8 +206,8 @@ public struct ModelFetcher: Sendable {
     /// A prefix's files as listed now (selected by `selecting`), before any is fetched.
     public func listSet(_ source: ModelSource) throws -> ModelSetListing {
         let listing = try BlobSetListing(source: source, environment: environment, retry: retry, connect: connect)
-        let progress = listingProgress
-        return ModelSetListing(listing: listing, files: try listing.list(try connect(http), selecting: selecting) { progress?($0) })
+        let throttle = setProgress.map { SetProgressThrottle(interval: setProgressInterval, report: $0) }
+        return ModelSetListing(listing: listing, files: try listing.list(try connect(http), selecting: selecting) { throttle?.note(.listed($0)) })
     }
 
     /// The listed files as a set: those in `known` (digests a registry layer cache
@@ -213,54 +215,57 @@ public struct ModelFetcher: Sendable {
     /// the others are fetched and linked into the set's directory.
     public func fetchSet(_ listed: ModelSetListing, pin: Digest?, known: [String: FetchedModel.ModelFile] = [:]) throws -> FetchedModel {
         let source = listed.listing.source
-        let missing = listed.files.enumerated().filter { known[$0.element.name] == nil }
-        // Only what the set keeps of each file (not its FetchedModel): a prefix may hold tens of thousands.
-        let fetched = Locked<[Int: (file: FetchedModel.ModelFile, downloaded: Bool)]>([:])
+        // Only what the set keeps of each file, in one slot per listed file (not its
+        // FetchedModel, nor copies per step): a prefix may hold tens of thousands.
+        let slots = Locked<[FetchedModel.ModelFile?]>(listed.files.map { known[$0.name] })
+        let missing = listed.files.indices.filter { slots.value[$0] == nil }
+        let downloaded = Locked(0), done = Locked(listed.files.count - missing.count)
+        let throttle = setProgress.map { SetProgressThrottle(interval: setProgressInterval, report: $0) }
         let http = self.http, connect = self.connect, listing = listed.listing
         // Files side by side share the connections one file would use (4): as fast on
         // the wire, and each connection's buffers and hash thread cost memory.
         let width = max(1, min(parallelFiles, missing.count))
         var perFile = self
         perFile.parallelParts = max(1, parallelParts / width)
-        try WorkerPool.forEach(missing, width: width, name: "model-file") { [perFile] index, blob in
+        try WorkerPool.forEach(missing, width: width, name: "model-file") { [perFile] index in
+            let blob = listed.files[index]
             let version = RemoteVersion(size: blob.size, etag: blob.etag, lastModified: nil, acceptsRanges: true)
             let file = try perFile.fetchVersion(version, of: listing.endpoint(for: blob), transport: try connect(http), pin: nil)
-            let kept = FetchedModel.ModelFile(relativePath: blob.name, digest: file.digest, size: file.size, stamp: nil)
-            fetched.withLock { $0[index] = (kept, !file.reused) }
-        }
-        var files: [FetchedModel.ModelFile] = []
-        var present: [FetchedModel.ModelFile] = []
-        var downloaded = 0
-        for (index, blob) in listed.files.enumerated() {
-            if let file = known[blob.name] {
-                files.append(file)
-                continue
+            slots.withLock { $0[index] = FetchedModel.ModelFile(relativePath: blob.name, digest: file.digest, size: file.size, stamp: nil) }
+            let count = downloaded.withLock { count in
+                if !file.reused { count += 1 }
+                return count
             }
-            guard let (file, wasDownloaded) = fetched.value[index] else { throw Failure(.internalFailure, "model file \(blob.name) of \(source) was not fetched; this is a bug in gantry") }
-            if wasDownloaded { downloaded += 1 }
-            files.append(file)
-            present.append(file)
+            throttle?.note(.files(done: done.withLock { $0 += 1; return $0 }, total: listed.files.count, downloaded: count))
+        }
+        let files = try slots.withLock { slots in
+            defer { slots = [] }
+            return try slots.enumerated().map { index, file in
+                guard let file else { throw Failure(.internalFailure, "model file \(listed.files[index].name) of \(source) was not fetched; this is a bug in gantry") }
+                return file
+            }
         }
         let digest = FetchedModel.setDigest(files)
         if let pin, pin != digest {
             throw Failure(.invalidInput, "model source \(source) has \(digest) (over its files' listing), but the recipe pins \(pin); it was not used (update the pin if the new files are intended)")
         }
+        let present = { (file: FetchedModel.ModelFile) in known[file.relativePath] == nil }
         var set = FetchedModel(digest: digest, size: files.reduce(0) { $0 + $1.size }, source: source.description,
-                               reused: downloaded == 0, path: try linkedDirectory(of: present))
+                               reused: downloaded.value == 0, path: try linkedDirectory(of: files, where: present))
         set.files = files
-        set.downloadedFiles = downloaded
-        set.fromLayerCache = present.isEmpty
+        set.downloadedFiles = downloaded.value
+        set.fromLayerCache = missing.isEmpty
         return set
     }
 
     /// A directory holding each file under its name, hard-linked to its blob (the
     /// store's file system, so no bytes are copied), mode 0644 whatever the umask:
     /// the layers built from it must not depend on the machine. Removed at exit.
-    private func linkedDirectory(of files: [FetchedModel.ModelFile]) throws -> String {
+    private func linkedDirectory(of files: [FetchedModel.ModelFile], where included: (FetchedModel.ModelFile) -> Bool) throws -> String {
         let directory = store.scratchPath(for: .modelSet)
         guard mkdir(directory, 0o755) == 0 else { throw SystemError.failure("create directory", path: directory) }
         ExitCleanup.remove(directory)
-        for file in files {
+        for file in files where included(file) {
             let target = directory + "/" + file.relativePath
             var parent = directory
             for component in file.relativePath.split(separator: "/").dropLast() {

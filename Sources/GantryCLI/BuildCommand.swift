@@ -56,6 +56,7 @@ struct BuildCommand: ParsableCommand {
         let say: (String) -> Void = quiet ? { _ in } : { StandardError.write($0 + "\n") }
 
         var builder = Builder(store: store)
+        if !quiet { builder.modelSetProgress = { source, progress in StandardError.write(progress.line(for: source) + "\n") } }
         builder.modelFetched = { model in
             let how = model.fromLayerCache ? "(unchanged; its layer is in the registry cache, not downloaded)"
                 : model.reused ? "(unchanged)" : model.isLocal ? "(hashed)" : "(downloaded)"

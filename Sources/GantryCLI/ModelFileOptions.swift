@@ -21,8 +21,6 @@ struct ModelFileOptions: ParsableArguments {
         var settings = ModelSettings(source: source)
         (settings.include, settings.exclude) = (include, exclude)
         fetcher.selecting = try settings.fileSelection()
-        fetcher.listingProgress = { listed in
-            if listed >= 5000 { StandardError.write("listing \(source): \(listed) names so far\n") }
-        }
+        fetcher.setProgress = { StandardError.write($0.line(for: source.description) + "\n") }
     }
 }

@@ -85,6 +85,8 @@ public struct Builder {
 
     /// Called with the model once it is in the store (for the CLI to print its digest).
     public var modelFetched: ((FetchedModel) -> Void)?
+    /// Hears how far a model that is a set of files has come (see `SetProgress`).
+    public var modelSetProgress: (@Sendable (String, SetProgress) -> Void)?
 
     /// One platform's part of a build.
     private struct Target {

@@ -102,7 +102,7 @@ struct LayerJob: Sendable {
             if let remoteKey, let hit = try remote.lookup(remoteKey) { return report(hit.layer, .registryCache) }
         }
         // A model reused from the store is read for this layer: check it first.
-        for blob in model?.storeBlobs ?? [] { try store.verify(blob) }
+        if let model { for blob in model.storeBlobs { try store.verify(blob) } }
         var growing: GrowingFile?
         let blob: LayerBlob
         do {

@@ -60,6 +60,10 @@ extension Builder {
         if isLocalDirectory || model.source.isPrefix {
             var fetcher = ModelFetcher(store: store)
             fetcher.selecting = try model.fileSelection()
+            if let progress = modelSetProgress {
+                let source = model.source.description
+                fetcher.setProgress = { progress(source, $0) }
+            }
             if model.source.isPrefix, let remote = plan.remote {
                 return try cachedSetLayers(model, fetcher: fetcher, compression: compression, plan: plan, remote: remote)
             }
@@ -74,7 +78,8 @@ extension Builder {
     private func directoryLayers(_ fetched: FetchedModel, destination: String, compression: Compression) throws -> [PlannedLayer] {
         let files = fetched.files ?? []
         let shards = files.filter { $0.size >= Self.shardThreshold }
-        let small = files.filter { $0.size < Self.shardThreshold }
+        // Without shards the small files are all of them: the same array, not a copy (a set may have 50,000).
+        let small = shards.isEmpty ? files : files.filter { $0.size < Self.shardThreshold }
         var layers = try shards.map { try shardLayer($0, of: fetched, destination: destination, compression: compression, cacheRecord: nil) }
         if !small.isEmpty {
             layers.append(try smallFilesLayer(small, of: fetched, leaving: shards, destination: destination, compression: compression, cacheRecord: nil))
@@ -90,7 +95,7 @@ extension Builder {
         let source = FetchedModel(digest: shard.digest, size: shard.size, source: fetched.source, reused: true,
                                   path: fetched.path + "/" + shard.relativePath, localStamp: shard.stamp)
         let fileSet = try FileSet(source: source.path, options: FileSetOptions(destination: target))
-        let input = PlannedLayer.ModelInput(source: source, storeBlobs: Self.storeBlobs([shard]), cacheRecord: cacheRecord)
+        let input = PlannedLayer.ModelInput(source: source, files: [shard], cacheRecord: cacheRecord)
         return PlannedLayer(origin: .model(input), destination: destination, content: .files(fileSet),
                             compression: compression, description: target, createdBy: Self.shardHistory(shard, target: target))
     }
@@ -104,15 +109,10 @@ extension Builder {
         var source = FetchedModel(digest: Self.smallFilesDigest(small), size: small.reduce(0) { $0 + $1.size }, source: fetched.source,
                                   reused: true, path: fetched.path)
         source.files = small
-        let input = PlannedLayer.ModelInput(source: source, storeBlobs: Self.storeBlobs(small), cacheRecord: cacheRecord)
+        let input = PlannedLayer.ModelInput(source: source, files: small, cacheRecord: cacheRecord)
         return PlannedLayer(origin: .model(input), destination: destination, content: .files(fileSet),
                             compression: compression, description: destination + " (small files)",
                             createdBy: Self.smallFilesHistory(small, destination: destination))
-    }
-
-    /// A set's files from blob storage are store blobs (no stamp): verified before a layer reads them.
-    private static func storeBlobs(_ files: [FetchedModel.ModelFile]) -> [Descriptor] {
-        files.filter { $0.stamp == nil }.map { Descriptor(mediaType: "application/octet-stream", digest: $0.digest, size: $0.size) }
     }
 
     private static func shardHistory(_ shard: FetchedModel.ModelFile, target: String) -> String {
@@ -229,7 +229,8 @@ extension Builder {
         // Keyed by its digest; a local model is checked unchanged after a build, a downloaded one verified before.
         let input = PlannedLayer.ModelInput(
             source: fetched,
-            storeBlobs: fetched.localStamp == nil ? [Descriptor(mediaType: "application/octet-stream", digest: fetched.digest, size: fetched.size)] : [],
+            files: [FetchedModel.ModelFile(relativePath: PathName.lastComponent(of: model.imagePath), digest: fetched.digest,
+                                           size: fetched.size, stamp: fetched.localStamp)],
             cacheRecord: CachedModel(digest: fetched.digest, size: fetched.size))
         var layer = describe(fetched.digest, input, .files(fileSet))
         if plan.remote != nil {

@@ -26,10 +26,16 @@ extension Builder {
             /// The model the bytes are read from: its digest keys the layer, and a
             /// local model read in place is checked unchanged after the build.
             var source: FetchedModel?
-            /// Downloaded model files in the store, verified before they are read.
-            var storeBlobs: [Descriptor] = []
+            /// The model files the layer reads; those without a stamp were downloaded
+            /// into the store and are verified before they are read (see `storeBlobs`).
+            var files: [FetchedModel.ModelFile] = []
             /// The model recorded with the layer's registry-cache entry.
             var cacheRecord: CachedModel?
+
+            /// Downloaded model files in the store (a local file has a stamp and is read in place).
+            var storeBlobs: some Sequence<Descriptor> {
+                files.lazy.filter { $0.stamp == nil }.map { Descriptor(mediaType: "application/octet-stream", digest: $0.digest, size: $0.size) }
+            }
         }
 
         /// What the layer is made of: files to build it from, or a registry-cache

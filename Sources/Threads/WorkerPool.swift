@@ -66,12 +66,21 @@ public final class WorkerPool: @unchecked Sendable {
         let firstError = Locked<(any Error)?>(nil)
         let pool = WorkerPool(threads: min(width, items.count), name: name)
         defer { pool.shutdown() }
-        let finished = items.map { _ in Pending<Void>() }
-        for (item, done) in zip(items, finished) {
+        // Each thread takes the next item until none is left: one job per thread, not
+        // one closure and completion per item (a model set may have 50,000 files).
+        let next = Locked(0)
+        let finished = (0..<min(width, items.count)).map { _ in Pending<Void>() }
+        for done in finished {
             pool.submit {
                 defer { done.fulfil(()) }
-                guard firstError.value == nil else { return }
-                do { try work(item) } catch { firstError.withLock { if $0 == nil { $0 = error } } }
+                while firstError.value == nil {
+                    let index = next.withLock { next -> Int in
+                        defer { next += 1 }
+                        return next
+                    }
+                    guard index < items.count else { return }
+                    do { try work(items[index]) } catch { firstError.withLock { if $0 == nil { $0 = error } } }
+                }
             }
         }
         finished.forEach { $0.wait() }

@@ -6,6 +6,7 @@ import OCI
 import ByteStreams
 import ContentStore
 import Diagnostics
+import Threads
 @testable import Fetch
 
 /// A model that is a prefix in blob storage, against scripted S3 and Azure
@@ -50,7 +51,13 @@ import Diagnostics
         }
         transport.on("GET", "/models/team/resnet/w/shard.bin", reply: .answer(200, body: shard))
 
-        let set = try fetcher().fetch(.s3Prefix(bucket: "models", prefix: "team/resnet/"), pin: nil)
+        var reporting = fetcher()
+        let progress = Locked<[SetProgress]>([])
+        reporting.setProgress = { event in progress.withLock { $0.append(event) } }
+        reporting.setProgressInterval = .zero
+        let set = try reporting.fetch(.s3Prefix(bucket: "models", prefix: "team/resnet/"), pin: nil)
+        #expect(progress.value == [.listed(2), .listed(3), .files(done: 1, total: 2, downloaded: 1), .files(done: 2, total: 2, downloaded: 2)])
+        #expect(SetProgress.files(done: 1, total: 2, downloaded: 1).line(for: "s3://models/team/resnet/") == "model  s3://models/team/resnet/: 1 of 2 files (1 downloaded)")
         #expect(set.files?.map(\.relativePath) == ["config.json", "w/shard.bin"])
         #expect(set.downloadedFiles == 2 && !set.reused)
         #expect(try Data(contentsOf: URL(fileURLWithPath: set.path + "/w/shard.bin")) == Data(shard))

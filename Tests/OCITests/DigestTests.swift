@@ -26,4 +26,21 @@ import Testing
         #expect(digest.encoded.hasPrefix("00ff1001"))
         #expect(digest.encoded.count == 64)
     }
+
+    /// Kept as four words: the text comes back digit for digit, equality and
+    /// hashing follow it, and the order is the text's.
+    @Test func theCompactFormKeepsTextEqualityAndOrder() throws {
+        var generator = SystemRandomNumberGenerator()
+        let texts = (0..<200).map { _ in
+            "sha256:" + String((0..<64).map { _ in Array("0123456789abcdef")[Int(generator.next() % 16)] })
+        } + ["sha256:" + String(repeating: "0", count: 64), "sha256:" + String(repeating: "f", count: 64)]
+        let digests = try texts.map(Digest.init)
+        #expect(digests.map(\.description) == texts)
+        #expect(digests.sorted().map(\.description) == texts.sorted())
+        #expect(Set(digests).count == Set(texts).count)
+        let again = try Digest(texts[0])
+        #expect(again == digests[0] && again.hashValue == digests[0].hashValue)
+        let bytes = (0..<32).map { UInt8($0 * 7 % 256) }
+        #expect(try Digest(Digest(sha256: bytes).description) == Digest(sha256: bytes))
+    }
 }
