@@ -86,6 +86,41 @@ import Threads
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.root + "/blobs/sha256").isEmpty)
     }
 
+    /// A page that fails mid-listing (a dropped connection, a 503) is asked again
+    /// under the retry policy, and the listing goes on from that page.
+    @Test func aPageThatFailsMidListingIsRetried() throws {
+        let a = Array("a".utf8), b = Array("b".utf8)
+        transport.on("GET", "list-type=2&prefix=p%2F", reply: .answer(200, body: Self.s3Page([("p/a.txt", a)], next: "t2")))
+        transport.on("GET", "continuation-token=t2", reply: .drop(curlCode: 56))
+        transport.on("GET", "continuation-token=t2", reply: .answer(503))
+        transport.on("GET", "continuation-token=t2", reply: .answer(200, body: Self.s3Page([("p/b.txt", b)], next: nil)))
+        transport.on("GET", "/models/p/a.txt", reply: .answer(200, body: a))
+        transport.on("GET", "/models/p/b.txt", reply: .answer(200, body: b))
+        let set = try fetcher().fetch(.s3Prefix(bucket: "models", prefix: "p/"), pin: nil)
+        #expect(set.files?.map(\.relativePath) == ["a.txt", "b.txt"])
+        #expect(transport.log.filter { $0.url.contains("continuation-token=t2") }.count == 3)
+
+        // Past the policy's attempts: one line naming the prefix, nothing new left
+        // behind (the set above keeps its linked directory until the process ends).
+        let scratch = { try FileManager.default.contentsOfDirectory(atPath: self.store.root + "/ingest").sorted() }
+        let before = try scratch()
+        transport.on("GET", "list-type=2&prefix=q%2F", times: 3, reply: .answer(503))
+        #expect { try fetcher().fetch(.s3Prefix(bucket: "models", prefix: "q/"), pin: nil) } throws: { "\($0)".contains("s3://models/q/") }
+        #expect(try scratch() == before)
+    }
+
+    /// Entra ID: a bearer token (AZURE_STORAGE_TOKEN) signs the listing and each file.
+    @Test func anAzureListingWithABearerTokenSendsIt() throws {
+        let page = "<EnumerationResults><Blobs><Blob><Name>m/a.txt</Name><Properties><Etag>0x1</Etag><Content-Length>1</Content-Length></Properties></Blob></Blobs><NextMarker/></EnumerationResults>"
+        transport.on("GET", "comp=list&prefix=m%2F", reply: .answer(200, body: Array(page.utf8)))
+        transport.on("GET", "/acct/models/m/a.txt", reply: .answer(200, body: [0x61]))
+        var fetcher = self.fetcher()
+        fetcher.environment["AZURE_STORAGE_TOKEN"] = "eyJ.token"
+        _ = try fetcher.fetch(.azurePrefix(account: "acct", container: "models", prefix: "m/"), pin: nil)
+        #expect(transport.log.count == 2)
+        #expect(transport.log.allSatisfy { $0.header("Authorization") == "Bearer eyJ.token" && $0.header("x-ms-version") != nil })
+    }
+
     @Test func anAzureListingIsSignedWithItsQueryAndPagedByMarker() throws {
         let page1 = "<EnumerationResults><Blobs><Blob><Name>m/a.txt</Name><Properties><Etag>0x1</Etag><Content-Length>1</Content-Length></Properties></Blob></Blobs><NextMarker>2!mk</NextMarker></EnumerationResults>"
         let page2 = "<EnumerationResults><Blobs><Blob><Name>m/b.txt</Name><Properties><Etag>0x2</Etag><Content-Length>1</Content-Length></Properties></Blob></Blobs><NextMarker/></EnumerationResults>"
