@@ -264,6 +264,41 @@ PY
   assert_no_file mp
 }
 
+# The fake stands in for Azure's List Blobs only as far as the real client reads
+# it: the azure-storage-blob SDK lists the same prefix page by page (its own
+# maxresults, its own Shared Key signature) and must see every published name
+# with its size, ETag, date and type, and download each by that ETag.
+test_the_azure_sdk_reads_the_fakes_listing_as_gantry_does() {
+  publish_model
+  start_blob_server root --key "$KEY" --page-size 3
+  azure_key_env
+  run_gantry model fetch az://gantrydemo/models/resnet/ --store "$(store)"
+  assert_eq "$RC" 0 "gantry fetch of the prefix ($ERR)"
+  python3 - "http://127.0.0.1:$BLOB_PORT/gantrydemo" "$KEY" root/models > "$T/sdk.out" <<'PY' || fail "the SDK could not list the fake: $(cat "$T/sdk.out")"
+import hashlib, os, sys
+from azure.storage.blob import ContainerClient
+url, key, root = sys.argv[1:]
+client = ContainerClient(account_url=url, container_name="models",
+                         credential={"account_name": "gantrydemo", "account_key": key})
+pages = list(client.list_blobs(name_starts_with="resnet/", results_per_page=2).by_page())
+listed = [blob for page in pages for blob in page]
+expected = sorted(os.path.relpath(os.path.join(top, f), root)
+                  for top, _, files in os.walk(os.path.join(root, "resnet")) for f in files)
+assert [b.name for b in listed] == expected, ([b.name for b in listed], expected)
+for blob in listed:
+    path = os.path.join(root, blob.name)
+    assert blob.size == os.path.getsize(path), (blob.name, blob.size)
+    assert blob.etag and blob.last_modified is not None and blob.blob_type == "BlockBlob", blob
+    assert client.download_blob(blob.name, etag=blob.etag, match_condition=__import__("azure.core").core.MatchConditions.IfNotModified).readall() == open(path, "rb").read()
+print(len(pages), len(listed))
+PY
+  read -r pages blobs < "$T/sdk.out"
+  assert_eq "$blobs" 5 "blobs the SDK listed under resnet/ (four files and .DS_Store)"
+  [ "$pages" -ge 3 ] || fail "the SDK's results_per_page=2 gave $pages pages of 5 names"
+  grep -q ' 403$' "$BLOB_LOG" && fail "the fake refused the SDK's own signature: $(grep ' 403$' "$BLOB_LOG")"
+  return 0
+}
+
 test_bad_sets_get_one_clear_line_each() {
   publish_model
   mkdir -p root/empty

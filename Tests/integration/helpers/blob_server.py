@@ -101,7 +101,9 @@ def main():
                 return self.error(404, "BlobNotFound")
             size = os.path.getsize(path)
             etag = etag_of(path)
-            if self.headers.get("If-Match") not in (None, "*", etag):
+            # Azure takes the ETag quoted (as headers carry it) or bare (as listings do).
+            if_match = self.headers.get("If-Match")
+            if if_match not in (None, "*") and if_match.strip('"') != etag.strip('"'):
                 return self.error(412, "ConditionNotMet")
             stat = os.stat(path)
             start, end, status = 0, size - 1, 200
@@ -159,14 +161,23 @@ def main():
             marker = query.get("marker", [""])[0]
             start = base64.b64decode(marker).decode() if marker else ""
             names = [n for n in names if n >= start]
-            page, rest = names[: args.page_size], names[args.page_size:]
-            blobs = "".join(
-                f"<Blob><Name>{escape(n)}</Name><Properties><Etag>{etag_of(os.path.join(directory, n)).strip(chr(34))}</Etag>"
-                f"<Content-Length>{os.path.getsize(os.path.join(directory, n))}</Content-Length><BlobType>BlockBlob</BlobType></Properties></Blob>"
-                for n in page)
+            # The service's page is the smaller of its own limit and the client's maxresults.
+            size = min(args.page_size, int(query.get("maxresults", [args.page_size])[0]))
+            page, rest = names[:size], names[size:]
+
+            def properties(name):
+                path = os.path.join(directory, name)
+                modified = email.utils.formatdate(os.stat(path).st_mtime, usegmt=True)
+                return (f"<Last-Modified>{modified}</Last-Modified><Etag>{etag_of(path).strip(chr(34))}</Etag>"
+                        f"<Content-Length>{os.path.getsize(path)}</Content-Length>"
+                        "<Content-Type>application/octet-stream</Content-Type><BlobType>BlockBlob</BlobType>")
+            blobs = "".join(f"<Blob><Name>{escape(n)}</Name><Properties>{properties(n)}</Properties></Blob>" for n in page)
             next_marker = base64.b64encode(rest[0].encode()).decode() if rest else ""
-            body = (f'<?xml version="1.0" encoding="utf-8"?><EnumerationResults ContainerName="{escape(container)}">'
-                    f"<Prefix>{escape(prefix)}</Prefix><Blobs>{blobs}</Blobs><NextMarker>{next_marker}</NextMarker></EnumerationResults>").encode()
+            endpoint = f"http://{self.headers.get('Host', '127.0.0.1')}/{args.account}/"
+            body = (f'<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="{escape(endpoint)}" '
+                    f'ContainerName="{escape(container)}"><Prefix>{escape(prefix)}</Prefix><Marker>{escape(marker)}</Marker>'
+                    f"<MaxResults>{size}</MaxResults><Blobs>{blobs}</Blobs><NextMarker>{next_marker}</NextMarker>"
+                    "</EnumerationResults>").encode()
             self.note(200)
             self.send_response(200)
             self.send_header("Content-Type", "application/xml")
