@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["Diagnostics", "ByteStreams", "Threads", "SystemSupport", "CCurl", "CCurlShims"]),
         .target(name: "Registry", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "ContentStore", "HTTP"]),
         .target(name: "Fetch", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "ContentStore", "HTTP", "CXML2"]),
+        // Debian repositories without apt: signed indexes, apt's resolution, .debs into a layer.
+        .target(name: "DebianPackages", dependencies: ["Diagnostics", "OCI", "ByteStreams", "SystemSupport", "ContentStore", "HTTP", "Layering", "CArchive"]),
         .target(name: "Deploy", dependencies: [
             "Diagnostics", "OCI", "ByteStreams", "SystemSupport",
         ]),
@@ -86,6 +88,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "TestSupport", "OCI", "ByteStreams", "Threads", "ContentStore", "Diagnostics"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "TestSupport", "OCI", "ByteStreams", "ContentStore", "Diagnostics", "Threads"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "TestSupport", "Registry", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
+        .testTarget(name: "DebianPackagesTests", dependencies: ["DebianPackages", "Layering", "ByteStreams"]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "Diagnostics"]),
         .testTarget(name: "GantryCLITests", dependencies: ["GantryCLI", "OCI", "Images", "ImageBuild", "Recipes", "Publishing"]),
     ],

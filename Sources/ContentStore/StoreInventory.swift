@@ -171,6 +171,10 @@ public struct StoreInventory: Sendable {
             // describe the file where it lies, with no blob of its own.
             if field(["stamp"]) != nil { return [] }
             path = ["digest"]
+        case .packages:
+            // A resolution names the Packages indexes and .debs it was made from.
+            guard case .array(let blobs)? = field(["blobs"]) else { return [] }
+            return Set(blobs.compactMap { if case .string(let text) = $0 { return try? Digest(text) } else { return nil } })
         default: return []
         }
         guard case .string(let text)? = field(path), let digest = try? Digest(text) else { return [] }

@@ -38,6 +38,8 @@ extension ContentStore {
         case rootfs
         /// What each base layer holds that a build asks about: its C library and OS packages (ImageBuild's `BaseFacts`).
         case facts
+        /// OS-package resolutions by what they were resolved from, naming the .debs and indexes they use (DebianPackages).
+        case packages
     }
 
     /// What a scratch path in `ingest/` is for; its name carries the owner's PID so
@@ -48,6 +50,9 @@ extension ContentStore {
         case modelSet = "modelset"
         /// A second name of a layer being written, read by the upload streaming it.
         case stream
+        /// gpgv's keyring and home while a repository's Release is checked, and the
+        /// files of the .debs an OS-packages layer is written from (DebianPackages).
+        case packages
     }
 
     var cacheRoot: String { stateRoot + "/cache" }

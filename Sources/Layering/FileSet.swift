@@ -50,6 +50,13 @@ public struct FileEntry: Sendable, Hashable {
     public var sharedInode: String? = nil
 }
 
+extension FileEntry {
+    /// An entry not read from a directory (a .deb's file): no stamp, no shared inode.
+    public init(path: String, kind: Kind, size: Int64 = 0, mode: UInt32, uid: UInt32 = 0, gid: UInt32 = 0) {
+        self.init(path: path, kind: kind, size: size, mode: mode, uid: uid, gid: gid, stamp: nil)
+    }
+}
+
 /// A source file's identity and version as `stat` reports them.
 public struct FileStamp: Sendable, Hashable {
     public var device: UInt64

@@ -64,7 +64,8 @@ public enum LayerBuilder {
         return LayerBlob(descriptor: descriptor, diffID: diffID, uncompressedSize: tarDigest.count)
     }
 
-    static func write(_ entry: FileEntry, to tar: TarWriter, mtime: Int64) throws {
+    /// One entry into the tar, a regular file's bytes read from its source path.
+    public static func write(_ entry: FileEntry, to tar: TarWriter, mtime: Int64) throws {
         switch entry.kind {
         case .directory:
             try tar.writeHeader(path: entry.path, type: .directory, size: 0, mode: entry.mode,
