@@ -53,7 +53,7 @@ let package = Package(
         // builds from and ImageTest checks with, without either importing the other.
         .target(name: "Recipes", dependencies: ["Diagnostics", "OCI", "ByteStreams", "SystemSupport", "Layering", "Images", "YAML"]),
         .target(name: "ImageBuild", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "Layering", "ImageContents", "ContentStore", "HTTP", "Registry", "Fetch", "Images", "Recipes", "SupplyChain",
+            "Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "Layering", "ImageContents", "ContentStore", "HTTP", "Registry", "Fetch", "Images", "Recipes", "SupplyChain", "DebianPackages",
         ]),
         .target(name: "ImageTest", dependencies: [
             "Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "Recipes", "Images", "Layering", "ContentStore", "HTTP", "CShims",
@@ -63,7 +63,7 @@ let package = Package(
             "Diagnostics", "OCI", "ContentStore", "Images", "Registry", "Signing", "SupplyChain", "ImageBuild",
         ]),
         .target(name: "GantryCLI", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "SystemSupport", "ImageBuild", "ImageTest", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy", "Signing", "SupplyChain", "Recipes", "Publishing",
+            "Diagnostics", "OCI", "ByteStreams", "SystemSupport", "ImageBuild", "ImageTest", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy", "Signing", "SupplyChain", "Recipes", "Publishing", "DebianPackages",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gantry", dependencies: ["GantryCLI"]),

@@ -41,10 +41,7 @@ public struct DebianPackage: Sendable, Hashable {
 
     /// Reads the fields it keeps from a stanza; nil without Package and a valid Version.
     public init?(stanza: ControlStanza, repository: String = "") {
-        self.init(fields: { stanza[$0] }, repository: repository)
-    }
-
-    init?(fields field: (String) -> String?, repository: String) {
+        let field = { (name: String) in stanza[name] }
         guard let name = field("Package"), let versionText = field("Version"), let version = DebianVersion(versionText) else { return nil }
         self.init(name: name, version: version, architecture: field("Architecture") ?? "all")
         multiArch = field("Multi-Arch").map { $0.lowercased() }.flatMap { $0 == "no" ? nil : $0 }
@@ -60,9 +57,4 @@ public struct DebianPackage: Sendable, Hashable {
         sha256 = field("SHA256")?.lowercased() ?? ""
         self.repository = repository
     }
-
-    /// The fields a resolver and the layer need, and nothing else: an index of
-    /// 60,000 packages holds only these.
-    static let keptFields: Set<String> = ["package", "version", "architecture", "multi-arch", "depends", "pre-depends", "provides",
-                                          "conflicts", "breaks", "priority", "essential", "filename", "size", "sha256", "status"]
 }

@@ -5,6 +5,7 @@ import ByteStreams
 import ContentStore
 import Diagnostics
 import HTTP
+import SystemSupport
 
 /// `packages:` of a build, as values: what to install, what never to, and where from.
 public struct PackageSelection: Sendable, Equatable {
@@ -111,12 +112,17 @@ public struct PackageInstaller: Sendable {
             packages = record.packages
             store.touchCacheRecord(in: .packages, key: resolutionKey)
         } else {
-            var index = PackageIndex(architecture: architecture)
-            for suite in suites {
-                for file in suite.indexes {
-                    try store.verify(Descriptor(mediaType: "application/octet-stream", digest: file.blob, size: try Self.size(of: store.blobPath(file.blob))))
-                    try index.load(index: store.blobPath(file.blob), repository: suite.uri, describedAs: "\(suite.uri) \(suite.suite) \(file.path)")
-                }
+            // Decompressed copies of the indexes, read back stanza by stanza while resolving.
+            let scratch = store.scratchPath(for: .packages)
+            guard mkdir(scratch, 0o700) == 0 else { throw SystemError.failure("create directory", path: scratch) }
+            ExitCleanup.remove(scratch)
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            let index = PackageIndex(architecture: architecture)
+            for (number, file) in suites.flatMap({ suite in suite.indexes.map { (suite, $0) } }).enumerated() {
+                let (suite, blob) = file
+                try store.verify(Descriptor(mediaType: "application/octet-stream", digest: blob.blob, size: try Self.size(of: store.blobPath(blob.blob))))
+                try index.load(index: store.blobPath(blob.blob), repository: suite.uri, copyPath: "\(scratch)/\(number)",
+                               describedAs: "\(suite.uri) \(suite.suite) \(blob.path)")
             }
             var resolver = PackageResolver(index: index, installed: installed)
             resolver.excluded = Set(selection.exclude)

@@ -56,10 +56,12 @@ public struct PackageResolver {
             if excluded.contains(request.name) {
                 throw Failure(.usage, "package \(request.name) is both in packages.install and packages.exclude; keep it in one")
             }
-            guard let versions = index.byName[request.name], !versions.isEmpty else {
-                if let providers = index.providers[request.name], !providers.isEmpty {
+            let versions = try index.versions(of: request.name)
+            guard !versions.isEmpty else {
+                let providers = try index.providers(of: request.name)
+                if !providers.isEmpty {
                     let names = Set(providers.map(\.package.name)).sorted()
-                    if names.count == 1, let only = index.candidate(names[0]) {
+                    if names.count == 1, let only = try index.candidate(names[0]) {
                         try install(only, neededBy: nil)
                         continue
                     }
@@ -75,7 +77,8 @@ public struct PackageResolver {
                 }
                 package = exact
             } else {
-                package = index.candidate(request.name)!
+                guard let candidate = try index.candidate(request.name) else { continue }
+                package = candidate
                 // Already in the base at the candidate's version: nothing to do, as apt says "already the newest".
                 if let have = installed[request.name], have.version >= package.version { continue }
             }
@@ -128,12 +131,12 @@ public struct PackageResolver {
     private func choose(_ group: [PackageRelation]) throws -> DebianPackage? {
         for relation in group {
             if excluded.contains(relation.name) { return nil }
-            if let candidate = index.candidate(relation.name), matches(candidate, relation), relation.accepts(candidate.version) {
+            if let candidate = try index.candidate(relation.name), matches(candidate, relation), relation.accepts(candidate.version) {
                 return candidate
             }
-            let providers = (index.providers[relation.name] ?? []).filter { entry in
+            let providers = try index.providers(of: relation.name).filter { entry in
                 // Only a provider's candidate version counts, as in apt.
-                guard let candidate = index.candidate(entry.package.name), candidate == entry.package,
+                guard let candidate = try index.candidate(entry.package.name), candidate == entry.package,
                       matches(entry.package, relation) else { return false }
                 if relation.constraint == nil { return true }
                 return entry.version.map(relation.accepts) ?? false

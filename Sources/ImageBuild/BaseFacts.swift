@@ -6,6 +6,8 @@ import ImageContents
 import Registry
 import Images
 import Diagnostics
+import DebianPackages
+import ByteStreams
 
 /// What a build's base holds that the build asks about: its C library (for the
 /// Python wheels' platform tags) and its OS packages (for the SBOM). Each base
@@ -83,6 +85,23 @@ struct BaseFacts {
                                  machine: findings.machine, scan: LayerRecord.currentScan)
         store.saveCacheRecord(record, in: .facts, key: key)
         return record
+    }
+
+    /// What the base says about installing packages on it (dpkg database, apt
+    /// sources and keyrings, symlinks), read from all its layers once and kept
+    /// in the facts cache under the layers' digests.
+    func system(of base: BaseImage) throws -> BaseSystem {
+        let key = "apt-" + SHA256Hasher.hash(Array(base.layers.map(\.descriptor.digest.description).joined(separator: "\n").utf8)).hex
+        if let known = store.cacheRecord(BaseSystem.self, in: .facts, key: key) { return known }
+        var layers: [(path: String, role: String)] = []
+        for layer in base.layers {
+            if !store.contains(layer.descriptor.digest) { try fetch(layer.descriptor, of: base) }
+            try store.verify(layer.descriptor)
+            layers.append((store.blobPath(layer.descriptor.digest), "base layer \(layer.descriptor.digest.short)"))
+        }
+        let system = try BaseSystem.read(layers: layers)
+        store.saveCacheRecord(system, in: .facts, key: key)
+        return system
     }
 
     /// A registry base's layer, fetched from the base's repository.

@@ -6,6 +6,7 @@ import Layering
 import Registry
 import Fetch
 import Recipes
+import DebianPackages
 import Diagnostics
 
 /// Everything one build needs, validated: the recipe merged with flags.
@@ -47,8 +48,10 @@ public struct BuildRequest: Sendable {
         get { models.count == 1 ? models[0] : nil }
         set { models = newValue.map { [$0] } ?? [] }
     }
-    /// A Python dependencies layer, right above the base.
+    /// A Python dependencies layer, right above the base (and its OS packages).
     public var python: PythonSettings?
+    /// OS packages from Debian or Ubuntu repositories, in a layer right above the base.
+    public var packages: PackageSelection?
 
     public init() {}
 
@@ -79,6 +82,15 @@ public struct BuildRequest: Sendable {
             if let target = python.target { settings.target = target }
             settings.platformTag = python.platform
             self.python = settings
+        }
+        if let packages = recipe.packages {
+            var selection = PackageSelection(install: packages.install)
+            selection.exclude = packages.exclude
+            selection.repositories = packages.repositories.map { repository in
+                PackageSelection.Repository(source: AptSource(uri: repository.url, suite: repository.suite, components: repository.components),
+                                            keyFile: repository.key)
+            }
+            self.packages = selection
         }
     }
 

@@ -11,6 +11,7 @@ import Recipes
 import Diagnostics
 import Threads
 import SystemSupport
+import DebianPackages
 
 /// One line of the build report.
 public struct LayerReport: Sendable {
@@ -58,7 +59,7 @@ public struct BuiltModel: Sendable {
 /// installed (nil when the layer came from the registry cache and pip never ran here).
 public struct ImageParts: Sendable {
     public struct NewLayer: Sendable {
-        public enum Role: String, Sendable { case dependencies, model, app }
+        public enum Role: String, Sendable { case packages, dependencies, model, app }
         public var descriptor: Descriptor
         public var role: Role
         public var destination: String
@@ -68,6 +69,8 @@ public struct ImageParts: Sendable {
     public var base: BaseImage
     public var layers: [NewLayer]
     public var pythonDirectory: String?
+    /// OS packages the build installed on the base (they replace the base's of the same name).
+    public var osPackages: [ResolvedPackage] = []
 }
 
 /// Runs a build: base → new layers → config and manifest → outputs. With several
@@ -94,6 +97,8 @@ public struct Builder {
         var base: BaseImage
         /// Index of its Python dependencies layer in the planned layers.
         var pythonLayer: Int?
+        /// Index of its OS packages layer in the planned layers.
+        var packagesLayer: Int?
     }
 
     public func build(_ request: BuildRequest, report: (LayerReport) -> Void) throws -> BuildResult {
@@ -118,6 +123,15 @@ public struct Builder {
         // resolve fails the build before a byte goes anywhere.
         var settings = request.settings
         var planned: [PlannedLayer] = []
+        if let packages = request.packages {
+            for index in targets.indices {
+                var layer = try packagesLayer(packages, platform: targets[index].platform, base: targets[index].base, request: request,
+                                              facts: facts, plan: plan)
+                if multiPlatform { layer.description += " (\(targets[index].platform))" }
+                targets[index].packagesLayer = planned.count
+                planned.append(layer)
+            }
+        }
         if let python = request.python {
             // Each platform's C-library probe and pip run are independent, and pip
             // mostly waits on the package index: side by side, not one after another.
@@ -198,7 +212,7 @@ public struct Builder {
         let assembler = Assembler(store: store)
         let shared = Array(sharedFrom..<planned.count).filter { !modelImageLayers.contains($0) }
         let images = try targets.map { target in
-            let own = target.pythonLayer.map { [built[$0]] } ?? []
+            let own = [target.packagesLayer, target.pythonLayer].compactMap { $0 }.map { built[$0] }
             return try assembler.assemble(base: target.base, layers: own + shared.map { built[$0] }, settings: settings,
                                           platform: target.platform, created: created)
         }
@@ -216,13 +230,15 @@ public struct Builder {
             try StoreSink(store: store, name: Builder.lastModelTag).write(modelImage!, from: store)
         }
         let parts = targets.map { target in
-            let own = target.pythonLayer.map { [$0] } ?? []
+            let own = [target.packagesLayer, target.pythonLayer].compactMap { $0 }
             let layers = (own + shared).map { index in
                 ImageParts.NewLayer(descriptor: built[index].blob.descriptor, role: planned[index].role,
                                     destination: planned[index].destination)
             }
             let python = target.pythonLayer.flatMap { planned[$0].fileSet?.source }
-            return ImageParts(platform: target.platform, base: target.base, layers: layers, pythonDirectory: python)
+            var parts = ImageParts(platform: target.platform, base: target.base, layers: layers, pythonDirectory: python)
+            if let index = target.packagesLayer, case .osPackages(let packages) = planned[index].origin { parts.osPackages = packages }
+            return parts
         }
         // Files and archives need every byte: base layers left in the registry come now.
         if !sinks.isEmpty {
@@ -240,6 +256,24 @@ public struct Builder {
         finished = true
         return BuildResult(images: images, stored: stored, layers: reports, cacheEntries: cacheEntries, parts: parts, models: builtModels,
                            modelImage: modelImage)
+    }
+
+    /// What `packages:` would install on each platform's base, resolved as a build
+    /// would (indexes fetched and verified), without building: `gantry packages`.
+    public func planPackages(_ request: BuildRequest) throws -> [(platform: Platform, packages: [ResolvedPackage])] {
+        try request.validate()
+        guard let selection = request.packages else {
+            throw Failure(.usage, "the recipe has no 'packages:' section; add one with 'install:' (e.g. [libgomp1, curl])")
+        }
+        let cache = LayerCache(store: store, enabled: request.useCache)
+        let (targets, _) = try resolveBases(request, mtime: request.sourceDateEpoch ?? 0, cache: cache)
+        let facts = BaseFacts(store: store, registry: request.registry)
+        let plan = PlanContext(mtime: request.sourceDateEpoch ?? 0, threads: request.threads, remote: nil)
+        return try targets.map { target in
+            let layer = try packagesLayer(selection, platform: target.platform, base: target.base, request: request, facts: facts, plan: plan)
+            guard case .osPackages(let packages) = layer.origin else { return (target.platform, []) }
+            return (target.platform, packages)
+        }
     }
 
     /// The base for each platform of the build, from the source its location names:

@@ -6,6 +6,8 @@ import Registry
 import Images
 import SupplyChain
 import Diagnostics
+import DebianPackages
+import ImageContents
 
 /// A build's images as `SoftwareInventory` values, for their SBOMs: layers with
 /// their roles, the base and its OS packages (`BaseFacts`: each base layer read
@@ -32,6 +34,7 @@ public struct InventoryCollector {
             let newLayers = parts.layers.map { layer -> SoftwareInventory.Layer in
                 let role: SoftwareInventory.Layer.Role
                 switch layer.role {
+                case .packages: role = .packages
                 case .dependencies: role = .dependencies
                 case .model: role = .model
                 case .app: role = .app
@@ -55,8 +58,15 @@ public struct InventoryCollector {
             return SoftwareInventory(repository: repository, imageDigest: image.manifestDescriptor.digest, platform: parts.platform,
                                      created: image.config.created ?? "1970-01-01T00:00:00Z", layers: baseLayers + newLayers,
                                      baseName: parts.base.name, baseDigest: parts.base.digest,
-                                     osPackages: try facts.osPackages(in: parts.base), pythonPackages: python,
+                                     osPackages: try Self.osPackages(base: try facts.osPackages(in: parts.base), added: parts.osPackages), pythonPackages: python,
                                      models: models, toolVersion: toolVersion)
         }
+    }
+
+    /// The base's OS packages with the build's added on top (an upgraded one replaces the base's).
+    static func osPackages(base: [OSPackage], added: [ResolvedPackage]) -> [OSPackage] {
+        let names = Set(added.map(\.name))
+        let new = added.map { OSPackage(manager: .deb, name: $0.name, version: $0.version, architecture: $0.architecture) }
+        return (base.filter { $0.manager != .deb || !names.contains($0.name) } + new).sorted { ($0.name, $0.version) < ($1.name, $1.version) }
     }
 }

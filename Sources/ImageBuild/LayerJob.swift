@@ -6,6 +6,7 @@ import ContentStore
 import Layering
 import Diagnostics
 import Threads
+import DebianPackages
 
 /// Builds a build's new layers (dependencies, model, app), each from the layer
 /// cache when its inputs are unchanged. With 4 or more compression threads
@@ -76,6 +77,8 @@ struct LayerJob: Sendable {
         switch layer.content {
         case .registryCacheHit(let hit): return report(hit.layer, .registryCache)
         case .files(let files): fileSet = files
+        case .packages(let installer, let packages):
+            return try buildPackages(layer, installer: installer, plan: packages, remoteKey: remoteKey, report: report)
         }
         let model = layer.modelInput
         let settings = plan.settings(layer.compression)
@@ -123,6 +126,30 @@ struct LayerJob: Sendable {
         // Stored first, then the upload may close: the registry never gets a layer the store lost.
         growing?.complete(size: blob.descriptor.size, digest: blob.descriptor.digest.description)
         if let key { cache.remember(blob, for: key) }
+        return report(blob, .built)
+    }
+
+    /// The OS packages layer: keyed by the chosen set, so a hit downloads no .deb.
+    private func buildPackages(_ layer: Builder.PlannedLayer, installer: PackageInstaller, plan packages: PackageInstaller.Plan,
+                               remoteKey: String?, report: (LayerBlob, LayerReport.Source) -> Outcome) throws -> Outcome {
+        let settings = plan.settings(layer.compression)
+        let key = "packages-" + RemoteLayerKey.osPackages(packages.layerKey, settings: settings)
+        if cache.enabled, let hit = cache.lookup(key) { return report(hit, .cached) }
+        if let remote = plan.remote, let remoteKey, let hit = try remote.lookup(remoteKey) { return report(hit.layer, .registryCache) }
+        var growing: GrowingFile?
+        let blob: LayerBlob
+        do {
+            blob = try store.ingestLayer { ingest in
+                growing = layer.streamable ? streams?.start(ingest) : nil
+                return try Builder.writePackagesLayer(installer, packages, settings: settings, store: store,
+                                                      into: growing.map { GrowthReportingSink(next: ingest, file: $0) } ?? ingest)
+            }
+        } catch {
+            growing?.fail()
+            throw error
+        }
+        growing?.complete(size: blob.descriptor.size, digest: blob.descriptor.digest.description)
+        cache.remember(blob, for: key)
         return report(blob, .built)
     }
 }

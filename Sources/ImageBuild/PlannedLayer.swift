@@ -2,6 +2,7 @@ import OCI
 import Layering
 import Diagnostics
 import Fetch
+import DebianPackages
 
 extension Builder {
     /// A new layer of a build, planned before anything is built: where it comes
@@ -11,6 +12,8 @@ extension Builder {
     struct PlannedLayer: Sendable {
         /// Where a layer's files come from, with what only that origin needs.
         enum Origin: Sendable {
+            /// OS packages from Debian repositories, as chosen (for the SBOM).
+            case osPackages([ResolvedPackage])
             /// Python packages pip installed (or would install) at the destination.
             case dependencies
             /// A model file, one shard of a directory model, or its small files.
@@ -42,6 +45,8 @@ extension Builder {
         /// hit found before its inputs were made (no pip run, no download).
         enum Content: Sendable {
             case files(FileSet)
+            /// OS packages: written from their .debs (downloaded only on a cache miss).
+            case packages(PackageInstaller, PackageInstaller.Plan)
             case registryCacheHit(RegistryLayerCache.Hit)
         }
 
@@ -76,6 +81,7 @@ extension Builder {
 
         var role: ImageParts.NewLayer.Role {
             switch origin {
+            case .osPackages: return .packages
             case .dependencies: return .dependencies
             case .model: return .model
             case .app: return .app

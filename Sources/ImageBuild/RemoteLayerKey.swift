@@ -43,4 +43,10 @@ enum RemoteLayerKey {
         let text = "\(version)\nmodel\n\(identity)\n\(destination)\n\(settings.compression)\n\(settings.mtime)\n"
         return SHA256Hasher.hash(Array(text.utf8)).hex
     }
+
+    /// The OS packages layer: the chosen packages (name, version, SHA-256) and the base's symlinks.
+    static func osPackages(_ layerKey: String, settings: LayerSettings) -> String {
+        let text = "\(version)\nos-packages\n\(layerKey)\n\(settings.compression)\n\(settings.mtime)\n"
+        return SHA256Hasher.hash(Array(text.utf8)).hex
+    }
 }

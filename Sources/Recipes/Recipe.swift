@@ -26,6 +26,8 @@ public struct Recipe: Sendable {
     /// own destination); empty without either.
     public var models: [RecipeModel] = []
     public var python: RecipePython?
+    /// `packages:`: OS packages from Debian or Ubuntu repositories, installed without running anything.
+    public var packages: RecipePackages?
     /// `deploy:` flattened to dotted keys (`autoscale.maxReplicas`, `env.NAME`), with their lines.
     public var deploy: [RecipeSetting] = []
     /// `test:`: what `gantry test` checks in the running image.
@@ -55,6 +57,34 @@ public struct RecipeModel: Sendable, Equatable {
     /// only the files it matches, then less those `exclude` matches.
     public var include: [String] = []
     public var exclude: [String] = []
+}
+
+/// `packages:` as written in the recipe.
+public struct RecipePackages: Sendable, Equatable {
+    /// `name` or `name=version`, as apt-get install takes them.
+    public var install: [String] = []
+    /// Names never installed: a dependency on one counts as met.
+    public var exclude: [String] = []
+    /// Where to install from; empty: the repositories the base declares.
+    public var repositories: [RecipeRepository] = []
+
+    public init() {}
+}
+
+/// One `packages.repositories` entry: a Debian repository and the key its Release is signed with.
+public struct RecipeRepository: Sendable, Equatable {
+    public var url: String
+    public var suite: String
+    public var components: [String]
+    /// A keyring file (binary or ASCII-armored), relative to the recipe.
+    public var key: String
+
+    public init(url: String, suite: String, components: [String], key: String) {
+        self.url = url
+        self.suite = suite
+        self.components = components
+        self.key = key
+    }
 }
 
 /// `python:` as written in the recipe.

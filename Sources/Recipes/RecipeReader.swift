@@ -9,9 +9,11 @@ struct RecipeReader {
     let directory: String
 
     static let topLevelKeys = ["base", "platform", "platforms", "layers", "entrypoint", "cmd", "env", "workdir", "user",
-                               "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "models", "python", "deploy", "cacheRepo", "test"]
+                               "ports", "volumes", "labels", "stopSignal", "compression", "tag", "model", "models", "python", "packages", "deploy", "cacheRepo", "test"]
     static let modelKeys = ["source", "sha256", "destination", "license", "image", "include", "exclude"]
     static let pythonKeys = ["requirements", "version", "target", "platform"]
+    static let packagesKeys = ["install", "exclude", "repositories"]
+    static let repositoryKeys = ["url", "suite", "components", "key"]
     static let layerKeys = ["source", "destination", "ignore", "ownership", "compression", "allowExternalSymlinks"]
 
     func recipe(from node: YAMLNode) throws -> Recipe {
@@ -72,6 +74,7 @@ struct RecipeReader {
                     return model
                 }
             case "python": recipe.python = try python(value)
+            case "packages": recipe.packages = try packages(value)
             case "deploy": recipe.deploy = try flatten(value, prefix: "")
             case "test": recipe.test = try testPlan(from: value)
             default: throw unknownKey(name, at: key, known: Self.topLevelKeys)
@@ -135,6 +138,56 @@ struct RecipeReader {
         let target = try fields["target"].map { text in try checked(node) { try InputRules.destination(text, what: "python target") } }
         return RecipePython(requirements: requirements.hasPrefix("/") ? requirements : directory + "/" + requirements,
                             version: fields["version"], target: target, platform: fields["platform"])
+    }
+
+    /// `packages:` — install (required, names as apt-get takes them), exclude, repositories.
+    func packages(_ node: YAMLNode) throws -> RecipePackages {
+        var packages = RecipePackages()
+        for (key, value) in try mapping(node, field: "packages") {
+            let name = try string(key, field: "key")
+            switch name {
+            case "install", "exclude":
+                let names = try sequence(value, field: "packages.\(name)").map { try string($0, field: "packages.\(name) entry") }
+                for entry in names where !Self.isPackageName(entry, allowingVersion: name == "install") {
+                    throw error(at: value, "packages.\(name): '\(entry)' is not a Debian package name\(name == "install" ? " (name or name=version)" : ""); names are lowercase letters, digits and + - .")
+                }
+                if name == "install" { packages.install = names } else { packages.exclude = names }
+            case "repositories":
+                packages.repositories = try sequence(value, field: "packages.repositories").enumerated().map { number, entry in
+                    let field = "packages.repositories[\(number + 1)]"
+                    var fields: [String: String] = [:]
+                    var components: [String] = []
+                    for (key, value) in try mapping(entry, field: field) {
+                        let name = try string(key, field: "key")
+                        switch name {
+                        case "components": components = try sequence(value, field: "\(field).components").map { try string($0, field: "component") }
+                        case _ where Self.repositoryKeys.contains(name): fields[name] = try string(value, field: "\(field).\(name)")
+                        default: throw unknownKey(name, at: key, known: Self.repositoryKeys)
+                        }
+                    }
+                    guard let url = fields["url"], url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                        throw error(at: entry, "\(field) needs 'url' (http:// or https://, e.g. http://deb.debian.org/debian)")
+                    }
+                    guard let suite = fields["suite"] else { throw error(at: entry, "\(field) needs 'suite' (e.g. bookworm)") }
+                    // Like apt, gantry trusts a repository only with the key it is signed with.
+                    guard let key = fields["key"] else { throw error(at: entry, "\(field) needs 'key': the keyring file its Release is signed with (binary or ASCII-armored)") }
+                    return RecipeRepository(url: url, suite: suite, components: components.isEmpty ? ["main"] : components,
+                                            key: key.hasPrefix("/") ? key : directory + "/" + key)
+                }
+            default: throw unknownKey(name, at: key, known: Self.packagesKeys)
+            }
+        }
+        guard !packages.install.isEmpty else { throw error(at: node, "packages needs 'install': the packages to install, e.g. [libgomp1, curl]") }
+        return packages
+    }
+
+    /// Debian Policy §5.6.1: lowercase letters, digits, `+ - .`, two characters or more, starting alphanumeric.
+    static func isPackageName(_ text: String, allowingVersion: Bool) -> Bool {
+        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 1 || (allowingVersion && parts.count == 2 && !parts[1].isEmpty && !parts[1].contains(" ")) else { return false }
+        let name = parts[0]
+        guard name.count >= 2, let first = name.first, first.isASCII, first.isLowercase || first.isNumber else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || "+-.".contains($0)) }
     }
 
     /// A section of single values whose keys must be among `known`.

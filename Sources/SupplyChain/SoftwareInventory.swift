@@ -9,7 +9,7 @@ import ImageContents
 /// `SPDXWriter` and `CycloneDXWriter`.
 public struct SoftwareInventory: Sendable {
     public struct Layer: Sendable, Equatable {
-        public enum Role: String, Sendable { case base, dependencies, model, app }
+        public enum Role: String, Sendable { case base, packages, dependencies, model, app }
         public var descriptor: Descriptor
         public var role: Role
         /// Where its files go in the image (`/app`), or "base".

@@ -1,4 +1,5 @@
 import Testing
+import FoundationEssentials
 @testable import DebianPackages
 
 /// The resolver against small hand-written indexes: each case is what apt does
@@ -12,7 +13,7 @@ import Testing
     }
 
     static func index(_ stanzas: [String]) throws -> PackageIndex {
-        var index = PackageIndex(architecture: "amd64")
+        let index = PackageIndex(architecture: "amd64")
         for text in stanzas { try index.add(package(text)) }
         return index
     }
@@ -72,5 +73,51 @@ import Testing
         #expect { try resolve(index, ["nope"]) } throws: { "\($0)".contains("package nope is in no repository") }
         #expect { try resolve(index, ["a", "b"]) } throws: { "\($0)".contains("conflicts with b=1") }
         #expect { try resolve(index, installed: ["Package: b; Version: 1"], ["a"]) } throws: { "\($0)".contains("which the base has") }
+    }
+}
+
+/// An index loaded from a file keeps only names, versions and Provides, and reads
+/// a version's stanza back from its copy when the resolver asks.
+@Suite struct PackageIndexFileTests {
+    @Test func stanzasAreReadBackFromTheCopy() throws {
+        let directory = FileManager.default.temporaryDirectory.path + "/debian-index-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let text = """
+        Package: app
+        Version: 1.0
+        Architecture: amd64
+        Depends: libx (>= 2), mta
+        Filename: pool/main/a/app/app_1.0_amd64.deb
+        SHA256: \(String(repeating: "c", count: 64))
+        Size: 10
+
+
+        Package: libx
+        Version: 2.1
+        Architecture: arm64
+
+        Package: libx
+        Version: 2.0
+        Architecture: all
+        Description: a library
+         with a long description
+
+        Package: exim4
+        Version: 4.96
+        Architecture: amd64
+        Provides: mta,
+         mail-transport-agent
+        """
+        try Data(text.utf8).write(to: URL(fileURLWithPath: directory + "/Packages"))
+        let index = PackageIndex(architecture: "amd64")
+        try index.load(index: directory + "/Packages", repository: "http://r", copyPath: directory + "/copy", describedAs: "Packages")
+        #expect(try index.versions(of: "libx").map(\.label) == ["libx=2.0"])  // arm64 left out
+        let app = try #require(try index.candidate("app"))
+        #expect(app.depends == "libx (>= 2), mta" && app.size == 10 && app.sha256 == String(repeating: "c", count: 64))
+        #expect(try index.providers(of: "mail-transport-agent").map(\.package.name) == ["exim4"])
+        var resolver = PackageResolver(index: index, installed: [])
+        #expect(try resolver.resolve([.init(parsing: "app")]).packages.map(\.label) == ["app=1.0", "exim4=4.96", "libx=2.0"])
+        #expect(ResolvedPackage(app).url == "http://r/pool/main/a/app/app_1.0_amd64.deb")
     }
 }

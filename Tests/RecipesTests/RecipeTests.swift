@@ -54,6 +54,12 @@ import Testing
         ("models:\n  - source: a/\n  - destination: /b\n", "gantry.yaml:3", "models[2] needs 'source'"),
         ("models:\n  - source: a/\n  - source: b.bin\n    sha: x\n", "gantry.yaml:4", "unknown key 'sha'"),
         ("models:\n  - source: a/\n  - source: b.bin\n    image: team/model:1\n", "gantry.yaml:3", "only a single model can be an image"),
+        ("packages:\n  exclude: [a1]\n", "gantry.yaml:2", "packages needs 'install'"),
+        ("packages:\n  install: [Curl]\n", "gantry.yaml:2", "'Curl' is not a Debian package name"),
+        ("packages:\n  install: [curl]\n  exclude: [curl=1]\n", "gantry.yaml:3", "'curl=1' is not a Debian package name"),
+        ("packages:\n  install: [curl]\n  repositories:\n    - url: http://r\n      suite: bookworm\n", "gantry.yaml:4", "needs 'key'"),
+        ("packages:\n  install: [curl]\n  repositories:\n    - url: ftp://r\n", "gantry.yaml:4", "needs 'url' (http:// or https://"),
+        ("packages:\n  install: [curl]\n  pin: x\n", "gantry.yaml:3", "unknown key 'pin'"),
     ])
     func errorsNameFileLineAndField(_ text: String, _ location: String, _ message: String) {
         do {
@@ -81,6 +87,25 @@ import Testing
         // One entry is `model:`, image and all.
         let one = try Recipe.parse("models:\n  - source: m.bin\n    image: team/model:1\n", source: "gantry.yaml", directory: "/work")
         #expect(one.models.count == 1 && one.models[0].image == "team/model:1")
+    }
+
+    @Test func packagesKeepTheirNamesPinsAndRepositories() throws {
+        let text = """
+        packages:
+          install: [nginx, libgomp1, "curl=7.88.1-10+deb12u8", g++-12]
+          exclude: [tzdata]
+          repositories:
+            - url: http://127.0.0.1:8080/debian
+              suite: bookworm
+              components: [main, contrib]
+              key: keys/repo.asc
+        """
+        let recipe = try Recipe.parse(text, source: "gantry.yaml", directory: "/work")
+        let packages = try #require(recipe.packages)
+        #expect(packages.install == ["nginx", "libgomp1", "curl=7.88.1-10+deb12u8", "g++-12"])
+        #expect(packages.exclude == ["tzdata"])
+        #expect(packages.repositories == [RecipeRepository(url: "http://127.0.0.1:8080/debian", suite: "bookworm",
+                                                           components: ["main", "contrib"], key: "/work/keys/repo.asc")])
     }
 
     @Test func layerFlagNeedsAnAbsoluteDestination() throws {
