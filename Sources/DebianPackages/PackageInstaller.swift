@@ -161,9 +161,7 @@ public struct PackageInstaller: Sendable {
                 try store.verify(Descriptor(mediaType: "application/vnd.debian.binary-package", digest: digest, size: package.size))
             }
             let deb = DebArchive(path: store.blobPath(digest), name: package.fileName)
-            var listed = DebianPackage(name: package.name, version: DebianVersion(package.version) ?? DebianVersion("0")!, architecture: package.architecture)
-            listed.repository = package.url
-            let control = try tree.add(deb, package: listed)
+            let control = try tree.add(deb, named: package.name)
             let scripts = MaintainerScripts(control: control)
             alternatives += scripts.alternatives
             if !scripts.notDone.isEmpty {

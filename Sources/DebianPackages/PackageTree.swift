@@ -28,9 +28,9 @@ public struct PackageTree {
         self.scratch = scratch
     }
 
-    /// Adds one package: its data entries and its status.d record.
-    public mutating func add(_ deb: DebArchive, package: DebianPackage) throws -> DebArchive.Control {
-        let dataPath = "\(scratch)/data-\(package.name).tar"
+    /// Adds the package `name`: its data entries and its status.d record.
+    public mutating func add(_ deb: DebArchive, named name: String) throws -> DebArchive.Control {
+        let dataPath = "\(scratch)/data-\(name).tar"
         defer { unlink(dataPath) }
         let control = try deb.unpack(dataTo: dataPath)
         let reader = try TarReader(path: dataPath, role: "package \(deb.name)")
@@ -65,9 +65,9 @@ public struct PackageTree {
                     continue  // devices and fifos: dpkg packages do not ship them
                 }
             }
-            try add(FileEntry(path: path, kind: kind, size: size, mode: mode, uid: uid, gid: gid), by: package.name)
+            try add(FileEntry(path: path, kind: kind, size: size, mode: mode, uid: uid, gid: gid), by: name)
         }
-        try addRecord(named: package.name, control: control)
+        try addRecord(named: name, control: control)
         return control
     }
 
