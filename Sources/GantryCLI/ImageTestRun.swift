@@ -27,8 +27,19 @@ enum ImageTestRun {
         }
         plan.env += try environment.map { try EnvironmentVariable(parsing: $0, source: "--env") }
         if let ready {
-            guard ready.hasPrefix("/") else { throw Failure(.usage, "--ready '\(ready)' is not a request path; start it with '/'") }
-            plan.ready.path = ready
+            // `tcp`, `/path` or `METHOD /path`, as in the recipe.
+            let words = ready.split(separator: " ").map(String.init)
+            if ready == "tcp" {
+                plan.ready = ReadyProbe(path: "/", timeout: plan.ready.timeout)
+                plan.ready.tcp = true
+            } else if words.count <= 2, let path = words.last, path.hasPrefix("/"),
+                      words.count == 1 || ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].contains(words[0].uppercased()) {
+                plan.ready.tcp = false
+                plan.ready.path = path
+                plan.ready.method = words.count == 2 ? words[0].uppercased() : "GET"
+            } else {
+                throw Failure(.usage, "--ready '\(ready)' is not a probe; give '/path', 'METHOD /path' or 'tcp'")
+            }
         }
         if let readyTimeout {
             guard (1...3600).contains(readyTimeout) else { throw Failure(.usage, "--ready-timeout must be 1 to 3600 seconds") }

@@ -34,7 +34,7 @@ struct TestCommand: ParsableCommand {
     @Option(name: .customLong("env"), help: "NAME=value set in the container over the image's; repeatable.")
     var environment: [String] = []
 
-    @Option(help: "Path polled until the app answers 2xx/3xx (default: test.ready.path, else /).")
+    @Option(help: "Ready probe: '/path' or 'METHOD /path' polled until it answers 2xx/3xx, or 'tcp' (the port accepts connections). Default: test.ready, else GET /.")
     var ready: String?
 
     @Option(help: "Seconds to wait for the app to answer (default: test.ready.timeout, else 60).")

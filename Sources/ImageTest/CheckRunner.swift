@@ -17,9 +17,11 @@ struct CheckRunner {
     /// Where exec checks' output files go (the bundle directory).
     let scratch: String
 
-    /// Polls `probe.path` until it answers 2xx/3xx, the container exits, or the time is up.
+    /// Polls the probe until it passes, the container exits, the app answers the
+    /// ready request with a 4xx (it is up, and the request is wrong: said at once,
+    /// not after the timeout), or the time is up.
     func waitUntilReady(_ probe: ReadyProbe, containerProcess: pid_t) -> CheckResult {
-        let name = "ready: GET \(probe.path) answers"
+        let name = "ready: " + probe.summary
         let clock = ContinuousClock(), started = clock.now
         let deadline = started + .seconds(probe.timeout)
         var lastProblem = "nothing listened on port \(port)"
@@ -29,13 +31,25 @@ struct CheckRunner {
                                    failure: "the app exited before it answered on port \(port) (its output is below)")
             }
             do {
-                let response = try send(HTTPRequest(method: "GET", url: url(probe.path)), timeout: 5)
-                if (200..<400).contains(response.status) {
+                if probe.tcp {
+                    try connectOnce()
                     return CheckResult(name: name, kind: "ready", seconds: Self.seconds(since: started, clock))
+                }
+                let response = try send(try readyRequest(probe), timeout: 5)
+                if probe.anyStatus || (200..<400).contains(response.status) {
+                    return CheckResult(name: name, kind: "ready", seconds: Self.seconds(since: started, clock))
+                }
+                if (400..<500).contains(response.status) {
+                    return CheckResult(name: name, kind: "ready", seconds: Self.seconds(since: started, clock),
+                                       failure: "\(probe.method) \(probe.path) answered \(response.status): the app is up, and this request is not one it serves; "
+                                           + "set test.ready to a route it answers (e.g. {http: POST /predict, json: …}), or {status: any} or {tcp: true}",
+                                       details: ["status \(response.status)"] + Self.excerpt(response.body))
                 }
                 lastProblem = "it answered \(response.status)"
             } catch let failure as TransportError where failure.curlCode == 7 {  // CURLE_COULDNT_CONNECT
                 lastProblem = "nothing listened on port \(port)"
+            } catch let failure as ConnectionRefused {
+                lastProblem = "\(failure)"
             } catch {
                 lastProblem = "\(error)"
             }
@@ -127,6 +141,38 @@ struct CheckRunner {
     }
 
     // MARK: helpers
+
+    private func readyRequest(_ probe: ReadyProbe) throws -> HTTPRequest {
+        var request = HTTPRequest(method: probe.method, url: url(try variables.expand(probe.path, in: "test.ready")))
+        switch probe.body {
+        case .none: break
+        case .text(let text): request.body = .bytes(Array(try variables.expand(text, in: "test.ready").utf8))
+        case .json(let json):
+            request.body = .bytes(try CanonicalJSON.encode(try variables.expand(json, in: "test.ready")))
+            request.headers.append(("Content-Type", "application/json"))
+        }
+        return request
+    }
+
+    struct ConnectionRefused: Error, CustomStringConvertible {
+        let port: Int
+        let code: Int32
+        var description: String { code == ECONNREFUSED ? "nothing listened on port \(port)" : "port \(port): \(String(cString: strerror(code)))" }
+    }
+
+    /// One TCP connection to the app's port inside the container, closed at once.
+    private func connectOnce() throws {
+        let socket = try connector.makeSocket()
+        defer { Glibc.close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = in_addr_t(UInt32(0x7F00_0001).bigEndian)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else { throw ConnectionRefused(port: port, code: errno) }
+    }
 
     private func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 

@@ -15,9 +15,17 @@ public struct TestPlan: Sendable {
     public init() {}
 }
 
-/// A path polled until it answers 2xx or 3xx: the app has started.
+/// How `gantry test` knows the app has started, as Kubernetes probes do: a
+/// request that answers 2xx or 3xx (`httpGet`; any method and body here, or any
+/// answer at all with `anyStatus`), or a port that accepts connections (`tcpSocket`).
 public struct ReadyProbe: Sendable, Equatable {
+    /// A TCP connection to the port is enough (`ready: {tcp: true}`).
+    public var tcp = false
+    public var method = "GET"
     public var path = "/"
+    public var body: HTTPCheck.Body = .none
+    /// Any HTTP answer counts, 4xx and 5xx included (`status: any`).
+    public var anyStatus = false
     /// Seconds from the container's start.
     public var timeout = 60
 
@@ -25,6 +33,9 @@ public struct ReadyProbe: Sendable, Equatable {
         self.path = path
         self.timeout = timeout
     }
+
+    /// `GET /`, `POST /predict`, `TCP port` — how reports name the probe.
+    public var summary: String { tcp ? "port accepts connections" : "\(method) \(path) answers" }
 }
 
 /// One check, run in order after the app is ready.

@@ -19,7 +19,7 @@ import Diagnostics
 /// ```
 extension RecipeReader {
     static let testKeys = ["env", "port", "ready", "checks"]
-    static let readyKeys = ["path", "timeout"]
+    static let readyKeys = ["path", "http", "body", "json", "status", "tcp", "timeout"]
     static let checkKeys = ["name", "http", "exec", "headers", "body", "json", "expect", "timeout"]
     static let httpExpectKeys = ["status", "json", "body"]
     static let execExpectKeys = ["exit", "output"]
@@ -40,13 +40,7 @@ extension RecipeReader {
                 if case .scalar = value {
                     plan.ready.path = try path(value, field: "test.ready")
                 } else {
-                    for (readyKey, readyValue) in try mapping(value, field: "test.ready") {
-                        switch try string(readyKey, field: "key") {
-                        case "path": plan.ready.path = try path(readyValue, field: "test.ready.path")
-                        case "timeout": plan.ready.timeout = try integer(readyValue, field: "test.ready.timeout", in: 1...3600)
-                        case let other: throw unknownKey(other, at: readyKey, known: Self.readyKeys)
-                        }
-                    }
+                    plan.ready = try readyProbe(value)
                 }
             case "checks":
                 plan.checks = try sequence(value, field: "test.checks").enumerated().map { try check($1, number: $0 + 1) }
@@ -54,6 +48,36 @@ extension RecipeReader {
             }
         }
         return plan
+    }
+
+    /// `ready: {path: /, timeout: 60}`, `{http: POST /predict, json: {…}}`, `{status: any}`, `{tcp: true}`.
+    func readyProbe(_ node: YAMLNode) throws -> ReadyProbe {
+        var probe = ReadyProbe()
+        var request: YAMLNode?
+        for (key, value) in try mapping(node, field: "test.ready") {
+            switch try string(key, field: "key") {
+            case "path": probe.path = try path(value, field: "test.ready.path"); request = request ?? value
+            case "http":
+                let parsed = try httpRequest(value, field: "test.ready.http")
+                probe.method = parsed.method
+                probe.path = parsed.path
+                request = value
+            case "body": probe.body = .text(try string(value, field: "test.ready.body"))
+            case "json": probe.body = .json(try json(value))
+            case "status":
+                guard try string(value, field: "test.ready.status") == "any" else {
+                    throw error(at: value, "test.ready.status: only 'any' (any HTTP answer means ready); leave it out for 2xx/3xx")
+                }
+                probe.anyStatus = true
+            case "tcp": probe.tcp = try bool(value, field: "test.ready.tcp")
+            case "timeout": probe.timeout = try integer(value, field: "test.ready.timeout", in: 1...3600)
+            case let other: throw unknownKey(other, at: key, known: Self.readyKeys)
+            }
+        }
+        if probe.tcp, let request {
+            throw error(at: request, "test.ready has both 'tcp: true' and a request; a probe is one or the other")
+        }
+        return probe
     }
 
     func check(_ node: YAMLNode, number: Int) throws -> TestCheck {

@@ -104,16 +104,44 @@ import Recipes
 }
 
 @Suite struct ContainerOutputTests {
-    /// gunicorn's shape: the worker's import error, then the arbiter's own chained
-    /// traceback, long enough to push the first out of the last lines.
-    @Test func theFirstTracebackIsKeptWhenALaterOneFollows() {
-        let worker = ["[INFO] Booting worker", "Traceback (most recent call last):", "  File \"app.py\", line 1",
-                      "RuntimeError: the model file is corrupt", "[INFO] Worker exiting"]
-        let arbiter = ["Traceback (most recent call last):"] + (1...40).map { "  frame \($0)" } + ["HaltServer"]
-        let excerpt = ContainerOutput.excerpt(worker + arbiter, tail: 30)
-        #expect(excerpt.first == "Traceback (most recent call last):")
-        #expect(excerpt.contains("RuntimeError: the model file is corrupt"))
-        #expect(excerpt.last == "HaltServer")
+    /// gunicorn's shape with two workers: each worker's import error (the app's
+    /// own), then the arbiter's chained HaltServer traceback, long enough to push
+    /// the first out of the last lines.
+    static func gunicornOutput(frames: Int = 40) -> [String] {
+        let worker = { (pid: Int) in
+            ["[2026-12-05 06:00:00 +0000] [\(pid)] [INFO] Booting worker with pid: \(pid)",
+             "[2026-12-05 06:00:01 +0000] [\(pid)] [ERROR] Exception in worker process",
+             "Traceback (most recent call last):",
+             "  File \"/opt/gantry/python/gunicorn/arbiter.py\", line 609, in spawn_worker",
+             "    worker.init_process()",
+             "  File \"/app/app.py\", line 9, in <module>",
+             "    raise RuntimeError(\"MODEL_PATH /models/iris has no model.pkl\")",
+             "RuntimeError: MODEL_PATH /models/iris has no model.pkl",
+             "[2026-12-05 06:00:01 +0000] [\(pid)] [INFO] Worker exiting (pid: \(pid))"]
+        }
+        let arbiter = ["Traceback (most recent call last):"] + (1...frames).map { "  frame \($0)" }
+            + ["gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>", "", "During handling of the above exception, another exception occurred:", "",
+               "Traceback (most recent call last):", "  File \"/usr/lib/python3.11/runpy.py\", line 198", "SystemExit: 3"]
+        return worker(7) + worker(8) + arbiter
+    }
+
+    @Test func theFirstTracebackInFullAndEveryLaterExceptionOnce() {
+        let lines = Self.gunicornOutput()
+        let excerpt = ContainerOutput.excerpt(lines, tail: 30)
+        #expect(Array(excerpt[0..<2]) == Array(lines[0..<2]))
+        #expect(Array(excerpt[2...7]) == Array(lines[2...7]))
+        #expect(excerpt.filter { $0 == "RuntimeError: MODEL_PATH /models/iris has no model.pkl" }.count == 1)
+        #expect(excerpt.contains("[… a traceback of 6 lines, the same as above: RuntimeError: MODEL_PATH /models/iris has no model.pkl]"))
+        #expect(excerpt.last == "[… a traceback of 48 lines: gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3> → SystemExit: 3]")
+        #expect(excerpt.count <= 120)
+    }
+
+    @Test func chainedTracebacksAreOneCause() {
+        let lines = ["Traceback (most recent call last):", "  File \"app.py\", line 3", "KeyError: 'MODEL_PATH'", "",
+                     "During handling of the above exception, another exception occurred:", "",
+                     "Traceback (most recent call last):", "  File \"app.py\", line 5", "RuntimeError: set MODEL_PATH"]
+        let found = ContainerOutput.tracebacks(in: lines)
+        #expect(found == [.init(start: 0, end: 8, exceptions: ["KeyError: 'MODEL_PATH'", "RuntimeError: set MODEL_PATH"])])
     }
 
     @Test func shortOutputAndOutputWithoutTracebacksAreTheLastLines() {
@@ -123,12 +151,16 @@ import Recipes
         #expect(ContainerOutput.excerpt(short, tail: 30) == short)
     }
 
-    @Test func aVeryLongExcerptKeepsItsStartAndEnd() {
-        let lines = ["Traceback (most recent call last):"] + (1...500).map { "line \($0)" }
+    @Test func aVeryLongOutputStaysWithinTheLimit() {
+        let lines = Self.gunicornOutput(frames: 2000) + (1...500).map { "log line \($0)" }
         let excerpt = ContainerOutput.excerpt(lines, tail: 30, limit: 120)
-        #expect(excerpt.count == 120)
-        #expect(excerpt.first == "Traceback (most recent call last):")
-        #expect(excerpt.last == "line 500")
-        #expect(excerpt[60] == "[… 382 lines left out …]")
+        #expect(excerpt.count <= 120)
+        #expect(excerpt.contains("RuntimeError: MODEL_PATH /models/iris has no model.pkl"))
+        #expect(excerpt.last == "log line 500")
+        // The HaltServer traceback is out of the end shown: its exceptions are listed once.
+        #expect(excerpt.contains("  gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>"))
+        let traceback = (["Traceback (most recent call last):"] + (1...500).map { "  line \($0)" } + ["ValueError: deep"])
+        let long = ContainerOutput.excerpt(traceback + (1...40).map { "after \($0)" }, tail: 30, limit: 120)
+        #expect(long.count <= 120 && long.first == "Traceback (most recent call last):" && long.contains("ValueError: deep"))
     }
 }

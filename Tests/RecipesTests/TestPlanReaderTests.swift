@@ -44,7 +44,23 @@ import OCI
         #expect(shell.command == ["/bin/sh", "-c", "echo hi"])
     }
 
+    @Test func readyProbesOfferWhatKubernetesProbesOffer() throws {
+        func ready(_ yaml: String) throws -> ReadyProbe {
+            try #require(try Recipe.parse("test:\n  ready: \(yaml)\n", source: "gantry.yaml", directory: "/w").test).ready
+        }
+        #expect(try ready("/healthz") == ReadyProbe(path: "/healthz"))
+        let tcp = try ready("{tcp: true, timeout: 10}")
+        #expect(tcp.tcp && tcp.timeout == 10 && tcp.summary == "port accepts connections")
+        let post = try ready("{http: POST /predict, json: {features: [1, 2]}}")
+        #expect(post.method == "POST" && post.path == "/predict" && post.body == .json(.object(["features": .array([.integer(1), .integer(2)])])))
+        #expect(post.summary == "POST /predict answers" && !post.anyStatus)
+        #expect(try ready("{path: /, status: any}").anyStatus)
+    }
+
     @Test(arguments: [
+        ("test: {ready: {tcp: true, path: /}}", "test.ready has both 'tcp: true' and a request"),
+        ("test: {ready: {status: 404}}", "test.ready.status: only 'any'"),
+        ("test: {ready: {http: FETCH /}}", "unknown method 'FETCH'"),
         ("test: {checks: [{http: GET /, exec: [ls]}]}", "gantry.yaml:1: test.checks[1] has both 'http' and 'exec'"),
         ("test: {checks: [{name: x}]}", "test.checks[1] needs 'http: METHOD /path'"),
         ("test: {checks: [{http: FETCH /}]}", "unknown method 'FETCH'"),

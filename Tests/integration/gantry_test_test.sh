@@ -101,6 +101,8 @@ test_an_app_that_crashes_at_import_fails_at_once_with_its_traceback() {
   assert_contains "$OUT" "the app exited before it answered"
   assert_contains "$OUT" "Traceback"
   assert_contains "$OUT" "RuntimeError: the model file is corrupt"
+  # The second worker's identical traceback is one line, not a second copy.
+  assert_eq "$(printf '%s\n' "$OUT" | grep -c '^ *RuntimeError: the model file is corrupt')" 1 "the app's exception shown once: $OUT"
   assert_nothing_left
 }
 
@@ -112,6 +114,48 @@ test_an_app_that_never_listens_fails_at_the_ready_timeout() {
   assert_eq "$RC" 1 "exit code ($ERR)"
   assert_contains "$OUT" "not ready after 3 s: nothing listened on port 8080"
   assert_nothing_left
+}
+
+# A model API that serves only POST /predict (GET / is 404), as many do.
+test_ready_probes_for_an_app_without_a_get_route() {
+  mkdir -p api
+  cat > api/server.py <<'PY'
+import json
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(404); self.end_headers(); self.wfile.write(b"no such route: only POST /predict")
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        features = json.loads(self.rfile.read(length) or b"{}").get("features")
+        self.send_response(200 if self.path == "/predict" and features else 400); self.end_headers()
+        self.wfile.write(json.dumps({"label": "setosa"}).encode())
+HTTPServer(("0.0.0.0", 8080), Handler).serve_forever()
+PY
+  run_gantry build -q --base "oci-archive:$SHARED/sample.tar" --layer api:/api --entrypoint '["python3", "/api/server.py"]' --store "$T/store"
+  assert_eq "$RC" 0 "build ($ERR)"
+  mkdir -p "$T/tmp"
+  # GET / answers 404: said at once with the answer, not after the 60 s timeout.
+  SECONDS=0
+  TMPDIR="$T/tmp" run_gantry test --store "$T/store"
+  assert_eq "$RC" 1 "exit code ($ERR)"
+  [ "$SECONDS" -lt 30 ] || fail "took ${SECONDS}s: the 404 was not reported at once"
+  assert_contains "$OUT" "GET / answered 404: the app is up"
+  assert_contains "$OUT" "no such route: only POST /predict"
+  # A TCP probe, a POST with a body, and any answer all see it ready.
+  TMPDIR="$T/tmp" run_gantry test --store "$T/store" --ready tcp
+  assert_eq "$RC" 0 "--ready tcp ($ERR $OUT)"
+  assert_contains "$OUT" "ready: port accepts connections"
+  printf 'test:\n  ready: {http: POST /predict, json: {features: [5.1, 3.5, 1.4, 0.2]}, timeout: 30}\n' > post.yaml
+  TMPDIR="$T/tmp" run_gantry test --store "$T/store" -f post.yaml
+  assert_eq "$RC" 0 "ready POST /predict ($ERR $OUT)"
+  assert_contains "$OUT" "ready: POST /predict answers"
+  printf 'test:\n  ready: {path: /, status: any}\n' > any.yaml
+  TMPDIR="$T/tmp" run_gantry test --store "$T/store" -f any.yaml
+  assert_eq "$RC" 0 "ready with status: any ($ERR $OUT)"
+  assert_nothing_left
+  printf 'test:\n  ready: {tcp: true, path: /}\n' > both.yaml
+  expect_failure 64 "both.yaml:2" test --store "$T/store" -f both.yaml
 }
 
 test_an_image_without_entrypoint_or_port_gets_a_clear_error() {
