@@ -110,6 +110,7 @@ public struct BuildRequest: Sendable {
         for layer in layers {
             _ = try InputRules.destination(layer.destination, what: "layer destination")
             if let ownership = layer.ownership { _ = try InputRules.ownership(ownership) }
+            if let mode = layer.mode { _ = try InputRules.fileMode(mode) }
             if let compression = layer.compression { _ = try InputRules.compression(compression) }
         }
         for port in settings.ports { _ = try InputRules.port(port) }

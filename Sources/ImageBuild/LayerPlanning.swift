@@ -244,7 +244,8 @@ extension Builder {
     func appLayer(_ spec: LayerSpec, compression: Compression, plan: PlanContext) throws -> PlannedLayer {
         let owner = try Ownership.parse(spec.ownership)
         let options = FileSetOptions(destination: spec.destination, ignore: spec.ignore, uid: owner.uid,
-                                     gid: owner.gid, allowExternalSymlinks: spec.allowExternalSymlinks)
+                                     gid: owner.gid, allowExternalSymlinks: spec.allowExternalSymlinks,
+                                     fileMode: try spec.mode.map { try InputRules.fileMode($0).bits })
         let fileSet = try FileSet(source: spec.source, options: options)
         let layerCompression = try spec.compression.map(Compression.init(parsing:)) ?? compression
         // The history line names the entry count, known once the build walks the files.

@@ -15,14 +15,18 @@ public struct FileSetOptions: Sendable, Hashable {
     public var gid: UInt32
     /// Keep symlinks whose target lies outside the source (absolute, or `..` past the root).
     public var allowExternalSymlinks: Bool
+    /// Permission bits for every regular file (`COPY --chmod`); nil: 0755 when the
+    /// source is executable, else 0644. Directories stay 0755 either way.
+    public var fileMode: UInt32?
 
     public init(destination: String, ignore: [String] = [], uid: UInt32 = 0, gid: UInt32 = 0,
-                allowExternalSymlinks: Bool = false) {
+                allowExternalSymlinks: Bool = false, fileMode: UInt32? = nil) {
         self.destination = destination
         self.ignore = ignore
         self.uid = uid
         self.gid = gid
         self.allowExternalSymlinks = allowExternalSymlinks
+        self.fileMode = fileMode
     }
 }
 
@@ -319,7 +323,7 @@ struct Walker {
             guard reader.mayRead(info) else { throw SystemError.failure("read", path: path, errno: EACCES) }
             let executable = info.st_mode & 0o111 != 0
             return FileEntry(path: imagePath, kind: .regular(source: path), size: Int64(info.st_size),
-                             mode: executable ? 0o755 : 0o644, uid: options.uid, gid: options.gid,
+                             mode: options.fileMode ?? (executable ? 0o755 : 0o644), uid: options.uid, gid: options.gid,
                              stamp: stamp,
                              sharedInode: info.st_nlink > 1 ? "\(info.st_dev):\(info.st_ino)" : nil)
         case S_IFLNK:

@@ -127,6 +127,15 @@ public enum InputRules {
         return text
     }
 
+    /// A layer's file mode: octal permission bits, `644` or `0755` (no set-id or sticky bits).
+    public static func fileMode(_ text: String) throws -> (bits: UInt32, text: String) {
+        guard (3...4).contains(text.count), text.allSatisfy({ ("0"..."7").contains($0) }),
+              let bits = UInt32(text, radix: 8), bits <= 0o777 else {
+            throw Failure(.usage, "mode '\(text)' must be octal permission bits, e.g. 0644 or 0755")
+        }
+        return (bits, text)
+    }
+
     public static func platform(_ text: String) throws -> String {
         _ = try Platform(parsing: text)
         return text

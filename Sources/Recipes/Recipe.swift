@@ -121,6 +121,8 @@ public struct LayerSpec: Sendable, Equatable {
     public var ignore: [String] = []
     /// `uid[:gid]`, numeric.
     public var ownership: String?
+    /// Octal permission bits for the layer's regular files (`COPY --chmod`), e.g. `0644`.
+    public var mode: String?
     public var compression: String?
     public var allowExternalSymlinks = false
 

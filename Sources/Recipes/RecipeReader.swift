@@ -14,7 +14,7 @@ struct RecipeReader {
     static let pythonKeys = ["requirements", "version", "target", "platform"]
     static let packagesKeys = ["install", "exclude", "repositories"]
     static let repositoryKeys = ["url", "suite", "components", "key"]
-    static let layerKeys = ["source", "destination", "ignore", "ownership", "compression", "allowExternalSymlinks"]
+    static let layerKeys = ["source", "destination", "ignore", "ownership", "mode", "compression", "allowExternalSymlinks"]
 
     func recipe(from node: YAMLNode) throws -> Recipe {
         var recipe = Recipe()
@@ -94,6 +94,7 @@ struct RecipeReader {
             case "destination": destination = try checked(value) { try InputRules.destination(try string(value, field: name), what: "layer destination") }
             case "ignore": spec.ignore = try sequence(value, field: name).map { try string($0, field: "ignore pattern") }
             case "ownership": spec.ownership = try checked(value) { try InputRules.ownership(try string(value, field: name)) }
+            case "mode": spec.mode = try checked(value) { try InputRules.fileMode(try string(value, field: name)).text }
             case "compression": spec.compression = try checked(value) { try InputRules.compression(try string(value, field: name)).description }
             case "allowExternalSymlinks": spec.allowExternalSymlinks = try bool(value, field: name)
             default: throw unknownKey(name, at: key, known: Self.layerKeys)

@@ -43,6 +43,15 @@ import TestTools
         #expect(byPath["srv/app/b.py"]?.gid == 1001)
     }
 
+    @Test func aLayerModeAppliesToFilesNotDirectories() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("src/run.sh", "#!/bin/sh", mode: 0o700)
+        try dir.write("src/conf/app.ini", "x")
+        let set = try FileSet(source: dir.path + "/src", options: FileSetOptions(destination: "/app", fileMode: 0o640))
+        let modes = Dictionary(uniqueKeysWithValues: try set.entries().map { ($0.path, $0.mode) })
+        #expect(modes == ["app": 0o755, "app/conf": 0o755, "app/conf/app.ini": 0o640, "app/run.sh": 0o640])
+    }
+
     @Test func singleFileGoesToOrIntoTheDestination() throws {
         let dir = try TemporaryDirectory()
         let file = try dir.write("model.bin", "weights")

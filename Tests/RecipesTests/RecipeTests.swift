@@ -11,6 +11,7 @@ import Testing
         destination: /app
         ignore: ["*.md"]
         ownership: "1000:1000"
+        mode: "0640"
         compression: gzip:9
         allowExternalSymlinks: true
     entrypoint: ["python3", "app.py"]
@@ -29,7 +30,7 @@ import Testing
         #expect(recipe.base == "oci:base:3.12")
         #expect(recipe.layers == [{
             var layer = LayerSpec(source: "/work/app", destination: "/app")
-            layer.ignore = ["*.md"]; layer.ownership = "1000:1000"; layer.compression = "gzip:9"
+            layer.ignore = ["*.md"]; layer.ownership = "1000:1000"; layer.compression = "gzip:9"; layer.mode = "0640"
             layer.allowExternalSymlinks = true
             return layer
         }()])
@@ -46,6 +47,8 @@ import Testing
         ("base: scratch\nlayer:\n  - source: a\n", "gantry.yaml:2", "unknown key 'layer'"),
         ("layers:\n  - source: a\n    destination: /a\n    owner: 1\n", "gantry.yaml:4", "unknown key 'owner'"),
         ("ports: 8080\n", "gantry.yaml:1", "'ports' must be a list"),
+        ("layers:\n  - source: a\n    destination: /a\n    mode: u+x\n", "gantry.yaml:4", "mode 'u+x' must be octal permission bits"),
+        ("layers:\n  - source: a\n    destination: /a\n    mode: \"4755\"\n", "gantry.yaml:4", "mode '4755' must be octal permission bits"),
         ("env: [A]\n", "gantry.yaml:1", "'env' must be a mapping"),
         ("layers:\n  - destination: /a\n", "gantry.yaml:2", "needs 'source'"),
         ("layers:\n  - source: a\n    destination: /a\n    allowExternalSymlinks: maybe\n", "gantry.yaml:4", "true or false"),
