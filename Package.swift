@@ -44,7 +44,7 @@ let package = Package(
         // Debian repositories without apt: signed indexes, apt's resolution, .debs into a layer.
         .target(name: "DebianPackages", dependencies: ["Diagnostics", "OCI", "ByteStreams", "SystemSupport", "ContentStore", "HTTP", "Layering", "CArchive"]),
         .target(name: "Deploy", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "SystemSupport",
+            "Diagnostics", "OCI", "ByteStreams", "SystemSupport", "YAML",
         ]),
         .target(name: "Signing", dependencies: ["Diagnostics", "OCI", "ByteStreams", "SystemSupport", "ContentStore", "Registry", "CCrypto"]),
         .target(name: "SupplyChain", dependencies: ["Diagnostics", "OCI", "ByteStreams", "SystemSupport", "Layering", "ImageContents", "ContentStore", "HTTP", "Registry", "Signing"]),
@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "TestSupport", "OCI", "ByteStreams", "ContentStore", "Diagnostics", "Threads"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "TestSupport", "Registry", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
         .testTarget(name: "DebianPackagesTests", dependencies: ["DebianPackages", "Layering", "ByteStreams"]),
-        .testTarget(name: "DeployTests", dependencies: ["Deploy", "Diagnostics"]),
+        .testTarget(name: "DeployTests", dependencies: ["Deploy", "Diagnostics", "YAML"]),
         .testTarget(name: "GantryCLITests", dependencies: ["GantryCLI", "OCI", "Images", "ImageBuild", "Recipes", "Publishing"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import YAML
 import ByteStreams
 import Diagnostics
 
@@ -106,7 +107,7 @@ struct MustacheTemplate {
     func escape(_ text: String) -> String {
         switch contentType {
         case .text: return text
-        case .yaml: return Self.yamlQuoted(text)
+        case .yaml: return YAMLQuoting.doubleQuoted(text)
         case .html:
             var escaped = ""
             for character in text {
@@ -122,24 +123,6 @@ struct MustacheTemplate {
         }
     }
 
-    /// A YAML double-quoted scalar, written as a JSON string (valid YAML).
-    static func yamlQuoted(_ text: String) -> String {
-        var quoted = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7f:
-                let hex = String(scalar.value, radix: 16)
-                quoted += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
-    }
 }
 
 /// Splits a template into text and tags, and tags into a tree of sections.

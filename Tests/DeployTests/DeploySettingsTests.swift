@@ -1,3 +1,4 @@
+import YAML
 import Foundation
 import Testing
 @testable import Deploy
@@ -41,7 +42,7 @@ import Testing
     }
 
     @Test func yamlContentTypeQuotesAnyText() throws {
-        let quoted = MustacheTemplate.yamlQuoted("say \"hi\": yes # not a comment\nline2 /path")
+        let quoted = YAMLQuoting.doubleQuoted("say \"hi\": yes # not a comment\nline2 /path")
         #expect(quoted == #""say \"hi\": yes # not a comment\nline2 /path""#)
         // and it parses back as the same string, as YAML (JSON is a subset)
         let parsed = try JSONDecoder().decode(String.self, from: Data(quoted.utf8))

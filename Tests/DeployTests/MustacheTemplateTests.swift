@@ -1,3 +1,4 @@
+import YAML
 import Testing
 import Diagnostics
 @testable import Deploy
@@ -55,7 +56,7 @@ import Diagnostics
     }
 
     @Test func yamlQuotingEscapesControlCharacters() {
-        #expect(MustacheTemplate.yamlQuoted("tab\there\u{1}") == #""tab\there\u0001""#)
-        #expect(MustacheTemplate.yamlQuoted("é/ü") == "\"é/ü\"")
+        #expect(YAMLQuoting.doubleQuoted("tab\there\u{1}") == #""tab\there\u0001""#)
+        #expect(YAMLQuoting.doubleQuoted("é/ü") == "\"é/ü\"")
     }
 }
