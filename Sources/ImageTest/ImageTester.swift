@@ -141,8 +141,14 @@ public enum ImageTester {
         if let warning = mapping?.warning { Warnings.emit(warning) }
         let process = RuntimeProcess(args: arguments, env: environment, cwd: config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
                                      user: mapping?.runsAs ?? user)
+        // As Docker and Kubernetes do: /etc/hosts names localhost (a base image may have none, and a
+        // health check that asks for http://localhost/ would fail), /etc/hostname the container's name.
+        try AtomicFile.write(Array("127.0.0.1\tlocalhost \(RuntimeConfig.hostname)\n::1\tlocalhost ip6-localhost ip6-loopback\n".utf8),
+                             to: session.bundle + "/hosts", durable: false)
+        try AtomicFile.write(Array("\(RuntimeConfig.hostname)\n".utf8), to: session.bundle + "/hostname", durable: false)
+        let binds = volumeMounts + [(session.bundle + "/hosts", "/etc/hosts"), (session.bundle + "/hostname", "/etc/hostname")]
         let document = RuntimeConfig.document(process: process, uidMappings: mapping?.uids, gidMappings: mapping?.gids,
-                                              readOnlyBinds: volumeMounts)
+                                              readOnlyBinds: binds)
         try AtomicFile.write(try CanonicalJSON.encode(document), to: session.bundle + "/config.json", durable: false)
 
         try session.start()

@@ -30,8 +30,11 @@ enum RuntimeConfig {
                                       "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
                                       "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"]
 
+    /// The test container's host name (its /etc/hostname, and an /etc/hosts name for 127.0.0.1).
+    static let hostname = "gantry-test"
+
     static func document(process: RuntimeProcess, uidMappings: [IDMapping]?, gidMappings: [IDMapping]?,
-                         hostname: String = "gantry-test", readOnlyBinds: [(source: String, destination: String)] = []) -> JSONValue {
+                         hostname: String = RuntimeConfig.hostname, readOnlyBinds: [(source: String, destination: String)] = []) -> JSONValue {
         let rootless = uidMappings != nil
         let capabilities = JSONValue.array(defaultCapabilities.map(JSONValue.string))
         // No rlimits: the container keeps gantry's own (raising them needs CAP_SYS_RESOURCE).
