@@ -136,11 +136,7 @@ PY
 
 test_the_bases_own_repositories_are_used_by_default() {
   serve_repo "$DEBS"
-  # A base whose apt sources name the test repository, with its key inside the base.
-  mkdir -p over/etc/apt/sources.list.d over/usr/share/keyrings
-  cp "$DEBS/key.gpg" over/usr/share/keyrings/gantry-tests.gpg
-  printf 'Types: deb\nURIs: %s\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/gantry-tests.gpg\n' "$REPO_URL" \
-    > over/etc/apt/sources.list.d/debian.sources
+  sources_naming "$DEBS" "$REPO_URL"
   run_gantry build --store "$(store)" --base "rootfs:$BASE_TAR" --layer "over:/" --output oci:base:1
   assert_eq "$RC" 0 "making the base ($ERR)"
   printf 'base: oci:base:1\npackages:\n  install: [tini]\n' > gantry.yaml
@@ -164,6 +160,51 @@ test_a_fresh_agent_with_cache_repo_downloads_no_package() {
   assert_contains "$ERR" "cached (registry)"
   grep -q '\.deb' "$REPO_LOG" && fail "a fresh agent with the layer cache downloaded packages: $(grep '\.deb' "$REPO_LOG" | head -3)"
   return 0
+}
+
+test_each_platform_resolves_against_its_own_base() {
+  serve_repo "$DEBS"
+  # A two-platform base: Debian's python3 root filesystems (arm64's only extracted:
+  # an empty dpkg database), each an image, an index over both (make_index.py).
+  for arch in amd64 arm64; do
+    run_gantry build -q --store "$(store)" --base "rootfs:$("$REPO_ROOT/scripts/make-python-base" "$arch")" --platform "linux/$arch" --output "oci:base:$arch"
+    assert_eq "$RC" 0 "the $arch base ($ERR)"
+  done
+  python3 "$HELPERS/make_index.py" base multi amd64 arm64 > /dev/null
+  recipe tini
+  sed -i "s|^base: .*|base: oci:base:multi\nplatforms: [linux/amd64, linux/arm64]|" gantry.yaml
+  run_gantry packages --store "$(store)"
+  assert_eq "$RC" 0 "packages for two platforms ($ERR)"
+  assert_eq "$(echo "$OUT" | grep -c ' linux/amd64$')" 1 "amd64 packages (libc6 is in its base): $OUT"
+  echo "$OUT" | awk '$4 == "linux/arm64" {print $1"="$2}' | sort > gantry-arm64.txt
+  # apt on the arm64 root filesystem, for arm64, against the same repository.
+  mkdir -p root lists/partial archives/partial
+  tar -xf "$("$REPO_ROOT/scripts/make-python-base" arm64)" -C root --exclude='./dev/*'
+  rm -f root/etc/apt/sources.list root/etc/apt/sources.list.d/*
+  printf 'Types: deb\nURIs: %s\nSuites: bookworm\nComponents: main\nSigned-By: %s\n' "$REPO_URL" "$DEBS/key.gpg" > root/etc/apt/sources.list.d/test.sources
+  local apt=(-q -o "Dir=$T/root" -o "Dir::State::Lists=$T/lists" -o "Dir::Cache::Archives=$T/archives" -o "Dir::State::status=$T/root/var/lib/dpkg/status"
+             -o APT::Sandbox::User=root -o APT::Install-Recommends=false -o APT::Architecture=arm64 -o APT::Architectures=arm64)
+  apt-get "${apt[@]}" update > apt-update.log 2>&1 || fail "apt-get update: $(cat apt-update.log)"
+  apt-get "${apt[@]}" -s install tini 2>&1 | awk '/^Inst /{gsub(/\(/, "", $3); print $2"="$3}' | sort > apt-arm64.txt
+  diff -u apt-arm64.txt gantry-arm64.txt || fail "arm64: gantry and apt chose differently"
+  assert_eq "$(wc -l < apt-arm64.txt | tr -d ' ')" 4 "packages apt installs for tini on an empty arm64 database"
+
+  # The arm64 image's packages layer holds arm64's tini (ELF machine 183, AArch64).
+  run_gantry build --store "$(store)" --output oci:out:x
+  assert_eq "$RC" 0 "two-platform build ($ERR)"
+  python3 - out <<'PY' || fail "the arm64 packages layer does not hold an AArch64 tini"
+import json, struct, sys, tarfile
+layout = sys.argv[1]
+def blob(d): return f"{layout}/blobs/sha256/{d.split(':')[1]}"
+index = json.load(open(blob(json.load(open(f"{layout}/index.json"))["manifests"][0]["digest"])))
+machines = {}
+for entry in index["manifests"]:
+    manifest = json.load(open(blob(entry["digest"])))
+    with tarfile.open(blob(manifest["layers"][1]["digest"]), "r:*") as tar:
+        header = tar.extractfile("usr/bin/tini").read(20)
+        machines[entry["platform"]["architecture"]] = struct.unpack("<H", header[18:20])[0]
+assert machines == {"amd64": 62, "arm64": 183}, machines
+PY
 }
 
 test_bad_signatures_hashes_and_names_stop_with_one_line() {

@@ -184,3 +184,14 @@ for line in open(sys.argv[1]):
     d = json.loads(line)
     if d['method'] == sys.argv[2] and sys.argv[3] in d['path']:
         print(line.strip())" "$KUBE_LOG" "$1" "$2"; }
+
+# sources_naming DEBS URL: a directory `over/` that, laid over scripts/make-python-base's
+# base, makes the base's apt sources name only the loopback repository URL (DEBS's
+# key inside the base), as python:3.11-slim's name deb.debian.org.
+sources_naming() {
+  mkdir -p over/etc/apt/sources.list.d over/usr/share/keyrings
+  cp "$1/key.gpg" over/usr/share/keyrings/gantry-tests.gpg
+  printf 'Types: deb\nURIs: %s\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/gantry-tests.gpg\n' "$2" \
+    > over/etc/apt/sources.list.d/debian.sources
+  : > over/etc/apt/sources.list  # the base's deb.debian.org lines, emptied
+}
