@@ -43,6 +43,8 @@ let package = Package(
         .target(name: "Fetch", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "ContentStore", "HTTP", "CXML2"]),
         // Debian repositories without apt: signed indexes, apt's resolution, .debs into a layer.
         .target(name: "DebianPackages", dependencies: ["Diagnostics", "OCI", "ByteStreams", "SystemSupport", "ContentStore", "HTTP", "Layering", "CArchive"]),
+        // gantry init: a project's Dockerfile, requirements and files read into a recipe.
+        .target(name: "ProjectImport", dependencies: ["Diagnostics", "ByteStreams", "SystemSupport", "YAML"]),
         .target(name: "Deploy", dependencies: [
             "Diagnostics", "OCI", "ByteStreams", "SystemSupport", "YAML",
         ]),
@@ -63,7 +65,7 @@ let package = Package(
             "Diagnostics", "OCI", "ContentStore", "Images", "Registry", "Signing", "SupplyChain", "ImageBuild",
         ]),
         .target(name: "GantryCLI", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "SystemSupport", "ImageBuild", "ImageTest", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy", "Signing", "SupplyChain", "Recipes", "Publishing", "DebianPackages",
+            "Diagnostics", "OCI", "ByteStreams", "SystemSupport", "ImageBuild", "ImageTest", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy", "Signing", "SupplyChain", "Recipes", "Publishing", "DebianPackages", "ProjectImport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gantry", dependencies: ["GantryCLI"]),
@@ -89,6 +91,7 @@ let package = Package(
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "TestSupport", "OCI", "ByteStreams", "ContentStore", "Diagnostics", "Threads"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "TestSupport", "Registry", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
         .testTarget(name: "DebianPackagesTests", dependencies: ["DebianPackages", "Layering", "ByteStreams"]),
+        .testTarget(name: "ProjectImportTests", dependencies: ["ProjectImport", "Recipes"]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "Diagnostics", "YAML"]),
         .testTarget(name: "GantryCLITests", dependencies: ["GantryCLI", "OCI", "Images", "ImageBuild", "Recipes", "Publishing"]),
     ],
