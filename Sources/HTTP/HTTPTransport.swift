@@ -4,6 +4,7 @@ import CCurl
 import CCurlShims
 import ByteStreams
 import Diagnostics
+import SystemSupport
 
 /// Settings shared by every connection.
 public struct HTTPOptions: Sendable {
@@ -16,7 +17,7 @@ public struct HTTPOptions: Sendable {
     public var caFile: String?
     /// Print each request's method, redacted URL, status and time to standard error.
     public var verbose = false
-    public var userAgent = "gantry/0.1"
+    public var userAgent = "gantry/" + GantryVersion.number
     /// Limits a whole request (connect, send, answer), in seconds; nil: no limit but the stall timeout.
     public var requestTimeout: Int?
     /// Makes the socket each new connection uses (libcurl still connects it to the
