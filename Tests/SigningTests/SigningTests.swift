@@ -38,4 +38,25 @@ import OCI
         let mode = try FileManager.default.attributesOfItem(atPath: directory + "/a.key")[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }
+
+    /// A file signed in chunks verifies as one signed whole does (and as openssl checks it:
+    /// release_test), and not once a byte of it changes.
+    @Test func blobSignaturesCoverTheWholeFile() throws {
+        let directory = NSTemporaryDirectory() + "gantry-blob-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try KeyGeneration.generate(privateKey: directory + "/k.key", publicKey: directory + "/k.pub", passphrase: nil)
+        let key = try SigningKey(path: directory + "/k.key", environment: [:])
+        let publicKey = try VerificationKey(path: directory + "/k.pub")
+        // Over a chunk boundary (256 KiB) by a few bytes.
+        var bytes = (0..<(256 << 10) + 7).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        FileManager.default.createFile(atPath: directory + "/blob", contents: Data(bytes))
+        let signature = try BlobSignature.sign(file: directory + "/blob", with: key)
+        #expect(publicKey.verify(signature: [UInt8](Data(base64Encoded: signature)!), message: bytes))
+        #expect(try BlobSignature.verify(file: directory + "/blob", signature: signature + "\n", with: publicKey))
+        bytes[bytes.count - 1] ^= 1
+        FileManager.default.createFile(atPath: directory + "/blob", contents: Data(bytes))
+        #expect(!(try BlobSignature.verify(file: directory + "/blob", signature: signature, with: publicKey)))
+        #expect(throws: (any Error).self) { try BlobSignature.verify(file: directory + "/blob", signature: "not base64!", with: publicKey) }
+    }
 }
