@@ -195,3 +195,18 @@ sources_naming() {
     > over/etc/apt/sources.list.d/debian.sources
   : > over/etc/apt/sources.list  # the base's deb.debian.org lines, emptied
 }
+
+# release_dist: scripts/release's artifacts for this checkout, made once and shared
+# by the test files that need them (deploy_test installs as the CI templates do,
+# release_test checks them): a directory under /tmp named by the tree's content.
+RELEASE_SOURCE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+release_dist() {
+  local root=$RELEASE_SOURCE_ROOT
+  local key; key=$( (git -C "$root" rev-parse HEAD 2>/dev/null; git -C "$root" status --porcelain 2>/dev/null; git -C "$root" diff 2>/dev/null) | sha256sum | cut -c1-16)
+  local dist="/tmp/gantry-release-$key"
+  if [ ! -s "$dist/SHA256SUMS.sig" ]; then
+    rm -rf /tmp/gantry-release-*
+    "$root/scripts/release" "$dist" > "/tmp/gantry-release-$key.log" 2>&1 || { tail -20 "/tmp/gantry-release-$key.log" >&2; return 1; }
+  fi
+  echo "$dist"
+}
