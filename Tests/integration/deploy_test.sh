@@ -135,12 +135,32 @@ test_ci_templates_commands_run_against_local_services() {
   run_gantry build --store "$T/base-store" --base "rootfs:$base" --push "$REG/base/python:3.11" --quiet
   assert_eq "$RC" 0 "base push ($ERR)"
   cp "$T/kubeconfig" agent-temp/kubeconfig
-  # installed as the templates' install step does: binary + templates under a prefix
-  "$REPO_ROOT/scripts/install" "$T/prefix" > install.log 2>&1 || fail "scripts/install failed: $(tail -3 install.log)"
-  ldd "$T/prefix/bin/gantry" | grep -q libswiftCore && fail "the installed binary still needs the Swift toolchain's runtime"
+  # The release, served as the team's GANTRY_RELEASE_URL would serve it.
+  local dist; dist=$(release_dist) || fail "scripts/release failed"
+  local version; version=$(sed -n 's/.*static let number = "\(.*\)"/\1/p' "$REPO_ROOT/Sources/SystemSupport/GantryVersion.swift")
+  mkdir -p "releases/v$version" && cp "$dist/gantry-$version-linux-amd64.tar.gz" "releases/v$version/"
+  local sha; sha=$(awk -v f="gantry-$version-linux-amd64.tar.gz" '$2 == f {print $1}' "$dist/SHA256SUMS")
+  local release_port; release_port=$(free_port)
+  python3 -m http.server -b 127.0.0.1 "$release_port" -d releases > release-server.log 2>&1 &
+  SERVICE_PIDS="$SERVICE_PIDS $!"
+  wait_for_port "$release_port"
   # what the CI agent checks out: the paths in the templates are relative to it
   mkdir checkout && cp -r "$REPO_ROOT/fixtures" checkout/
   for template in azure-pipelines.yml github-actions.yml; do
+    grep -q "GANTRY_VERSION: \"$version\"" "$REPO_ROOT/templates/ci/$template" || fail "$template does not pin gantry $version"
+    # The template's install step, run as the agent would: download, checksum, unpack.
+    sed -n '/# gantry-install: begin/,/# gantry-install: end/p' "$REPO_ROOT/templates/ci/$template" \
+      | sed 's/^ *//; s|$(Agent.TempDirectory)|$RUNNER_TEMP|g' > "install-$template.sh"
+    rm -rf "$T/home-$template" && mkdir -p "$T/home-$template" "$T/runner-temp"
+    HOME="$T/home-$template" RUNNER_TEMP="$T/runner-temp" GANTRY_VERSION="$version" GANTRY_SHA256="$sha" \
+      GANTRY_RELEASE_URL="http://127.0.0.1:$release_port" bash -euo pipefail "install-$template.sh" > install.log 2>&1 \
+      || fail "$template's install step: $(tail -5 install.log)"
+    # A checksum that is not the tarball's stops the install.
+    HOME="$T/home-bad" RUNNER_TEMP="$T/runner-temp" GANTRY_VERSION="$version" GANTRY_SHA256="$(printf '0%.0s' $(seq 64))" \
+      GANTRY_RELEASE_URL="http://127.0.0.1:$release_port" bash -euo pipefail "install-$template.sh" > bad-install.log 2>&1 \
+      && fail "$template's install step accepted a wrong checksum"
+    local installed="$T/home-$template/.local/bin"
+    "$installed/gantry" --version | grep -q "gantry $version" || fail "the installed gantry does not run: $("$installed/gantry" --version 2>&1 | head -3)"
     # The gantry lines of the template, with the CI system's macros mapped to local paths.
     python3 - "$REPO_ROOT/templates/ci/$template" "$T" > "$template.sh" <<'PY'
 import re, sys
@@ -160,11 +180,12 @@ PY
     grep -q -- '--test --junit' "$template.sh" || fail "$template: the build does not test the image before pushing it"
     (
       cd "$T/checkout"
-      export PATH="$T/prefix/bin:$PATH" GANTRY_STORE="$T/ci-store-$template" MODEL_SOURCE=az://gantrydemo/models/classifier.json \
+      export PATH="$installed:$PATH" GANTRY_STORE="$T/ci-store-$template" MODEL_SOURCE=az://gantrydemo/models/classifier.json \
         AZURE_STORAGE_BLOB_ENDPOINT="http://127.0.0.1:$BLOB_PORT/gantrydemo" AZURE_STORAGE_ACCOUNT=gantrydemo AZURE_STORAGE_KEY="$key" \
         BASE_IMAGE="$REG/base/python:3.11" REGISTRY="$REG" GANTRY_REGISTRY="$REG" IMAGE_TAG="ci-1" NAMESPACE=default \
+        GANTRY_RECIPE=fixtures/flask-app/gantry.yaml APP_NAME=flask-app \
         KUBECONFIG="$T/kubeconfig" GANTRY_REGISTRY_USERNAME=ci GANTRY_REGISTRY_PASSWORD=ci-Pass
-      [ "$(command -v gantry)" = "$T/prefix/bin/gantry" ] || fail "the installed gantry is not the one on PATH"
+      [ "$(command -v gantry)" = "$installed/gantry" ] || fail "the installed gantry is not the one on PATH"
       bash -euo pipefail "$T/$template.sh" > "$T/$template.out" 2>&1
     ) || fail "$template's gantry commands failed: $(tail -5 "$T/$template.out")"
     grep -q "checks passed" "$T/$template.out" || fail "$template: gantry test did not run: $(tail -5 "$T/$template.out")"
