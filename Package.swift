@@ -43,6 +43,8 @@ let package = Package(
         .target(name: "Fetch", dependencies: ["Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "ContentStore", "HTTP", "CXML2"]),
         // Debian repositories without apt: signed indexes, apt's resolution, .debs into a layer.
         .target(name: "DebianPackages", dependencies: ["Diagnostics", "OCI", "ByteStreams", "SystemSupport", "ContentStore", "HTTP", "Layering", "CArchive"]),
+        // gantry.lock: every input that can move, pinned; its text and what moved between two.
+        .target(name: "Locking", dependencies: ["Diagnostics", "OCI"]),
         // gantry init: a project's Dockerfile, requirements and files read into a recipe.
         .target(name: "ProjectImport", dependencies: ["Diagnostics", "ByteStreams", "SystemSupport", "YAML"]),
         .target(name: "Deploy", dependencies: [
@@ -55,7 +57,7 @@ let package = Package(
         // builds from and ImageTest checks with, without either importing the other.
         .target(name: "Recipes", dependencies: ["Diagnostics", "OCI", "ByteStreams", "SystemSupport", "Layering", "Images", "YAML"]),
         .target(name: "ImageBuild", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "Layering", "ImageContents", "ContentStore", "HTTP", "Registry", "Fetch", "Images", "Recipes", "SupplyChain", "DebianPackages",
+            "Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "Layering", "ImageContents", "ContentStore", "HTTP", "Registry", "Fetch", "Images", "Recipes", "SupplyChain", "DebianPackages", "Locking",
         ]),
         .target(name: "ImageTest", dependencies: [
             "Diagnostics", "OCI", "ByteStreams", "Threads", "SystemSupport", "Recipes", "Images", "Layering", "ContentStore", "HTTP", "CShims",
@@ -65,7 +67,7 @@ let package = Package(
             "Diagnostics", "OCI", "ContentStore", "Images", "Registry", "Signing", "SupplyChain", "ImageBuild",
         ]),
         .target(name: "GantryCLI", dependencies: [
-            "Diagnostics", "OCI", "ByteStreams", "SystemSupport", "ImageBuild", "ImageTest", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy", "Signing", "SupplyChain", "Recipes", "Publishing", "DebianPackages", "ProjectImport",
+            "Diagnostics", "OCI", "ByteStreams", "SystemSupport", "ImageBuild", "ImageTest", "Images", "ContentStore", "Layering", "CShims", "Registry", "HTTP", "Fetch", "Deploy", "Signing", "SupplyChain", "Recipes", "Publishing", "DebianPackages", "ProjectImport", "Locking",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gantry", dependencies: ["GantryCLI"]),
@@ -80,7 +82,7 @@ let package = Package(
         .testTarget(name: "ImageContentsTests", dependencies: ["ImageContents", "Layering", "OCI", "TestTools"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "ByteStreams", "SystemSupport", "OCI", "Diagnostics"]),
         .testTarget(name: "RecipesTests", dependencies: ["Recipes", "OCI", "Images"]),
-        .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "ImageContents", "Recipes", "Images", "ContentStore", "OCI", "Layering", "Diagnostics", "Registry", "TestSupport", "Threads", "ByteStreams", "TestTools", "Fetch"]),
+        .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "ImageContents", "Recipes", "Images", "ContentStore", "OCI", "Layering", "Diagnostics", "Registry", "TestSupport", "Threads", "ByteStreams", "TestTools", "Fetch", "Locking"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "OCI"]),
         .testTarget(name: "SupplyChainTests", dependencies: ["SupplyChain", "ImageContents", "OCI", "Layering"], exclude: ["golden"]),
         .testTarget(name: "ImageTestTests", dependencies: ["ImageTest", "Recipes", "OCI"]),
@@ -91,6 +93,7 @@ let package = Package(
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "HTTP", "TestSupport", "OCI", "ByteStreams", "ContentStore", "Diagnostics", "Threads"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "TestSupport", "Registry", "OCI", "ByteStreams", "ContentStore", "Diagnostics"]),
         .testTarget(name: "DebianPackagesTests", dependencies: ["DebianPackages", "Layering", "ByteStreams"]),
+        .testTarget(name: "LockingTests", dependencies: ["Locking"]),
         .testTarget(name: "ProjectImportTests", dependencies: ["ProjectImport", "Recipes"]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "Diagnostics", "YAML"]),
         .testTarget(name: "GantryCLITests", dependencies: ["GantryCLI", "OCI", "Images", "ImageBuild", "Recipes", "Publishing"]),

@@ -53,6 +53,8 @@ extension ContentStore {
         /// gpgv's keyring and home while a repository's Release is checked, and the
         /// files of the .debs an OS-packages layer is written from (DebianPackages).
         case packages
+        /// pip's resolution report while gantry lock resolves requirements.
+        case python
     }
 
     var cacheRoot: String { stateRoot + "/cache" }

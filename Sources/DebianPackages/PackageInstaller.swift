@@ -130,10 +130,21 @@ public struct PackageInstaller: Sendable {
             let blobs = suites.flatMap { $0.indexes.map(\.blob.description) }
             store.saveCacheRecord(ResolutionRecord(packages: packages, blobs: blobs), in: .packages, key: resolutionKey)
         }
+        return Plan(packages: packages, suites: suites, layerKey: layerKey(for: packages))
+    }
+
+    /// The plan a lock file names: exactly these packages, no index read or resolved
+    /// (`gantry build --locked`); each .deb is still checked against its SHA-256.
+    public func lockedPlan(_ packages: [ResolvedPackage]) -> Plan {
+        Plan(packages: packages, suites: [], layerKey: layerKey(for: packages))
+    }
+
+    /// What the layer's bytes depend on: the packages and the base's symlinks.
+    private func layerKey(for packages: [ResolvedPackage]) -> String {
         let symlinks = base.symlinks.sorted { $0.key < $1.key }.map { "\($0.key)\u{0}\($0.value)" }.joined(separator: "\n")
         let layerText = "\(Self.formatVersion)\nlayer\n" + packages.map { "\($0.name) \($0.version) \($0.architecture) \($0.sha256)" }.joined(separator: "\n")
             + "\n" + SHA256Hasher.hash(Array(symlinks.utf8)).hex
-        return Plan(packages: packages, suites: suites, layerKey: SHA256Hasher.hash(Array(layerText.utf8)).hex)
+        return SHA256Hasher.hash(Array(layerText.utf8)).hex
     }
 
     private static func size(of path: String) throws -> Int64 {

@@ -20,6 +20,16 @@ public struct ResolvedPackage: Sendable, Codable, Hashable {
         sha256 = package.sha256
     }
 
+    /// A package as a lock file names it (gantry.lock): installed from `url`, checked against `sha256` and `size`.
+    public init(name: String, version: String, architecture: String, url: String, size: Int64, sha256: String) {
+        self.name = name
+        self.version = version
+        self.architecture = architecture
+        self.url = url
+        self.size = size
+        self.sha256 = sha256
+    }
+
     /// The file name the repository gives it, e.g. `curl_7.88.1-10+deb12u8_amd64.deb`.
     public var fileName: String { url.split(separator: "/").last.map(String.init) ?? name }
 }

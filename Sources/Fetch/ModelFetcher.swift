@@ -35,6 +35,9 @@ public struct FetchedModel: Sendable {
     /// For a local directory: files in it that `include`/`exclude` left out of the
     /// model (a layer built from the directory must leave them out too).
     public var leftOut: [String] = []
+    /// For a remote single file: the version the source named (`etag:…` or
+    /// `modified:…`), what gantry.lock records beside the digest.
+    public var identity: String?
     /// Read where it is (a local file or directory), not downloaded.
     public var isLocal: Bool { localStamp != nil || (files?.contains { $0.stamp != nil } ?? false) }
 
@@ -43,12 +46,15 @@ public struct FetchedModel: Sendable {
         public var digest: Digest
         public var size: Int64
         public var stamp: LocalFileStamp?
+        /// For a file of a set in blob storage: the ETag its listing gave.
+        public var identity: String?
 
-        public init(relativePath: String, digest: Digest, size: Int64, stamp: LocalFileStamp?) {
+        public init(relativePath: String, digest: Digest, size: Int64, stamp: LocalFileStamp?, identity: String? = nil) {
             self.relativePath = relativePath
             self.digest = digest
             self.size = size
             self.stamp = stamp
+            self.identity = identity
         }
     }
 
@@ -165,8 +171,10 @@ public struct ModelFetcher: Sendable {
         let cache = ModelCache(store: store)
         if let known = cache.lookup(source: source.description), known.matches(version), store.contains(known.digest),
            pin == nil || pin == known.digest {
-            return FetchedModel(digest: known.digest, size: known.size, source: source.description, reused: true,
-                                path: store.blobPath(known.digest))
+            var fetched = FetchedModel(digest: known.digest, size: known.size, source: source.description, reused: true,
+                                       path: store.blobPath(known.digest))
+            fetched.identity = version.identity
+            return fetched
         }
         let temp = store.scratchPath(for: .model, suffix: ".part")
         defer { unlink(temp) }
@@ -190,7 +198,9 @@ public struct ModelFetcher: Sendable {
         // Hashed as it was written: moved into the store without reading it again.
         try store.adopt(file: temp, hashedAs: Descriptor(mediaType: "application/octet-stream", digest: digest, size: size))
         cache.remember(source: source.description, version: version, digest: digest, size: size)
-        return FetchedModel(digest: digest, size: size, source: source.description, reused: false, path: store.blobPath(digest))
+        var fetched = FetchedModel(digest: digest, size: size, source: source.description, reused: false, path: store.blobPath(digest))
+        fetched.identity = version.identity
+        return fetched
     }
 
     /// A prefix in blob storage, as a local directory model is: one listing, then
@@ -231,7 +241,8 @@ public struct ModelFetcher: Sendable {
             let blob = listed.files[index]
             let version = RemoteVersion(size: blob.size, etag: blob.etag, lastModified: nil, acceptsRanges: true)
             let file = try perFile.fetchVersion(version, of: listing.endpoint(for: blob), transport: try connect(http), pin: nil)
-            slots.withLock { $0[index] = FetchedModel.ModelFile(relativePath: blob.name, digest: file.digest, size: file.size, stamp: nil) }
+            slots.withLock { $0[index] = FetchedModel.ModelFile(relativePath: blob.name, digest: file.digest, size: file.size, stamp: nil,
+                                                                 identity: blob.etag.map { "etag:" + $0 }) }
             let count = downloaded.withLock { count in
                 if !file.reused { count += 1 }
                 return count
@@ -388,4 +399,7 @@ struct RemoteVersion: Codable, Sendable {
     var etag: String?
     var lastModified: String?
     var acceptsRanges: Bool
+
+    /// How a lock names this version: `etag:…`, else `modified:…`.
+    var identity: String? { etag.map { "etag:" + $0 } ?? lastModified.map { "modified:" + $0 } }
 }

@@ -38,6 +38,9 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "With --test: write the results as JUnit XML to this file.")
     var junit: String?
 
+    @Flag(help: "Build exactly what gantry.lock beside the recipe names (base by digest, the locked wheels, .debs and model files); fail before any work when it does not match.")
+    var locked = false
+
     @OptionGroup var registry: RegistryOptions
 
     func run() throws {
@@ -49,6 +52,13 @@ struct BuildCommand: ParsableCommand {
         let signingKey = try publish.signingKey()
         let testPlan = try runTests ? ImageTestRun.plan(recipeFile: image.recipePath, port: nil, environment: [], ready: nil,
                                                         readyTimeout: nil, gets: []) : nil
+        if locked {
+            let path = LockCommand.path(besideRecipe: image.recipePath)
+            guard let lock = try LockCommand.read(path) else {
+                throw Failure(.missingInput, "\(path) does not exist; run 'gantry lock' and commit it (or build without --locked)")
+            }
+            request.lock = (lock, path)
+        }
         request.registry = try registry.settings()
         request.pushTarget = destination
         request.transferObserver = quiet ? nil : ProgressPrinter()

@@ -13,7 +13,7 @@ public struct GantryCommand: ParsableCommand {
         version: VersionText.full,
         subcommands: [BuildCommand.self, TestCommand.self, PushCommand.self, DeployCommand.self, ResolveCommand.self, InspectCommand.self,
                       LoginCommand.self, ModelCommand.self, StoreCommand.self, InitCommand.self, BuildJobCommand.self,
-                      SignCommand.self, VerifyCommand.self, SignBlobCommand.self, VerifyBlobCommand.self, KeyCommand.self, SBOMCommand.self, PackagesCommand.self])
+                      SignCommand.self, VerifyCommand.self, SignBlobCommand.self, VerifyBlobCommand.self, KeyCommand.self, SBOMCommand.self, PackagesCommand.self, LockCommand.self])
 
     public init() {}
 

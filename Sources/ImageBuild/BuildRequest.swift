@@ -7,6 +7,7 @@ import Registry
 import Fetch
 import Recipes
 import DebianPackages
+import Locking
 import Diagnostics
 
 /// Everything one build needs, validated: the recipe merged with flags.
@@ -52,6 +53,8 @@ public struct BuildRequest: Sendable {
     public var python: PythonSettings?
     /// OS packages from Debian or Ubuntu repositories, in a layer right above the base.
     public var packages: PackageSelection?
+    /// `--locked`: gantry.lock, whose pins the build takes (see `LockedInputs`), and where it was read.
+    public var lock: (file: LockFile, path: String)?
 
     public init() {}
 

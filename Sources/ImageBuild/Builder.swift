@@ -92,7 +92,7 @@ public struct Builder {
     public var modelSetProgress: (@Sendable (String, SetProgress) -> Void)?
 
     /// One platform's part of a build.
-    private struct Target {
+    struct Target {
         var platform: Platform
         var base: BaseImage
         /// Index of its Python dependencies layer in the planned layers.
@@ -103,6 +103,8 @@ public struct Builder {
 
     public func build(_ request: BuildRequest, report: (LayerReport) -> Void) throws -> BuildResult {
         try request.validate()
+        // --locked: the lock's pins, checked against the recipe before any work.
+        let request = try request.lock.map { try LockedInputs.apply($0.file, to: request, lockPath: $0.path) } ?? request
         let sinks = try request.outputs.map { try $0.sink() }
         for sink in sinks { try sink.checkWritable() }
         if let digestFile = request.digestFile { try OutputPath.checkParentExists(of: digestFile, what: "--digest-file") }
@@ -112,6 +114,9 @@ public struct Builder {
         let remote = request.useCache ? request.cacheRepository.map { RegistryLayerCache(repository: $0, settings: request.registry, store: store) } : nil
         let plan = PlanContext(mtime: mtime, threads: request.threads, remote: remote)
         var (targets, baseReports) = try resolveBases(request, mtime: mtime, cache: cache)
+        if let lock = request.lock {
+            try LockedInputs.checkBases(targets.map { ($0.platform, $0.base) }, location: request.base, lock: lock.file, lockPath: lock.path)
+        }
         let facts = BaseFacts(store: store, registry: request.registry)
         for target in targets { try facts.checkEntryNames(of: target.base) }
         baseReports.forEach(report)
@@ -135,12 +140,14 @@ public struct Builder {
         if let python = request.python {
             // Each platform's C-library probe and pip run are independent, and pip
             // mostly waits on the package index: side by side, not one after another.
-            let store = self.store, registry = request.registry, compression = request.compression
+            let store = self.store, registry = request.registry, compression = request.compression, lock = request.lock?.file
             let found = Locked<[Int: PlannedLayer]>([:])
             let work = targets.indices.map { ($0, targets[$0].platform, targets[$0].base) }
             try WorkerPool.forEach(work, width: work.count, name: "python") { index, platform, base in
                 let library = python.platformTag == nil ? try BaseFacts(store: store, registry: registry).cLibrary(in: base) : nil
-                var layer = try Builder.pythonLayer(python, platform: platform, cLibrary: library, compression: compression,
+                var settings = python
+                settings.locked = lock.map { $0.platforms[platform.description]?.python ?? [] }
+                var layer = try Builder.pythonLayer(settings, platform: platform, cLibrary: library, compression: compression,
                                                     plan: plan, store: store)
                 if multiPlatform { layer.description += " (\(platform))" }
                 found.withLock { $0[index] = layer }
@@ -278,7 +285,7 @@ public struct Builder {
 
     /// The base for each platform of the build, from the source its location names:
     /// the platforms asked for, else the base's own (a single image), else this machine's.
-    private func resolveBases(_ request: BuildRequest, mtime: Int64, cache: LayerCache) throws -> ([Target], [LayerReport]) {
+    func resolveBases(_ request: BuildRequest, mtime: Int64, cache: LayerCache) throws -> ([Target], [LayerReport]) {
         let start = Date()
         let source = try BaseSources.source(for: request, store: store, cache: cache, mtime: mtime)
         var targets: [Target] = []

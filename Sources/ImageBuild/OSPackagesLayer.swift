@@ -25,7 +25,12 @@ extension Builder {
             throw Failure(.usage, "packages: the base has no dpkg database (/var/lib/dpkg/status); OS packages need a Debian or Ubuntu base")
         }
         let installer = PackageInstaller(store: store, selection: selection, architecture: architecture, base: system)
-        let resolved = try installer.plan()
+        // --locked: the lock's .debs, not a new resolution against indexes that may have moved.
+        let resolved = try request.lock.map { lock in
+            installer.lockedPlan((lock.file.platforms[platform.description]?.packages ?? []).map {
+                ResolvedPackage(name: $0.name, version: $0.version, architecture: $0.architecture, url: $0.url, size: $0.size, sha256: $0.sha256)
+            })
+        } ?? installer.plan()
         let names = resolved.packages.map(\.name)
         let shown = names.count <= 6 ? names.joined(separator: " ") : names.prefix(6).joined(separator: " ") + " …"
         var layer = PlannedLayer(origin: .osPackages(resolved.packages), destination: "/", content: .packages(installer, resolved),

@@ -7,7 +7,8 @@ import SystemSupport
 /// A build's provenance inputs (SLSA's external parameters and resolved
 /// dependencies), from its request: the recipe by digest, the settings that shaped
 /// the image, and every input with its digest — the base, the model (source
-/// redacted), the requirements file, the git source and revision.
+/// redacted), the requirements file, the git source and revision; for a locked
+/// build, the lock and each wheel and .deb it pinned.
 public enum ProvenanceInputsCollector {
     public static func inputs(of result: BuildResult, request: BuildRequest, recipePath: String?, toolVersion: String) -> ProvenanceInputs {
         let recipe = recipePath.flatMap { path in
@@ -30,6 +31,20 @@ public enum ProvenanceInputsCollector {
         if let python = request.python, let bytes = try? FileReader.readSmallFile(python.requirements, limit: 16 << 20) {
             dependencies.append(.init(name: "python requirements", uri: "file:" + PathName.lastComponent(of: python.requirements),
                                       digest: ["sha256": SHA256Hasher.hash(bytes).hex]))
+        }
+        // A locked build: the lock itself, and each wheel and .deb it pinned (resolvedDependencies with digests).
+        if let lock = request.lock {
+            if let bytes = try? FileReader.readSmallFile(lock.path, limit: 64 << 20) {
+                dependencies.append(.init(name: "gantry.lock", uri: "file:" + PathName.lastComponent(of: lock.path), digest: ["sha256": SHA256Hasher.hash(bytes).hex]))
+            }
+            for (platform, entry) in lock.file.platforms.sorted(by: { $0.key < $1.key }) {
+                for wheel in entry.python {
+                    dependencies.append(.init(name: "python \(wheel.name) \(wheel.version) \(platform)", uri: wheel.url, digest: ["sha256": wheel.sha256]))
+                }
+                for package in entry.packages {
+                    dependencies.append(.init(name: "deb \(package.name) \(package.version) \(package.architecture)", uri: package.url, digest: ["sha256": package.sha256]))
+                }
+            }
         }
         if let directory = request.contextDirectory {
             let git = GitMetadata.read(directory: directory)

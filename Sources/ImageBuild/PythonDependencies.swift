@@ -6,6 +6,7 @@ import ContentStore
 import Layering
 import ImageContents
 import Diagnostics
+import Locking
 
 /// `python:` in gantry.yaml: install requirements.txt for the image's platform
 /// with the build host's pip, so the base image needs no pip and no compiler.
@@ -18,6 +19,9 @@ public struct PythonSettings: Sendable, Equatable {
     /// pip platform tag; default manylinux_2_28 for the image's architecture
     /// (pip also accepts older manylinux wheels under it).
     public var platformTag: String?
+    /// `--locked`: exactly these distributions (gantry.lock), installed with
+    /// `--no-deps` from a requirements file of their versions and hashes.
+    public var locked: [LockFile.PythonDistribution]?
 
     public init(requirements: String) { self.requirements = requirements }
 }
@@ -55,6 +59,7 @@ struct PythonDependencies {
 
     /// The requirements file's bytes.
     func requirements() throws -> [UInt8] {
+        if let locked = settings.locked { return Array(Self.lockedRequirements(locked).utf8) }
         guard FileManager.default.fileExists(atPath: settings.requirements) else {
             throw Failure(.missingInput, "python requirements \(settings.requirements) does not exist; check 'python.requirements' in gantry.yaml")
         }
@@ -72,9 +77,17 @@ struct PythonDependencies {
 
     /// The directory holding the installed packages (made on first use).
     func install() throws -> String {
-        let requirementsPath = settings.requirements
+        var requirementsPath = settings.requirements
         let directory = try cachedDirectory()
         if FileManager.default.fileExists(atPath: directory) { return directory }
+        // --locked: pip installs the locked files by their hashes, and nothing else (--no-deps).
+        var lockedFlags: [String] = []
+        if settings.locked != nil {
+            requirementsPath = store.scratchPath(for: .python, suffix: ".txt")
+            try AtomicFile.write(try requirements(), to: requirementsPath, durable: false)
+            lockedFlags = ["--no-deps", "--require-hashes"]
+        }
+        defer { if settings.locked != nil { unlink(requirementsPath) } }
 
         let temp = "\(directory).tmp-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: temp) }
@@ -86,7 +99,7 @@ struct PythonDependencies {
                              "--target", temp, "--python-version", settings.version, "--implementation", "cp", "--only-binary=:all:"]
             for tag in platformTags { arguments += ["--platform", tag] }
             for wheels in wheelDirectories { arguments += ["--find-links", wheels] }
-            let (status, errors) = try HostWheels.run("python3", arguments + ["-r", requirementsPath])
+            let (status, errors) = try HostWheels.run("python3", arguments + lockedFlags + ["-r", requirementsPath])
             if status == 0 { break }
             // A source-only requirement: built here once when it is pure Python, then pip again.
             if let requirement = HostWheels.sourceOnlyRequirement(in: errors), let wheels = try hostWheels.build(requirement) {
