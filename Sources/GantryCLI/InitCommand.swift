@@ -7,6 +7,7 @@ import Recipes
 import ProjectImport
 import Diagnostics
 import SystemSupport
+import ImageBuild
 
 /// `gantry init [DIR]`: reads the project a team already has — its Dockerfile,
 /// requirements or lock, Procfile, web-app module and model files — and writes
@@ -28,6 +29,11 @@ struct InitCommand: ParsableCommand {
 
     @Flag(help: "Replace an existing gantry.yaml (the difference is shown).")
     var force = false
+
+    @Flag(help: "Do not write gantry.lock (by default it is written when the base and sources can be reached).")
+    var noLock = false
+
+    @OptionGroup var store: StoreOptions
 
     func run() throws {
         guard PathName.isDirectory(directory) == true else {
@@ -73,5 +79,22 @@ struct InitCommand: ParsableCommand {
         try AtomicFile.write(Array(text.utf8), to: target)
         let also = result.files.isEmpty ? "" : " and " + result.files.map(\.name).joined(separator: ", ")
         print("wrote \(target)\(also); check the values it names evidence for, then run 'gantry build --test'")
+        if !noLock { writeFirstLock(recipe: target) }
+    }
+
+    /// The first gantry.lock, when the base, the indexes and the models can be reached
+    /// now; otherwise a note (the recipe is written either way).
+    private func writeFirstLock(recipe: String) {
+        let path = LockCommand.path(besideRecipe: recipe)
+        do {
+            var request = BuildRequest()
+            try request.apply(try Recipe.load(path: recipe))
+            request.contextDirectory = directory
+            let lock = try Builder(store: try store.open()).lock(request)
+            try AtomicFile.write(Array(try lock.text().utf8), to: path)
+            print("wrote \(path): the base, wheels, OS packages and model as they are now (commit it; 'gantry build --locked' builds them)")
+        } catch {
+            StandardError.write("note: \(path) not written (\(error)); run 'gantry lock' once the base and sources can be reached\n")
+        }
     }
 }

@@ -175,7 +175,8 @@ for line in lines:
         ref_file = re.search(r'--digest-ref-file "?([^" ]+)', line).group(1)
         print(f'IMAGE_REF="$(cat {ref_file})"')
 PY
-    [ "$(grep -c '^gantry ' "$template.sh")" -eq 2 ] || fail "$template: expected build+push and deploy lines: $(cat "$template.sh")"
+    [ "$(grep -c '^gantry ' "$template.sh")" -eq 3 ] || fail "$template: expected lock --check, build+push and deploy lines: $(cat "$template.sh")"
+    grep -q -- '^gantry build --locked' "$template.sh" || fail "$template: the build does not use the lock"
     grep -q -- '--cache-repo' "$template.sh" || fail "$template: the build does not use the registry layer cache"
     grep -q -- '--test --junit' "$template.sh" || fail "$template: the build does not test the image before pushing it"
     (
@@ -186,6 +187,8 @@ PY
         GANTRY_RECIPE=fixtures/flask-app/gantry.yaml APP_NAME=flask-app \
         KUBECONFIG="$T/kubeconfig" GANTRY_REGISTRY_USERNAME=ci GANTRY_REGISTRY_PASSWORD=ci-Pass
       [ "$(command -v gantry)" = "$installed/gantry" ] || fail "the installed gantry is not the one on PATH"
+      # The team's committed lock, made as a developer would (the template checks it, then builds it).
+      gantry lock -f "$GANTRY_RECIPE" --base "$BASE_IMAGE" --model "$MODEL_SOURCE" --store "$GANTRY_STORE" > "$T/$template.lock.out" 2>&1
       bash -euo pipefail "$T/$template.sh" > "$T/$template.out" 2>&1
     ) || fail "$template's gantry commands failed: $(tail -5 "$T/$template.out")"
     grep -q "checks passed" "$T/$template.out" || fail "$template: gantry test did not run: $(tail -5 "$T/$template.out")"
