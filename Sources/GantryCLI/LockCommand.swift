@@ -8,13 +8,14 @@ import SystemSupport
 import Diagnostics
 
 /// `gantry lock`: writes gantry.lock beside the recipe — each platform's base by
-/// digest, the OS packages and Python wheels with their SHA-256s — and prints what
-/// moved since the last one; `--check` only compares (for CI: exit 1 when stale).
+/// digest, the OS packages and Python wheels, the model files, with their SHA-256s —
+/// and prints what moved since the last one; an existing lock changes only with
+/// `--update…`; `--check` only compares (for CI: exit 1 when stale).
 struct LockCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lock",
-        abstract: "Pin the build's inputs in gantry.lock (base digests, OS packages, Python wheels) and show what moved.",
-        discussion: "Takes 'gantry build''s flags for the recipe, base and platforms. Models are not locked yet.")
+        abstract: "Pin the build's inputs in gantry.lock (base digests, OS packages, Python wheels, model files) and show what moved.",
+        discussion: "Takes the flags of 'gantry build' for the recipe, base and platforms. 'gantry build --locked' builds what the lock names.")
 
     @OptionGroup var image: BuildOptions
     @OptionGroup var store: StoreOptions
@@ -24,10 +25,10 @@ struct LockCommand: ParsableCommand {
     var check = false
 
     @Option(name: .customLong("update"), parsing: .upToNextOption,
-            help: "Take the inputs that moved: all of them (no value), or 'base', 'python', 'packages', 'model', or one name (a wheel, an OS package, a model).")
+            help: "Take only these moves: 'base', 'python', 'packages', 'model', or one name (a wheel, an OS package, a model); every other pin is kept.")
     var updates: [String] = []
 
-    @Flag(name: .customLong("update-all"), help: "Take every input that moved (the same as --update with no value).")
+    @Flag(name: .customLong("update-all"), help: "Take every input that moved.")
     var updateAll = false
 
     func run() throws {
