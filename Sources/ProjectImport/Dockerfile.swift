@@ -16,16 +16,17 @@ public struct Dockerfile: Sendable {
         public var flags: [String: String]
         public var arguments: Arguments
         /// Heredoc bodies, in order, by their delimiter word.
-        public var heredocs: [(name: String, body: String)]
+        public var heredocs: [Heredoc]
         /// The line the instruction starts on (1-based).
         public var line: Int
         /// The column its arguments start at on that line (1-based), for messages.
         public var column: Int = 1
+    }
 
-        public static func == (a: Instruction, b: Instruction) -> Bool {
-            a.keyword == b.keyword && a.flags == b.flags && a.arguments == b.arguments && a.line == b.line
-                && a.heredocs.elementsEqual(b.heredocs) { $0.name == $1.name && $0.body == $1.body }
-        }
+    /// `<<NAME` and the lines up to `NAME`.
+    public struct Heredoc: Sendable, Equatable {
+        public var name: String
+        public var body: String
     }
 
     public enum Arguments: Sendable, Equatable {
@@ -131,7 +132,7 @@ public struct Dockerfile: Sendable {
                 rest = rest[end...].trimmingLeadingSpace
             }
         }
-        var heredocs: [(name: String, body: String)] = []
+        var heredocs: [Heredoc] = []
         if ["RUN", "COPY", "ADD"].contains(keyword) {
             for (name, stripTabs) in Self.heredocNames(in: rest) {
                 var body: [String] = []
@@ -144,7 +145,7 @@ public struct Dockerfile: Sendable {
                     body.append(text)
                 }
                 guard closed else { throw error(line: line, column: 1, "heredoc <<\(name) is not closed by a line '\(name)'") }
-                heredocs.append((name, body.map { $0 + "\n" }.joined()))
+                heredocs.append(Heredoc(name: name, body: body.map { $0 + "\n" }.joined()))
             }
         }
         var arguments = Arguments.shell(rest.trimmingTrailingSpace)

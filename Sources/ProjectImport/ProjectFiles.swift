@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import ByteStreams
+import SystemSupport
 
 /// What a project directory holds that says how to build it: which module makes
 /// the web app (`Flask(` / `FastAPI(`) and its routes, a Procfile's `web:` line,
@@ -14,10 +15,7 @@ struct ProjectFiles {
 
     func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: directory + "/" + name) }
 
-    func isDirectory(_ name: String) -> Bool {
-        var info = stat()
-        return stat(directory + "/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-    }
+    func isDirectory(_ name: String) -> Bool { PathName.isDirectory(directory + "/" + name) == true }
 
     func text(_ name: String, limit: Int = 4 << 20) -> String? {
         (try? FileReader.readSmallFile(directory + "/" + name, limit: limit)).map { String(decoding: $0, as: UTF8.self) }

@@ -53,20 +53,28 @@ public struct SigningKey: Sendable {
 
     /// ECDSA over SHA-256 of `message`, ASN.1 DER encoded (what cosign stores, base64'd).
     public func sign(_ message: [UInt8]) throws -> [UInt8] {
+        try sign { feed in try message.withUnsafeBytes(feed) }
+    }
+
+    /// The same over bytes handed over in pieces by `feeding` (a file read in
+    /// chunks: `BlobSignature`), so nothing needs to be whole in memory.
+    func sign(feeding: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> [UInt8] {
         guard let context = EVP_MD_CTX_new() else { throw Failure(.internalFailure, "OpenSSL: \(OpenSSLKey.lastError())") }
         defer { EVP_MD_CTX_free(context) }
         guard EVP_DigestSignInit(context, nil, EVP_sha256(), nil, key.pointer) == 1 else {
             throw Failure(.internalFailure, "cannot sign with \(path): \(OpenSSLKey.lastError())")
         }
+        try feeding { bytes in
+            guard EVP_DigestSignUpdate(context, bytes.baseAddress, bytes.count) == 1 else {
+                throw Failure(.internalFailure, "cannot sign with \(path): \(OpenSSLKey.lastError())")
+            }
+        }
         var length = 0
-        guard message.withUnsafeBufferPointer({ EVP_DigestSign(context, nil, &length, $0.baseAddress, $0.count) }) == 1 else {
+        guard EVP_DigestSignFinal(context, nil, &length) == 1 else { throw Failure(.internalFailure, "cannot sign with \(path): \(OpenSSLKey.lastError())") }
+        var signature = [UInt8](repeating: 0, count: length)
+        guard EVP_DigestSignFinal(context, &signature, &length) == 1 else {
             throw Failure(.internalFailure, "cannot sign with \(path): \(OpenSSLKey.lastError())")
         }
-        var signature = [UInt8](repeating: 0, count: length)
-        let status = signature.withUnsafeMutableBufferPointer { output in
-            message.withUnsafeBufferPointer { EVP_DigestSign(context, output.baseAddress, &length, $0.baseAddress, $0.count) }
-        }
-        guard status == 1 else { throw Failure(.internalFailure, "cannot sign with \(path): \(OpenSSLKey.lastError())") }
         return Array(signature.prefix(length))
     }
 

@@ -29,16 +29,22 @@ public struct VerificationKey: Sendable {
 
     /// Whether `signature` (ASN.1 DER ECDSA) is this key's over SHA-256 of `message`.
     public func verify(signature: [UInt8], message: [UInt8]) -> Bool {
+        (try? verify(signature: signature) { feed in try message.withUnsafeBytes(feed) }) ?? false
+    }
+
+    /// The same over bytes handed over in pieces by `feeding` (a file read in chunks);
+    /// throws only what `feeding` throws (a read error), false for any other failure.
+    func verify(signature: [UInt8], feeding: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Bool {
         guard let context = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestVerifyInit(context, nil, EVP_sha256(), nil, key.pointer) == 1 else {
-            ERR_clear_error()
-            return false
+        // A bad signature or a failed step leaves an error queued: cleared on every way out.
+        defer { ERR_clear_error() }
+        guard EVP_DigestVerifyInit(context, nil, EVP_sha256(), nil, key.pointer) == 1 else { return false }
+        var updated = true
+        try feeding { bytes in
+            if updated { updated = EVP_DigestVerifyUpdate(context, bytes.baseAddress, bytes.count) == 1 }
         }
-        let status = signature.withUnsafeBufferPointer { signed in
-            message.withUnsafeBufferPointer { EVP_DigestVerify(context, signed.baseAddress, signed.count, $0.baseAddress, $0.count) }
-        }
-        ERR_clear_error()  // a bad signature leaves a parse or mismatch error queued
-        return status == 1
+        guard updated else { return false }
+        return signature.withUnsafeBufferPointer { EVP_DigestVerifyFinal(context, $0.baseAddress, $0.count) } == 1
     }
 }
