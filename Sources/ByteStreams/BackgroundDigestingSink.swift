@@ -5,10 +5,13 @@ import Diagnostics
 /// `next` on the caller's thread and a copy goes to the hashing thread through a
 /// few fixed buffers. A download that hashed in its receive callback took as long
 /// as receiving plus hashing (1 GiB: ~1.5 s + ~0.8 s one after the other); here
-/// the two overlap. Memory: `bufferCount` × `bufferSize`, whatever the size.
+/// the two overlap; a layer's two digests (and a model's own) run beside its
+/// tar and compression the same way. Memory: `bufferCount` × `bufferSize`,
+/// whatever the size.
 public final class BackgroundDigestingSink: ByteSink {
-    public static let bufferSize = 256 << 10
+    public static let defaultBufferSize = 256 << 10
     static let bufferCount = 4
+    public let bufferSize: Int
 
     /// What the writer and the hashing thread share. The thread holds only this,
     /// not the sink: a sink dropped without `finish` (a failed download) still
@@ -23,10 +26,10 @@ public final class BackgroundDigestingSink: ByteSink {
         let digest = Pending<[UInt8]>()
         let afterHashing: (@Sendable (Int64) -> Void)?
 
-        init(afterHashing: (@Sendable (Int64) -> Void)?) {
+        init(bufferSize: Int, afterHashing: (@Sendable (Int64) -> Void)?) {
             self.afterHashing = afterHashing
             free = (0..<BackgroundDigestingSink.bufferCount).map { _ in
-                UnsafeMutableRawBufferPointer.allocate(byteCount: BackgroundDigestingSink.bufferSize, alignment: 16)
+                UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
             }
         }
 
@@ -65,10 +68,12 @@ public final class BackgroundDigestingSink: ByteSink {
 
     /// `afterHashing` is called on the hashing thread after each buffer, with how
     /// many bytes are hashed so far: work that can trail the writer (starting a
-    /// file's writeback).
-    public init(next: ByteSink?, afterHashing: (@Sendable (Int64) -> Void)? = nil) throws {
+    /// file's writeback). A layer's hashers take `bufferSize` 128 KiB: three of
+    /// them run at once, and the build's peak stays within 32 MiB.
+    public init(next: ByteSink?, bufferSize: Int = defaultBufferSize, afterHashing: (@Sendable (Int64) -> Void)? = nil) throws {
         self.next = next
-        let shared = Shared(afterHashing: afterHashing)
+        self.bufferSize = bufferSize
+        let shared = Shared(bufferSize: bufferSize, afterHashing: afterHashing)
         self.shared = shared
         try DedicatedThread.start(name: "hash") { shared.hashUntilEnded() }
     }
@@ -85,12 +90,12 @@ public final class BackgroundDigestingSink: ByteSink {
         var offset = 0
         while offset < bytes.count {
             let buffer = filling ?? takeFreeBuffer()
-            let take = min(Self.bufferSize - filled, bytes.count - offset)
+            let take = min(bufferSize - filled, bytes.count - offset)
             (buffer.baseAddress! + filled).copyMemory(from: base + offset, byteCount: take)
             filled += take
             offset += take
             filling = buffer
-            if filled == Self.bufferSize { handOver() }
+            if filled == bufferSize { handOver() }
         }
     }
 

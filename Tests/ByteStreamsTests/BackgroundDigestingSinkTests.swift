@@ -10,7 +10,7 @@ import Testing
 
     /// Whatever the pieces (empty, small, exactly a buffer, many buffers), the digest
     /// is the bytes' SHA-256 and the next sink gets the bytes unchanged.
-    @Test(arguments: [0, 1, 1000, BackgroundDigestingSink.bufferSize, 3 * BackgroundDigestingSink.bufferSize + 7])
+    @Test(arguments: [0, 1, 1000, BackgroundDigestingSink.defaultBufferSize, 3 * BackgroundDigestingSink.defaultBufferSize + 7])
     func digestAndBytesMatchWhateverThePieces(_ piece: Int) throws {
         var state: UInt64 = 11
         let input: [UInt8] = (0..<(3 << 20) + 5).map { _ in
