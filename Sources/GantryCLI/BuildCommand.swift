@@ -61,6 +61,9 @@ struct BuildCommand: ParsableCommand {
         }
         request.registry = try registry.settings()
         request.pushTarget = destination
+        if let destination, let text = request.model?.image {
+            request.modelPushTarget = try PublishPlan.modelReference(text, besides: destination)
+        }
         request.transferObserver = quiet ? nil : ProgressPrinter()
         let store = try self.store.open()
         let say: (String) -> Void = quiet ? { _ in } : { StandardError.write($0 + "\n") }

@@ -38,6 +38,9 @@ public struct BuildRequest: Sendable {
     /// Where the image is pushed after the build (`--push`): new layers start going
     /// up while they are written (see `LayerStreams`).
     public var pushTarget: Reference?
+    /// Where the model image (`model.image`) is pushed with the app: its layers
+    /// stream there while they are written, as the app's do to `pushTarget`.
+    public var modelPushTarget: Reference?
     /// `--cache-repo`: the registry layer cache (see `RegistryLayerCache`).
     public var cacheRepository: Reference?
     /// Models fetched into layers of their own, between the dependencies and the

@@ -174,7 +174,7 @@ public struct Builder {
             let (layers, fetched) = try modelLayers(inImage, compression: request.compression, plan: plan)
             builtModels.append(BuiltModel(settings: model, fetched: fetched))
             for var layer in layers {
-                layer.streamable = false
+                layer.uploadTarget = .modelImage
                 layer.description = "model image " + layer.description
                 modelImageLayers.append(planned.count)
                 planned.append(layer)
@@ -197,11 +197,13 @@ public struct Builder {
         planned += try request.layers.map { try appLayer($0, compression: request.compression, plan: plan) }
 
         // Overlap the build with the push: uploads run while later layers build.
-        let streams = request.pushTarget.flatMap { target in
-            request.registry.upload.monolithicOnly ? nil : LayerStreams(store: store, reference: target, settings: request.registry)
+        let streamsTo = { (target: Reference?) in
+            target.flatMap { request.registry.upload.monolithicOnly ? nil : LayerStreams(store: store, reference: $0, settings: request.registry) }
         }
+        let streams = LayerJob.Streams(app: streamsTo(request.pushTarget),
+                                       modelImage: modelImageLayers.isEmpty ? nil : streamsTo(request.modelPushTarget))
         var finished = false
-        defer { streams?.finish(abandon: !finished) }
+        defer { streams.finish(abandon: !finished) }
         var built: [BuiltLayer] = []
         var reports = baseReports
         var cacheEntries: [LayerCacheEntry] = []

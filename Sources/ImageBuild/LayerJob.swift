@@ -18,7 +18,25 @@ struct LayerJob: Sendable {
     let store: ContentStore
     var plan: Builder.PlanContext
     let cache: LayerCache
-    let streams: LayerStreams?
+    let streams: Streams
+
+    /// The uploads layers start while they are written, one set per repository.
+    struct Streams: Sendable {
+        var app: LayerStreams?
+        var modelImage: LayerStreams?
+
+        func start(_ ingest: BlobIngest, for layer: Builder.PlannedLayer) -> GrowingFile? {
+            switch layer.uploadTarget {
+            case .app: app?.start(ingest)
+            case .modelImage: modelImage?.start(ingest)
+            }
+        }
+
+        func finish(abandon: Bool) {
+            app?.finish(abandon: abandon)
+            modelImage?.finish(abandon: abandon)
+        }
+    }
 
     /// A layer as built or found, and its key in the registry layer cache when it has one.
     struct Outcome: Sendable {
@@ -110,7 +128,7 @@ struct LayerJob: Sendable {
         let blob: LayerBlob
         do {
             blob = try store.ingestLayer { ingest in
-                growing = layer.streamable ? streams?.start(ingest) : nil
+                growing = streams.start(ingest, for: layer)
                 var keyBuilder = key == nil ? LayerCache.KeyBuilder(settings: settings, content: model?.source?.digest) : nil
                 let blob = try LayerBuilder.build(fileSet, settings: settings,
                                                   into: growing.map { GrowthReportingSink(next: ingest, file: $0) } ?? ingest,
@@ -140,7 +158,7 @@ struct LayerJob: Sendable {
         let blob: LayerBlob
         do {
             blob = try store.ingestLayer { ingest in
-                growing = layer.streamable ? streams?.start(ingest) : nil
+                growing = streams.start(ingest, for: layer)
                 return try Builder.writePackagesLayer(installer, packages, settings: settings, store: store,
                                                       into: growing.map { GrowthReportingSink(next: ingest, file: $0) } ?? ingest)
             }

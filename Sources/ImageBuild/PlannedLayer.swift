@@ -24,6 +24,13 @@ extension Builder {
             case app
         }
 
+        /// Where a layer streams while it is written (`LayerStreams`): the app's push
+        /// target, or the model image's repository (`model.image`).
+        enum UploadTarget: Sendable {
+            case app
+            case modelImage
+        }
+
         /// What a model layer is read from and records.
         struct ModelInput: Sendable {
             /// The model the bytes are read from: its digest keys the layer, and a
@@ -65,9 +72,8 @@ extension Builder {
         var description: String
         var createdBy: String
         var remoteKey: RemoteKey? = nil
-        /// Whether it may start going up to the push target while it is written
-        /// (not the model of a model image: that goes to another repository).
-        var streamable = true
+        /// Which image's repository it starts going up to while it is written.
+        var uploadTarget = UploadTarget.app
 
         var fileSet: FileSet? {
             if case .files(let fileSet) = content { return fileSet }

@@ -167,4 +167,44 @@ import Fetch
         #expect(registry.trace.last?.hasPrefix("PUT /v2/team/app/blobs/uploads/s1?digest=\(layer.digest)") == true)
         #expect(registry.trace.first == "POST /v2/team/app/blobs/uploads/")
     }
+
+    /// `model.image` with a push: the model's layer streams to the model image's
+    /// repository while it is built, the app's layer to the app's.
+    @Test func aModelImageStreamsItsLayerToItsOwnRepository() throws {
+        let registry = ScriptedRegistry()
+        let received = Locked<[String: [UInt8]]>([:])
+        for repository in ["app", "app-model"] {
+            let uploads = "/v2/team/\(repository)/blobs/uploads/"
+            registry.transport.on("POST", uploads, reply: .answer(202, headers: ["Location": uploads + "s1"]))
+            registry.transport.on("PATCH", uploads + "s1", times: 100) { request in
+                received.withLock { $0[repository, default: []] += request.body }
+                return .answer(202, headers: ["Location": uploads + "s1"])
+            }
+            registry.transport.on("PUT", uploads + "s1?digest=") { request in
+                .answer(201, headers: ["Docker-Content-Digest": String(request.url.split(separator: "=").last ?? "")])
+            }
+        }
+        _ = try scratch.write("weights.bin", testBytes(40_000, seed: 5))
+        var streamed = request()
+        var model = ModelSettings(source: try ModelSource(parsing: scratch.path + "/weights.bin"))
+        model.image = "team/app-model:v1"
+        streamed.model = model
+        streamed.pushTarget = try Reference(parsing: "registry.test/team/app:v1")
+        streamed.modelPushTarget = try Reference(parsing: "registry.test/team/app-model:v1")
+        streamed.registry.sessions = RegistrySessionPool()
+        streamed.registry.upload.chunkSize = 8192
+        streamed.registry.upload.monolithicLimit = 8192
+        streamed.registry.use(registry.session)
+        let store = try ContentStore(root: scratch.path + "/store")
+        let (result, _) = try build(streamed, store: store)
+
+        let modelLayer = try #require(result.modelImage?.manifests.first?.manifest.layers.first)
+        let appLayer = try #require(result.images.first?.manifest.layers.last)
+        var modelBytes: [UInt8] = [], appBytes: [UInt8] = []
+        try store.readVerified(modelLayer) { modelBytes += $0 }
+        try store.readVerified(appLayer) { appBytes += $0 }
+        #expect(received.value["app-model"] == modelBytes)
+        #expect(received.value["app"] == appBytes)
+        #expect(registry.trace.contains { $0.hasPrefix("PUT /v2/team/app-model/blobs/uploads/s1?digest=\(modelLayer.digest)") })
+    }
 }
