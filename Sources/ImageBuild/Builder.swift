@@ -112,7 +112,8 @@ public struct Builder {
         let mtime = request.sourceDateEpoch ?? 0
         let cache = LayerCache(store: store, enabled: request.useCache)
         let remote = request.useCache ? request.cacheRepository.map { RegistryLayerCache(repository: $0, settings: request.registry, store: store) } : nil
-        let plan = PlanContext(mtime: mtime, threads: request.threads, remote: remote)
+        let plan = PlanContext(mtime: mtime, threads: request.threads, remote: remote,
+                               hashModelsWhileBuilding: remote == nil && !cache.mayHit)
         var (targets, baseReports) = try resolveBases(request, mtime: mtime, cache: cache)
         if let lock = request.lock {
             try LockedInputs.checkBases(targets.map { ($0.platform, $0.base) }, location: request.base, lock: lock.file, lockPath: lock.path)
@@ -164,7 +165,9 @@ public struct Builder {
             }
         }
         let sharedFrom = planned.count
-        var builtModels: [BuiltModel] = []
+        // Each model with its layers; a model hashed while its layer is built has its
+        // fetched model once the layers are built.
+        var plannedModels: [(settings: ModelSettings, fetched: FetchedModel?, layers: Range<Int>)] = []
         var modelImageLayers: [Int] = []
         if let model = request.model, model.image != nil {
             // The model in an image of its own, at its root: the app image neither holds
@@ -172,7 +175,7 @@ public struct Builder {
             var inImage = model
             inImage.destination = model.fileInModelImage
             let (layers, fetched) = try modelLayers(inImage, compression: request.compression, plan: plan)
-            builtModels.append(BuiltModel(settings: model, fetched: fetched))
+            plannedModels.append((model, fetched, planned.count..<planned.count + layers.count))
             for var layer in layers {
                 layer.uploadTarget = .modelImage
                 layer.description = "model image " + layer.description
@@ -183,15 +186,8 @@ public struct Builder {
             try ModelSettings.checkApart(request.models)
             for model in request.models {
                 let (layers, fetched) = try modelLayers(model, compression: request.compression, plan: plan)
-                builtModels.append(BuiltModel(settings: model, fetched: fetched))
+                plannedModels.append((model, fetched, planned.count..<planned.count + layers.count))
                 planned += layers
-            }
-            // One model keeps the labels it always had; several are told apart by name.
-            for built in builtModels {
-                let (digest, source) = builtModels.count == 1 ? (ModelLabel.digest, ModelLabel.source)
-                    : (ModelLabel.digest(named: built.settings.name), ModelLabel.source(named: built.settings.name))
-                settings.labels[digest] = settings.labels[digest] ?? built.fetched.digest.description
-                settings.labels[source] = settings.labels[source] ?? built.fetched.source
             }
         }
         planned += try request.layers.map { try appLayer($0, compression: request.compression, plan: plan) }
@@ -208,14 +204,33 @@ public struct Builder {
         var reports = baseReports
         var cacheEntries: [LayerCacheEntry] = []
         let job = LayerJob(store: store, plan: plan, cache: cache, streams: streams)
-        for (layer, outcome) in zip(planned, try job.buildAll(planned, report: report)) {
-            built.append(BuiltLayer(blob: outcome.blob, createdBy: try layer.history(entries: outcome.entries)))
+        let outcomes = try job.buildAll(planned, report: report)
+        for (layer, outcome) in zip(planned, outcomes) {
+            let createdBy = try outcome.hashedModel.map { PlannedLayer.modelHistory($0.digest, at: layer.destination) }
+                ?? layer.history(entries: outcome.entries)
+            built.append(BuiltLayer(blob: outcome.blob, createdBy: createdBy))
             reports.append(outcome.report)
             if let key = outcome.remoteKey, outcome.report.source != .registryCache {
                 cacheEntries.append(LayerCacheEntry(key: key, layer: outcome.blob, model: layer.modelInput?.cacheRecord))
             }
         }
 
+        let builtModels = try plannedModels.map { model in
+            guard let fetched = model.fetched ?? model.layers.lazy.compactMap({ outcomes[$0].hashedModel }).first else {
+                throw Failure(.internalFailure, "model \(model.settings.source) has no digest after its layer was built; this is a bug in gantry")
+            }
+            if model.fetched == nil { modelFetched?(fetched) }
+            return BuiltModel(settings: model.settings, fetched: fetched)
+        }
+        if request.model?.image == nil {
+            // One model keeps the labels it always had; several are told apart by name.
+            for built in builtModels {
+                let (digest, source) = builtModels.count == 1 ? (ModelLabel.digest, ModelLabel.source)
+                    : (ModelLabel.digest(named: built.settings.name), ModelLabel.source(named: built.settings.name))
+                settings.labels[digest] = settings.labels[digest] ?? built.fetched.digest.description
+                settings.labels[source] = settings.labels[source] ?? built.fetched.source
+            }
+        }
         let created = Assembler.timestamp(mtime)
         settings.labels = defaultLabels(request: request, created: created).merging(settings.labels) { $1 }
         let assembler = Assembler(store: store)

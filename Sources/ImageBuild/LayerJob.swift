@@ -7,6 +7,7 @@ import Layering
 import Diagnostics
 import Threads
 import DebianPackages
+import Fetch
 
 /// Builds a build's new layers (dependencies, model, app), each from the layer
 /// cache when its inputs are unchanged. With 4 or more compression threads
@@ -45,6 +46,8 @@ struct LayerJob: Sendable {
         var remoteKey: String?
         /// How many entries the layer's files have, when they were walked.
         var entries: Int? = nil
+        /// The model a one-file model layer hashed as it read it (`hashedWhileBuilt`).
+        var hashedModel: FetchedModel? = nil
     }
 
     /// Every layer of `planned`, in order; `report` sees each line in that order.
@@ -86,6 +89,7 @@ struct LayerJob: Sendable {
         let started = Date()
         var remoteKey = layer.remoteKey?.key
         var entries: Int?
+        var hashedModel: FetchedModel?
         let report = { (blob: LayerBlob, source: LayerReport.Source) in
             Outcome(blob: blob, report: LayerReport(description: layer.description, blob: blob,
                                                     seconds: Date().timeIntervalSince(started), source: source),
@@ -99,12 +103,15 @@ struct LayerJob: Sendable {
             return try buildPackages(layer, installer: installer, plan: packages, remoteKey: remoteKey, report: report)
         }
         let model = layer.modelInput
+        let unhashed = model?.hashedWhileBuilt
         let settings = plan.settings(layer.compression)
         // A store with no layer records cannot hit: the key comes from the walk that
         // builds the layer (one walk, not two); otherwise it is looked up first.
         var key: String?
         var walked = false  // skipped files are reported by the first walk only
-        if cache.mayHit {
+        // A model hashed while built is keyed by its digest, known only after it (and
+        // planned so only when no record could hit).
+        if cache.mayHit && unhashed == nil {
             walked = true
             let (known, count) = try cache.key(for: fileSet, settings: settings, content: model?.source?.digest)
             if let hit = cache.lookup(known) {
@@ -129,12 +136,25 @@ struct LayerJob: Sendable {
         do {
             blob = try store.ingestLayer { ingest in
                 growing = streams.start(ingest, for: layer)
-                var keyBuilder = key == nil ? LayerCache.KeyBuilder(settings: settings, content: model?.source?.digest) : nil
+                var keyBuilder = key == nil && unhashed == nil ? LayerCache.KeyBuilder(settings: settings, content: model?.source?.digest) : nil
+                let modelDigest = try unhashed.map { _ in try BackgroundDigestingSink(next: nil, bufferSize: LayerBuilder.hashBufferSize) }
+                var modelEntries: [FileEntry] = []
                 let blob = try LayerBuilder.build(fileSet, settings: settings,
                                                   into: growing.map { GrowthReportingSink(next: ingest, file: $0) } ?? ingest,
-                                                  reportSkipped: !walked) { keyBuilder?.add($0) }
+                                                  reportSkipped: !walked, fileBytes: modelDigest) { entry in
+                    keyBuilder?.add(entry)
+                    if unhashed != nil { modelEntries.append(entry) }
+                }
                 if let built = keyBuilder?.finish() { (key, entries) = (built.key, built.entries) }
                 try model?.source?.checkUnchanged()
+                if let unhashed, let modelDigest {
+                    let fetched = try unhashed.fetched(digest: Digest(sha256: modelDigest.finish()))
+                    var keyBuilder = LayerCache.KeyBuilder(settings: settings, content: fetched.digest)
+                    modelEntries.forEach { keyBuilder.add($0) }
+                    let built = keyBuilder.finish()
+                    (key, entries) = (built.key, built.entries)
+                    hashedModel = fetched
+                }
                 return blob
             }
         } catch {
@@ -144,7 +164,9 @@ struct LayerJob: Sendable {
         // Stored first, then the upload may close: the registry never gets a layer the store lost.
         growing?.complete(size: blob.descriptor.size, digest: blob.descriptor.digest.description)
         if let key { cache.remember(blob, for: key) }
-        return report(blob, .built)
+        var outcome = report(blob, .built)
+        outcome.hashedModel = hashedModel
+        return outcome
     }
 
     /// The OS packages layer: keyed by the chosen set, so a hit downloads no .deb.

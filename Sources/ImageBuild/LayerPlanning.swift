@@ -19,6 +19,9 @@ extension Builder {
         var mtime: Int64
         var threads: Int
         var remote: RegistryLayerCache?
+        /// Neither the store's layer cache nor a registry's can hit: a local model
+        /// file is hashed by its layer's own read of it, not by a read before.
+        var hashModelsWhileBuilding = false
 
         func settings(_ compression: Compression) -> LayerSettings {
             LayerSettings(compression: compression, mtime: mtime, threads: threads)
@@ -55,7 +58,9 @@ extension Builder {
 
     /// The model's layers: one for a file; for a local directory, one per file of at
     /// least `shardThreshold` and one for the rest (config, tokenizer…), in path order.
-    func modelLayers(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> ([PlannedLayer], FetchedModel) {
+    /// The fetched model is nil when the layer hashes it as it is built
+    /// (`ModelInput.hashedWhileBuilt`): the build's outcome then carries it.
+    func modelLayers(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> ([PlannedLayer], FetchedModel?) {
         let isLocalDirectory = if case .local(let path) = model.source { PathName.isDirectory(path) == true } else { false }
         if isLocalDirectory || model.source.isPrefix {
             var fetcher = ModelFetcher(store: store)
@@ -190,11 +195,12 @@ extension Builder {
         return (layers, fetched)
     }
 
-    func modelLayer(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> (PlannedLayer, FetchedModel) {
+    func modelLayer(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> (PlannedLayer, FetchedModel?) {
         let fetcher = ModelFetcher(store: store)
-        let describe = { (digest: Digest, input: PlannedLayer.ModelInput, content: PlannedLayer.Content) in
+        let describe = { (digest: Digest?, input: PlannedLayer.ModelInput, content: PlannedLayer.Content) in
             PlannedLayer(origin: .model(input), destination: model.imagePath, content: content, compression: compression,
-                         description: model.imagePath, createdBy: "gantry: model \(digest) at \(model.imagePath)")
+                         description: model.imagePath,
+                         createdBy: digest.map { PlannedLayer.modelHistory($0, at: model.imagePath) } ?? "")
         }
         var remoteKey: String?
         var alreadyFetched: FetchedModel?
@@ -222,7 +228,12 @@ extension Builder {
             }
         }
         // A local model is read where it is: copying 1 GiB into the store first would
-        // double what the build writes to disk.
+        // double what the build writes to disk. Unpinned and with nothing to look up
+        // by its digest, it is hashed by the layer's read, not by a read of its own.
+        if plan.hashModelsWhileBuilding, model.sha256 == nil, let unhashed = try fetcher.unhashedLocalFile(model.source) {
+            let fileSet = try FileSet(source: unhashed.path, options: FileSetOptions(destination: model.imagePath))
+            return (describe(nil, PlannedLayer.ModelInput(hashedWhileBuilt: unhashed), .files(fileSet)), nil)
+        }
         let fetched = try alreadyFetched ?? fetcher.fetch(model.source, pin: model.sha256, inPlace: true)
         modelFetched?(fetched)
         let fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: model.imagePath))

@@ -41,6 +41,9 @@ extension Builder {
             var files: [FetchedModel.ModelFile] = []
             /// The model recorded with the layer's registry-cache entry.
             var cacheRecord: CachedModel?
+            /// A local file no record knew the digest of, in a build whose cache
+            /// cannot hit: its digest comes from the layer's own read of it.
+            var hashedWhileBuilt: UnhashedLocalModel?
 
             /// Downloaded model files in the store (a local file has a stamp and is read in place).
             var storeBlobs: some Sequence<Descriptor> {
@@ -95,6 +98,11 @@ extension Builder {
         }
 
         /// The history line: an app layer's names its entry count, known once its files were walked.
+        /// A one-file model layer's history line.
+        static func modelHistory(_ digest: Digest, at path: String) -> String {
+            "gantry: model \(digest) at \(path)"
+        }
+
         func history(entries: Int?) throws -> String {
             guard case .app = origin else { return createdBy }
             guard let entries else { throw Failure(.internalFailure, "layer \(description) was not walked; this is a bug in gantry") }

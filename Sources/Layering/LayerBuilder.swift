@@ -39,13 +39,16 @@ public enum LayerBuilder {
     public static let hashBufferSize = 128 << 10
 
     /// `observe` sees every entry as it goes into the tar (the cache key is made
-    /// from the same walk when it was not needed before building).
+    /// from the same walk when it was not needed before building); `fileBytes`
+    /// gets a copy of every regular file's bytes as they are read (a one-file
+    /// model's own digest, from the same read).
     public static func build(_ fileSet: FileSet, settings: LayerSettings, into output: ByteSink,
-                             reportSkipped: Bool = false, observe: ((FileEntry) -> Void)? = nil) throws -> LayerBlob {
+                             reportSkipped: Bool = false, fileBytes: ByteSink? = nil,
+                             observe: ((FileEntry) -> Void)? = nil) throws -> LayerBlob {
         try stream(settings: settings, into: output) { tar in
             try fileSet.forEachEntry(reportSkipped: reportSkipped) { entry in
                 observe?(entry)
-                try write(entry, to: tar, mtime: settings.mtime)
+                try write(entry, to: tar, mtime: settings.mtime, copyingBytesTo: fileBytes)
             }
         }
     }
@@ -70,7 +73,7 @@ public enum LayerBuilder {
     }
 
     /// One entry into the tar, a regular file's bytes read from its source path.
-    public static func write(_ entry: FileEntry, to tar: TarWriter, mtime: Int64) throws {
+    public static func write(_ entry: FileEntry, to tar: TarWriter, mtime: Int64, copyingBytesTo copy: ByteSink? = nil) throws {
         switch entry.kind {
         case .directory:
             try tar.writeHeader(path: entry.path, type: .directory, size: 0, mode: entry.mode,
@@ -92,6 +95,7 @@ public enum LayerBuilder {
                     throw Failure(.invalidInput, "\(source) grew while the layer was being built; build again once it is stable")
                 }
                 try tar.writeData(chunk)
+                try copy?.write(chunk)
                 copied += Int64(chunk.count)
             }
             guard copied == entry.size else {

@@ -168,6 +168,41 @@ import Fetch
         #expect(registry.trace.first == "POST /v2/team/app/blobs/uploads/")
     }
 
+    /// A cold store (no layer records, no registry cache) hashes a local model by
+    /// its layer's own read of the file; the image is the one a store that hashed
+    /// the file first builds, and the digest is remembered for the next build.
+    @Test func aLocalModelInAColdStoreIsHashedByItsLayersOwnRead() throws {
+        let weights = try scratch.write("weights.bin", testBytes(300_000, seed: 11))
+        var modelRequest = request()
+        modelRequest.model = ModelSettings(source: try ModelSource(parsing: weights))
+        let cold = try ContentStore(root: scratch.path + "/cold")
+        var fetched: [FetchedModel] = []
+        var events: [String] = []
+        var builder = Builder(store: cold)
+        builder.modelFetched = { fetched.append($0); events.append("model") }
+        let result = try builder.build(modelRequest) { events.append($0.description) }
+
+        let expected = Digest(sha256: SHA256Hasher.hash(testBytes(300_000, seed: 11)))
+        #expect(fetched.map(\.digest) == [expected])
+        // Known once the layer read the file, not before it was built.
+        #expect(events == ["/models/weights.bin", "/app", "model"])
+        #expect(result.model?.digest == expected)
+        let image = try #require(result.images.first)
+        #expect(image.config.config?.labels?[ModelLabel.digest] == expected.description)
+        #expect(image.config.history?.contains { $0.createdBy == "gantry: model \(expected) at /models/weights.bin" } == true)
+
+        // A store with layer records hashes the file before building: the same image.
+        let warm = try ContentStore(root: scratch.path + "/warm")
+        _ = try build(request(), store: warm)
+        let (hashedFirst, _) = try build(modelRequest, store: warm)
+        #expect(hashedFirst.root.digest == result.root.digest)
+
+        // The cold store recorded the layer under the model's digest: nothing is rebuilt.
+        let (again, reports) = try build(modelRequest, store: cold)
+        #expect(again.root.digest == result.root.digest)
+        #expect(reports.map(\.source) == [.cached, .cached])
+    }
+
     /// `model.image` with a push: the model's layer streams to the model image's
     /// repository while it is built, the app's layer to the app's.
     @Test func aModelImageStreamsItsLayerToItsOwnRepository() throws {
