@@ -69,6 +69,14 @@ public struct FetchedModel: Sendable {
         self.fromLayerCache = fromLayerCache
     }
 
+    /// A local directory's model from its files' digests.
+    public static func localSet(_ path: String, files: [ModelFile], leftOut: [String], reused: Bool) -> FetchedModel {
+        var fetched = FetchedModel(digest: setDigest(files), size: files.reduce(0) { $0 + $1.size }, source: path, reused: reused, path: path)
+        fetched.files = files
+        fetched.leftOut = leftOut
+        return fetched
+    }
+
     /// A set's digest: the SHA-256 of its files' sorted "path NUL sha256 NUL size" lines.
     public static func setDigest(_ files: [ModelFile]) -> Digest {
         // Line by line into the hasher: the listing of a large set is never one string.
@@ -300,12 +308,28 @@ public struct ModelFetcher: Sendable {
     /// digest over the sorted listing. Symlinks and special files are refused: a
     /// model directory is plain files.
     private func fetchLocalDirectory(_ path: String, pin: Digest?) throws -> FetchedModel {
+        let listing = try listLocalDirectory(path)
+        var reused = true
+        let files = try listing.names.map { name in
+            let (file, known) = try fetchLocalFile(name, in: path)
+            reused = reused && known
+            return file
+        }
+        let fetched = FetchedModel.localSet(path, files: files, leftOut: listing.leftOut, reused: reused)
+        if let pin, pin != fetched.digest {
+            throw Failure(.invalidInput, "model directory \(path) has \(fetched.digest) (over its files' listing), but the recipe pins \(pin); it was not used")
+        }
+        return fetched
+    }
+
+    /// A local model directory's files, sorted by path relative to it: the regular
+    /// files `selecting` keeps (hidden ones never), and those it left out.
+    public func listLocalDirectory(_ path: String) throws -> (names: [String], leftOut: [String]) {
         let names: [String]
         do { names = try FileManager.default.subpathsOfDirectory(atPath: path).sorted() } catch {
             throw Failure(.missingInput, "model directory \(path) cannot be read; check its permissions", cause: error)
         }
-        var files: [FetchedModel.ModelFile] = []
-        var reused = true
+        var kept: [String] = []
         var leftOut: [String] = []
         for name in names where !name.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
             let full = path + "/" + name
@@ -314,22 +338,19 @@ public struct ModelFetcher: Sendable {
             switch info.st_mode & S_IFMT {
             case S_IFDIR: continue
             case _ where !selecting(name): leftOut.append(name); continue
-            case S_IFREG: break
+            case S_IFREG: kept.append(name)
             default: throw Failure(.invalidInput, "model directory \(path): \(name) is not a regular file; a model directory holds plain files")
             }
-            let file = try fetchLocal(full, pin: nil, inPlace: true)
-            reused = reused && file.reused
-            files.append(FetchedModel.ModelFile(relativePath: name, digest: file.digest, size: file.size, stamp: file.localStamp))
         }
-        guard !files.isEmpty else { throw Failure(.missingInput, "model directory \(path) holds no files (none selected by include/exclude, or none at all); check the path and the patterns") }
-        let digest = FetchedModel.setDigest(files)
-        if let pin, pin != digest {
-            throw Failure(.invalidInput, "model directory \(path) has \(digest) (over its files' listing), but the recipe pins \(pin); it was not used")
-        }
-        var fetched = FetchedModel(digest: digest, size: files.reduce(0) { $0 + $1.size }, source: path, reused: reused, path: path)
-        fetched.files = files
-        fetched.leftOut = leftOut
-        return fetched
+        guard !kept.isEmpty else { throw Failure(.missingInput, "model directory \(path) holds no files (none selected by include/exclude, or none at all); check the path and the patterns") }
+        return (kept, leftOut)
+    }
+
+    /// One file of a local model directory as `fetch` would give it (hashed in place,
+    /// or its digest taken from the record of its stamp), as a file of the set.
+    public func fetchLocalFile(_ relativePath: String, in directory: String) throws -> (file: FetchedModel.ModelFile, reused: Bool) {
+        let file = try fetchLocal(directory + "/" + relativePath, pin: nil, inPlace: true)
+        return (FetchedModel.ModelFile(relativePath: relativePath, digest: file.digest, size: file.size, stamp: file.localStamp), file.reused)
     }
 
     /// A local file: its digest taken from the record of its stat stamp when the

@@ -167,15 +167,15 @@ public struct Builder {
         let sharedFrom = planned.count
         // Each model with its layers; a model hashed while its layer is built has its
         // fetched model once the layers are built.
-        var plannedModels: [(settings: ModelSettings, fetched: FetchedModel?, layers: Range<Int>)] = []
+        var plannedModels: [(settings: ModelSettings, model: PlannedModel, layers: Range<Int>)] = []
         var modelImageLayers: [Int] = []
         if let model = request.model, model.image != nil {
             // The model in an image of its own, at its root: the app image neither holds
             // it nor records its digest, so a new model leaves the app image as it was.
             var inImage = model
             inImage.destination = model.fileInModelImage
-            let (layers, fetched) = try modelLayers(inImage, compression: request.compression, plan: plan)
-            plannedModels.append((model, fetched, planned.count..<planned.count + layers.count))
+            let (layers, planning) = try modelLayers(inImage, compression: request.compression, plan: plan)
+            plannedModels.append((model, planning, planned.count..<planned.count + layers.count))
             for var layer in layers {
                 layer.uploadTarget = .modelImage
                 layer.description = "model image " + layer.description
@@ -185,8 +185,8 @@ public struct Builder {
         } else {
             try ModelSettings.checkApart(request.models)
             for model in request.models {
-                let (layers, fetched) = try modelLayers(model, compression: request.compression, plan: plan)
-                plannedModels.append((model, fetched, planned.count..<planned.count + layers.count))
+                let (layers, planning) = try modelLayers(model, compression: request.compression, plan: plan)
+                plannedModels.append((model, planning, planned.count..<planned.count + layers.count))
                 planned += layers
             }
         }
@@ -206,7 +206,7 @@ public struct Builder {
         let job = LayerJob(store: store, plan: plan, cache: cache, streams: streams)
         let outcomes = try job.buildAll(planned, report: report)
         for (layer, outcome) in zip(planned, outcomes) {
-            let createdBy = try outcome.hashedModel.map { PlannedLayer.modelHistory($0.digest, at: layer.destination) }
+            let createdBy = try outcome.hashedModel.flatMap { layer.modelInput?.historyOnceHashed?($0.digest) }
                 ?? layer.history(entries: outcome.entries)
             built.append(BuiltLayer(blob: outcome.blob, createdBy: createdBy))
             reports.append(outcome.report)
@@ -215,12 +215,15 @@ public struct Builder {
             }
         }
 
-        let builtModels = try plannedModels.map { model in
-            guard let fetched = model.fetched ?? model.layers.lazy.compactMap({ outcomes[$0].hashedModel }).first else {
-                throw Failure(.internalFailure, "model \(model.settings.source) has no digest after its layer was built; this is a bug in gantry")
+        let builtModels = try plannedModels.map { planned in
+            switch planned.model {
+            case .fetched(let fetched):
+                return BuiltModel(settings: planned.settings, fetched: fetched)
+            case .hashedByLayers(let finish):
+                let fetched = try finish(planned.layers.compactMap { outcomes[$0].hashedModel })
+                modelFetched?(fetched)
+                return BuiltModel(settings: planned.settings, fetched: fetched)
             }
-            if model.fetched == nil { modelFetched?(fetched) }
-            return BuiltModel(settings: model.settings, fetched: fetched)
         }
         if request.model?.image == nil {
             // One model keeps the labels it always had; several are told apart by name.

@@ -58,9 +58,9 @@ extension Builder {
 
     /// The model's layers: one for a file; for a local directory, one per file of at
     /// least `shardThreshold` and one for the rest (config, tokenizer…), in path order.
-    /// The fetched model is nil when the layer hashes it as it is built
-    /// (`ModelInput.hashedWhileBuilt`): the build's outcome then carries it.
-    func modelLayers(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> ([PlannedLayer], FetchedModel?) {
+    /// In a build no cache can hit, local files no record knows are hashed by their
+    /// layers as they are built (`PlannedModel.hashedByLayers`).
+    func modelLayers(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> ([PlannedLayer], PlannedModel) {
         let isLocalDirectory = if case .local(let path) = model.source { PathName.isDirectory(path) == true } else { false }
         if isLocalDirectory || model.source.isPrefix {
             var fetcher = ModelFetcher(store: store)
@@ -70,14 +70,17 @@ extension Builder {
                 fetcher.setProgress = { progress(source, $0) }
             }
             if model.source.isPrefix, let remote = plan.remote {
-                return try cachedSetLayers(model, fetcher: fetcher, compression: compression, plan: plan, remote: remote)
+                let (layers, fetched) = try cachedSetLayers(model, fetcher: fetcher, compression: compression, plan: plan, remote: remote)
+                return (layers, .fetched(fetched))
+            }
+            if case .local(let path) = model.source, plan.hashModelsWhileBuilding, model.sha256 == nil {
+                return try coldDirectoryLayers(path, model: model, fetcher: fetcher, compression: compression)
             }
             let fetched = try fetcher.fetch(model.source, pin: model.sha256, inPlace: true)
             modelFetched?(fetched)
-            return (try directoryLayers(fetched, destination: model.imagePath, compression: compression), fetched)
+            return (try directoryLayers(fetched, destination: model.imagePath, compression: compression), .fetched(fetched))
         }
-        let (layer, fetched) = try modelLayer(model, compression: compression, plan: plan)
-        return ([layer], fetched)
+        return try modelLayer(model, compression: compression, plan: plan)
     }
 
     private func directoryLayers(_ fetched: FetchedModel, destination: String, compression: Compression) throws -> [PlannedLayer] {
@@ -85,20 +88,22 @@ extension Builder {
         let shards = files.filter { $0.size >= Self.shardThreshold }
         // Without shards the small files are all of them: the same array, not a copy (a set may have 50,000).
         let small = shards.isEmpty ? files : files.filter { $0.size < Self.shardThreshold }
-        var layers = try shards.map { try shardLayer($0, of: fetched, destination: destination, compression: compression, cacheRecord: nil) }
+        let directory = ModelDirectory(fetched)
+        var layers = try shards.map { try shardLayer($0, in: directory, destination: destination, compression: compression, cacheRecord: nil) }
         if !small.isEmpty {
-            layers.append(try smallFilesLayer(small, of: fetched, leaving: shards, destination: destination, compression: compression, cacheRecord: nil))
+            layers.append(try smallFilesLayer(small, in: directory, leaving: shards.map(\.relativePath), destination: destination,
+                                              compression: compression, cacheRecord: nil))
         }
         return layers
     }
 
     /// A file of 16 MiB or more, in a layer of its own, keyed by the file's own
     /// digest: the other files' changes leave it cached.
-    private func shardLayer(_ shard: FetchedModel.ModelFile, of fetched: FetchedModel, destination: String,
-                            compression: Compression, cacheRecord: CachedModel?) throws -> PlannedLayer {
+    func shardLayer(_ shard: FetchedModel.ModelFile, in directory: ModelDirectory, destination: String,
+                    compression: Compression, cacheRecord: CachedModel?) throws -> PlannedLayer {
         let target = destination + "/" + shard.relativePath
-        let source = FetchedModel(digest: shard.digest, size: shard.size, source: fetched.source, reused: true,
-                                  path: fetched.path + "/" + shard.relativePath, localStamp: shard.stamp)
+        let source = FetchedModel(digest: shard.digest, size: shard.size, source: directory.source, reused: true,
+                                  path: directory.path + "/" + shard.relativePath, localStamp: shard.stamp)
         let fileSet = try FileSet(source: source.path, options: FileSetOptions(destination: target))
         let input = PlannedLayer.ModelInput(source: source, files: [shard], cacheRecord: cacheRecord)
         return PlannedLayer(origin: .model(input), destination: destination, content: .files(fileSet),
@@ -106,13 +111,13 @@ extension Builder {
     }
 
     /// The set's small files (config, tokenizer, labels) in one layer.
-    private func smallFilesLayer(_ small: [FetchedModel.ModelFile], of fetched: FetchedModel, leaving shards: [FetchedModel.ModelFile],
-                                 destination: String, compression: Compression, cacheRecord: CachedModel?) throws -> PlannedLayer {
+    func smallFilesLayer(_ small: [FetchedModel.ModelFile], in directory: ModelDirectory, leaving shards: [String],
+                         destination: String, compression: Compression, cacheRecord: CachedModel?) throws -> PlannedLayer {
         // The shards, hidden files and files include/exclude left out (none in the model's digest) are left out.
-        let ignore = [".*", "**/.*"] + (shards.map(\.relativePath) + fetched.leftOut).map(GlobPattern.escaped)
-        let fileSet = try FileSet(source: fetched.path, options: FileSetOptions(destination: destination, ignore: ignore))
-        var source = FetchedModel(digest: Self.smallFilesDigest(small), size: small.reduce(0) { $0 + $1.size }, source: fetched.source,
-                                  reused: true, path: fetched.path)
+        let ignore = [".*", "**/.*"] + (shards + directory.leftOut).map(GlobPattern.escaped)
+        let fileSet = try FileSet(source: directory.path, options: FileSetOptions(destination: destination, ignore: ignore))
+        var source = FetchedModel(digest: Self.smallFilesDigest(small), size: small.reduce(0) { $0 + $1.size }, source: directory.source,
+                                  reused: true, path: directory.path)
         source.files = small
         let input = PlannedLayer.ModelInput(source: source, files: small, cacheRecord: cacheRecord)
         return PlannedLayer(origin: .model(input), destination: destination, content: .files(fileSet),
@@ -120,8 +125,12 @@ extension Builder {
                             createdBy: Self.smallFilesHistory(small, destination: destination))
     }
 
-    private static func shardHistory(_ shard: FetchedModel.ModelFile, target: String) -> String {
-        "gantry: model shard \(shard.digest) at \(target)"
+    static func shardHistory(_ shard: FetchedModel.ModelFile, target: String) -> String {
+        shardHistory(shard.digest, target: target)
+    }
+
+    static func shardHistory(_ digest: Digest, target: String) -> String {
+        "gantry: model shard \(digest) at \(target)"
     }
 
     private static func smallFilesDigest(_ small: [FetchedModel.ModelFile]) -> Digest {
@@ -181,13 +190,13 @@ extension Builder {
                                      compression: compression, description: isShard ? target : destination + " (small files)",
                                      createdBy: isShard ? Self.shardHistory(files[0], target: target) : Self.smallFilesHistory(files, destination: destination))
             } else if isShard {
-                layer = try shardLayer(files[0], of: fetched, destination: destination, compression: compression,
+                layer = try shardLayer(files[0], in: ModelDirectory(fetched), destination: destination, compression: compression,
                                        cacheRecord: CachedModel(digest: files[0].digest, size: files[0].size))
             } else {
                 let shards = (fetched.files ?? []).filter { $0.size >= Self.shardThreshold }
                 let record = CachedModel(digest: Self.smallFilesDigest(files), size: files.reduce(0) { $0 + $1.size }, files: files)
-                layer = try smallFilesLayer(files, of: fetched, leaving: shards, destination: destination, compression: compression,
-                                            cacheRecord: record)
+                layer = try smallFilesLayer(files, in: ModelDirectory(fetched), leaving: shards.map(\.relativePath), destination: destination,
+                                            compression: compression, cacheRecord: record)
             }
             layer.remoteKey = group.key.map { PlannedLayer.RemoteKey(key: $0, asked: true) }
             layers.append(layer)
@@ -195,7 +204,7 @@ extension Builder {
         return (layers, fetched)
     }
 
-    func modelLayer(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> (PlannedLayer, FetchedModel?) {
+    func modelLayer(_ model: ModelSettings, compression: Compression, plan: PlanContext) throws -> ([PlannedLayer], PlannedModel) {
         let fetcher = ModelFetcher(store: store)
         let describe = { (digest: Digest?, input: PlannedLayer.ModelInput, content: PlannedLayer.Content) in
             PlannedLayer(origin: .model(input), destination: model.imagePath, content: content, compression: compression,
@@ -223,7 +232,7 @@ extension Builder {
                     modelFetched?(fetched)
                     var layer = describe(cached.digest, .init(cacheRecord: cached), .registryCacheHit(hit))
                     layer.remoteKey = PlannedLayer.RemoteKey(key: key, asked: true)
-                    return (layer, fetched)
+                    return ([layer], .fetched(fetched))
                 }
             }
         }
@@ -232,7 +241,12 @@ extension Builder {
         // by its digest, it is hashed by the layer's read, not by a read of its own.
         if plan.hashModelsWhileBuilding, model.sha256 == nil, let unhashed = try fetcher.unhashedLocalFile(model.source) {
             let fileSet = try FileSet(source: unhashed.path, options: FileSetOptions(destination: model.imagePath))
-            return (describe(nil, PlannedLayer.ModelInput(hashedWhileBuilt: unhashed), .files(fileSet)), nil)
+            let path = model.imagePath
+            let input = PlannedLayer.ModelInput(hashedWhileBuilt: unhashed, historyOnceHashed: { PlannedLayer.modelHistory($0, at: path) })
+            return ([describe(nil, input, .files(fileSet))], .hashedByLayers { hashed in
+                guard hashed.count == 1 else { throw Failure(.internalFailure, "model \(unhashed.path) was hashed by \(hashed.count) layers; this is a bug in gantry") }
+                return hashed[0]
+            })
         }
         let fetched = try alreadyFetched ?? fetcher.fetch(model.source, pin: model.sha256, inPlace: true)
         modelFetched?(fetched)
@@ -249,7 +263,7 @@ extension Builder {
                                                         settings: plan.settings(compression))
             layer.remoteKey = PlannedLayer.RemoteKey(key: key, asked: remoteKey != nil)
         }
-        return (layer, fetched)
+        return ([layer], .fetched(fetched))
     }
 
     func appLayer(_ spec: LayerSpec, compression: Compression, plan: PlanContext) throws -> PlannedLayer {

@@ -42,8 +42,10 @@ extension Builder {
             /// The model recorded with the layer's registry-cache entry.
             var cacheRecord: CachedModel?
             /// A local file no record knew the digest of, in a build whose cache
-            /// cannot hit: its digest comes from the layer's own read of it.
+            /// cannot hit: its digest comes from the layer's own read of it, and
+            /// the layer's history line from the digest.
             var hashedWhileBuilt: UnhashedLocalModel?
+            var historyOnceHashed: (@Sendable (Digest) -> String)?
 
             /// Downloaded model files in the store (a local file has a stamp and is read in place).
             var storeBlobs: some Sequence<Descriptor> {

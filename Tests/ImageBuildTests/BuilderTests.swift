@@ -203,6 +203,34 @@ import Fetch
         #expect(reports.map(\.source) == [.cached, .cached])
     }
 
+    /// The same for a model directory: each shard no record knows is hashed by its
+    /// own layer; the set's digest, history and image are those of hashing first.
+    @Test func aColdStoreHashesADirectorysShardsByTheirOwnLayers() throws {
+        try FileManager.default.createDirectory(atPath: scratch.path + "/llm/sub", withIntermediateDirectories: true)
+        let shardSize = Int(Builder.shardThreshold)
+        _ = try scratch.write("llm/a.bin", testBytes(shardSize, seed: 21))
+        _ = try scratch.write("llm/sub/b.bin", testBytes(shardSize + 1, seed: 22))
+        _ = try scratch.write("llm/config.json", Array("{}".utf8))
+        var set = ModelSettings(source: try ModelSource(parsing: scratch.path + "/llm"))
+        set.destination = "/models/llm"
+        var modelRequest = request()
+        modelRequest.model = set
+        var events: [String] = []
+        var builder = Builder(store: try ContentStore(root: scratch.path + "/cold"))
+        builder.modelFetched = { _ in events.append("model") }
+        let cold = try builder.build(modelRequest) { events.append($0.description) }
+        #expect(events == ["/models/llm/a.bin", "/models/llm/sub/b.bin", "/models/llm (small files)", "/app", "model"])
+
+        let warm = try ContentStore(root: scratch.path + "/warm")
+        _ = try build(request(), store: warm)
+        let (hashedFirst, _) = try build(modelRequest, store: warm)
+        #expect(cold.root.digest == hashedFirst.root.digest)
+        #expect(cold.model?.digest == hashedFirst.model?.digest)
+        #expect(cold.model?.files == hashedFirst.model?.files)
+        let shard = Digest(sha256: SHA256Hasher.hash(testBytes(shardSize + 1, seed: 22)))
+        #expect(cold.images[0].config.history?.contains { $0.createdBy == "gantry: model shard \(shard) at /models/llm/sub/b.bin" } == true)
+    }
+
     /// `model.image` with a push: the model's layer streams to the model image's
     /// repository while it is built, the app's layer to the app's.
     @Test func aModelImageStreamsItsLayerToItsOwnRepository() throws {
