@@ -6,6 +6,7 @@ import Layering
 import ContentStore
 import ByteStreams
 import Diagnostics
+import Threads
 import SystemSupport
 
 /// Layers unpacked once each into the store (`cache/rootfs/<layer hex>/`, in
@@ -26,34 +27,49 @@ struct LayerSnapshots {
         var specialFiles = 0
     }
 
-    /// Every layer's directory, unpacking those the cache lacks.
+    /// Every layer's directory, unpacking those the cache lacks: side by side, since
+    /// each goes into a directory of its own (the base's ten thousand files need not
+    /// wait for nothing; a small app layer is done while the base still unpacks).
     func prepare(_ layers: [Descriptor], blobs: ContentStore) throws -> Prepared {
-        var prepared = Prepared(directories: [])
-        for (number, layer) in layers.enumerated() {
-            // Absolute: the bundle names it through a symlink (a relative --store would not resolve there).
-            let directory = PathName.absolute(try cache.cacheDirectory(in: .rootfs, key: layer.digest.encoded))
-            if PathName.isDirectory(directory) != true {
-                let role = "layer \(number + 1) (\(layer.digest.short))"
-                let partial = PathName.parent(of: directory) + "/.\(layer.digest.encoded)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
-                let unpacker = try LayerUnpacker(root: partial, whiteouts: .overlay)
-                do {
-                    prepared.specialFiles += try unpacker.apply(layer: blobs.blobPath(layer.digest), role: role).specialFiles
-                } catch {
-                    try? unpacker.removeAll()
-                    throw error
-                }
-                // Another run may have made it meanwhile: theirs is as good.
-                if rename(partial, directory) != 0 {
-                    guard errno == ENOTEMPTY || errno == EEXIST else { throw SystemError.failure("rename into place", path: directory) }
-                    try? unpacker.removeAll()
-                }
-                prepared.unpackedLayers += 1
-                prepared.unpackedBytes += layer.size
-            }
-            utimes(directory, nil)  // its last use, for `gantry store prune`
-            prepared.directories.append(directory)
+        // Absolute: the bundle names them through symlinks (a relative --store would not resolve there).
+        let directories = try layers.map { PathName.absolute(try cache.cacheDirectory(in: .rootfs, key: $0.digest.encoded)) }
+        let missing = layers.indices.filter { PathName.isDirectory(directories[$0]) != true }
+        let special = Locked(0)
+        let store = blobs
+        try WorkerPool.forEach(missing, width: Self.parallelLayers, name: "unpack") { number in
+            let found = try Self.unpack(layers[number], number: number, into: directories[number], from: store)
+            special.withLock { $0 += found }
         }
+        var prepared = Prepared(directories: directories)
+        prepared.unpackedLayers = missing.count
+        prepared.unpackedBytes = missing.reduce(Int64(0)) { $0 + layers[$1].size }
+        prepared.specialFiles = special.value
+        for directory in directories { utimes(directory, nil) }  // its last use, for `gantry store prune`
         return prepared
+    }
+
+    /// Layers unpacked at once; each also inflates on a thread of its own.
+    static let parallelLayers = 2
+
+    /// One layer into a directory beside `directory`, renamed into place once whole;
+    /// how many special files it skipped.
+    private static func unpack(_ layer: Descriptor, number: Int, into directory: String, from blobs: ContentStore) throws -> Int {
+        let role = "layer \(number + 1) (\(layer.digest.short))"
+        let partial = PathName.parent(of: directory) + "/.\(layer.digest.encoded)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let unpacker = try LayerUnpacker(root: partial, whiteouts: .overlay)
+        let special: Int
+        do {
+            special = try unpacker.apply(layer: blobs.blobPath(layer.digest), role: role).specialFiles
+        } catch {
+            try? unpacker.removeAll()
+            throw error
+        }
+        // Another run may have made it meanwhile: theirs is as good.
+        if rename(partial, directory) != 0 {
+            guard errno == ENOTEMPTY || errno == EEXIST else { throw SystemError.failure("rename into place", path: directory) }
+            try? unpacker.removeAll()
+        }
+        return special
     }
 
     /// Mounts `lower` (bottom to top) at `rootfs`, writes going to `bundle/upper`.

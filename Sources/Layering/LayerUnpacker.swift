@@ -58,7 +58,7 @@ public final class LayerUnpacker {
     /// detects which). `role` names it in errors ("layer 3 (sha256:…)").
     @discardableResult
     public func apply(layer path: String, role: String) throws -> Skipped {
-        let reader = try TarReader(path: path, role: role)
+        let reader = try TarReader(path: path, role: role, inflateAside: true)
         var skipped = Skipped()
         // What this layer made: an opaque marker hides lower layers' entries, not these.
         var madeHere = Set<String>()

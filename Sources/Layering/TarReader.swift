@@ -9,21 +9,39 @@ public final class TarReader {
     /// How errors name the file, e.g. "rootfs tarball base.tar".
     private let role: String
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    /// With `inflateAside`, a gzip file's inflating thread.
+    private let inflater: BackgroundInflater?
 
-    public init(path: String, role: String) throws {
+    /// `inflateAside`: a gzip file is inflated on a thread of its own while the
+    /// caller works through its entries (unpacking: see `BackgroundInflater`).
+    public init(path: String, role: String, inflateAside: Bool = false) throws {
         // archive_read_new only fails when malloc does.
         archive = archive_read_new()!
         self.path = path
         self.role = role
         archive_read_support_filter_all(archive)
         archive_read_support_format_all(archive)
-        guard archive_read_open_filename(archive, path, 1 << 20) == ARCHIVE_OK else {
+        inflater = inflateAside && BackgroundInflater.isGzip(path) ? try BackgroundInflater(path: path) : nil
+        let status = if let inflater {
+            archive_read_open(archive, Unmanaged.passUnretained(inflater).toOpaque(), nil, { _, client, buffer in
+                guard let client, let buffer else { return -1 }
+                let inflater = Unmanaged<BackgroundInflater>.fromOpaque(client).takeUnretainedValue()
+                // Its failure is kept by the inflater, and told in `errorText`.
+                guard let piece = try? inflater.next() else { return -1 }
+                buffer.pointee = piece.baseAddress
+                return la_ssize_t(piece.count)
+            }, nil)
+        } else {
+            archive_read_open_filename(archive, path, 1 << 20)
+        }
+        guard status == ARCHIVE_OK else {
             throw Failure(.invalidInput, "cannot open \(role) \(path): \(errorText)")
         }
     }
 
     deinit {
         archive_read_free(archive)
+        inflater?.abandon()
         buffer.deallocate()
     }
 
@@ -66,6 +84,6 @@ public final class TarReader {
     }
 
     private var errorText: String {
-        archive_error_string(archive).map { String(cString: $0) } ?? "unknown error"
+        inflater?.failureMessage ?? archive_error_string(archive).map { String(cString: $0) } ?? "unknown error"
     }
 }
