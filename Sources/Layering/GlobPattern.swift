@@ -1,3 +1,4 @@
+import Glibc
 /// One `.dockerignore` pattern, matched against a whole relative path: `*` and `?`
 /// stay inside one path component, `**` spans any number of them (`**/` also none),
 /// `[...]`/`[!...]` are character classes with ranges, `\` escapes. The same
@@ -33,6 +34,10 @@ public struct GlobPattern: Sendable {
     }
 
     let tokens: [Token]
+    /// The UTF-8 of the literal characters after the last wildcard: a path that
+    /// does not end with them cannot match, and is told so without the matcher
+    /// (most paths of a big tree, for `*.log` or `**/__pycache__`).
+    let literalSuffix: [UInt8]
 
     init(_ pattern: String) throws {
         let chars = Array(pattern.unicodeScalars)
@@ -73,6 +78,12 @@ public struct GlobPattern: Sendable {
             index += 1
         }
         self.tokens = tokens
+        var suffix = ""
+        for token in tokens.reversed() {
+            guard case .literal(let c) = token else { break }
+            suffix.unicodeScalars.insert(c, at: suffix.unicodeScalars.startIndex)
+        }
+        literalSuffix = Array(suffix.utf8)
     }
 
     /// The class starting after `[`, and the index of its `]`; nil when it is never closed.
@@ -106,6 +117,17 @@ public struct GlobPattern: Sendable {
         }
         guard !ranges.isEmpty else { throw Invalid() }
         return (.set(negated: negated, ranges: ranges), j)
+    }
+
+    /// False when `path` cannot match (it does not end with the literal suffix);
+    /// true means the matcher must decide.
+    func mayMatch(_ path: String) -> Bool {
+        guard !literalSuffix.isEmpty else { return true }
+        let inPlace = path.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.count >= literalSuffix.count
+                && memcmp(bytes.baseAddress! + (bytes.count - literalSuffix.count), literalSuffix, literalSuffix.count) == 0
+        }
+        return inPlace ?? path.utf8.reversed().starts(with: literalSuffix.reversed())
     }
 
     /// Whether the whole of `path[range]` matches.

@@ -86,10 +86,12 @@ public struct IgnoreRules: Sendable {
 
     /// The set for `path`, whose parent directory's set is `parent` (nil for a top-level name).
     public func matches(_ path: String, parent: Matches?) -> Matches {
-        let scalars = Array(path.unicodeScalars)
         var matched = parent?.matched ?? Array(repeating: false, count: patterns.count)
-        for index in patterns.indices where !matched[index] {
-            matched[index] = patterns[index].glob.matches(scalars, 0..<scalars.count)
+        var scalars: [Unicode.Scalar]?  // made only for a pattern the suffix test lets through
+        for index in patterns.indices where !matched[index] && patterns[index].glob.mayMatch(path) {
+            let path = scalars ?? Array(path.unicodeScalars)
+            scalars = path
+            matched[index] = patterns[index].glob.matches(path, 0..<path.count)
         }
         return Matches(matched: matched)
     }
