@@ -310,8 +310,8 @@ public struct ModelFetcher: Sendable {
     private func fetchLocalDirectory(_ path: String, pin: Digest?) throws -> FetchedModel {
         let listing = try listLocalDirectory(path)
         var reused = true
-        let files = try listing.names.map { name in
-            let (file, known) = try fetchLocalFile(name, in: path)
+        let files = try listing.files.map { listed in
+            let (file, known) = try fetchLocalFile(listed.name, in: path)
             reused = reused && known
             return file
         }
@@ -322,14 +322,15 @@ public struct ModelFetcher: Sendable {
         return fetched
     }
 
-    /// A local model directory's files, sorted by path relative to it: the regular
-    /// files `selecting` keeps (hidden ones never), and those it left out.
-    public func listLocalDirectory(_ path: String) throws -> (names: [String], leftOut: [String]) {
+    /// A local model directory's files, sorted by path relative to it, with their
+    /// sizes as listed: the regular files `selecting` keeps (hidden ones never), and
+    /// those it left out.
+    public func listLocalDirectory(_ path: String) throws -> (files: [(name: String, size: Int64)], leftOut: [String]) {
         let names: [String]
         do { names = try FileManager.default.subpathsOfDirectory(atPath: path).sorted() } catch {
             throw Failure(.missingInput, "model directory \(path) cannot be read; check its permissions", cause: error)
         }
-        var kept: [String] = []
+        var kept: [(name: String, size: Int64)] = []
         var leftOut: [String] = []
         for name in names where !name.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
             let full = path + "/" + name
@@ -338,7 +339,7 @@ public struct ModelFetcher: Sendable {
             switch info.st_mode & S_IFMT {
             case S_IFDIR: continue
             case _ where !selecting(name): leftOut.append(name); continue
-            case S_IFREG: kept.append(name)
+            case S_IFREG: kept.append((name, Int64(info.st_size)))
             default: throw Failure(.invalidInput, "model directory \(path): \(name) is not a regular file; a model directory holds plain files")
             }
         }

@@ -51,9 +51,10 @@ extension Builder {
         var hashedByLayers: [String] = []
         var reused = true
         let directory = ModelDirectory(source: path, path: path, leftOut: listing.leftOut)
-        for name in listing.names {
+        for (name, size) in listing.files {
             let full = path + "/" + name
-            if let unhashed = try fetcher.unhashedLocalFile(.local(path: full)), unhashed.size >= Self.shardThreshold {
+            // Small files are hashed now: only a shard looks for (and may skip) its record here.
+            if size >= Self.shardThreshold, let unhashed = try fetcher.unhashedLocalFile(.local(path: full)) {
                 let target = destination + "/" + name
                 let fileSet = try FileSet(source: full, options: FileSetOptions(destination: target))
                 let input = PlannedLayer.ModelInput(hashedWhileBuilt: unhashed, historyOnceHashed: { Self.shardHistory($0, target: target) })

@@ -99,12 +99,12 @@ extension Builder {
             }
         }
 
-        /// The history line: an app layer's names its entry count, known once its files were walked.
         /// A one-file model layer's history line.
         static func modelHistory(_ digest: Digest, at path: String) -> String {
             "gantry: model \(digest) at \(path)"
         }
 
+        /// The history line: an app layer's names its entry count, known once its files were walked.
         func history(entries: Int?) throws -> String {
             guard case .app = origin else { return createdBy }
             guard let entries else { throw Failure(.internalFailure, "layer \(description) was not walked; this is a bug in gantry") }

@@ -139,31 +139,46 @@ import Fetch
         #expect(image.config.config?.entrypoint == ["python3", "/app/app.py"])
     }
 
-    @Test func aPushTargetStreamsEachNewLayerWhileItIsBuilt() throws {
+    /// A scripted registry that takes streamed uploads into `team/REPOSITORY` for
+    /// each of `repositories`, keeping each one's PATCHed bytes.
+    func streamingRegistry(_ repositories: [String]) -> (ScriptedRegistry, Locked<[String: [UInt8]]>) {
         let registry = ScriptedRegistry()
-        let received = Locked<[UInt8]>([])
-        registry.transport.on("POST", "/v2/team/app/blobs/uploads/", reply: .answer(202, headers: ["Location": "/v2/team/app/blobs/uploads/s1"]))
-        registry.transport.on("PATCH", "/uploads/s1", times: 100) { request in
-            received.withLock { $0 += request.body }
-            return .answer(202, headers: ["Location": "/v2/team/app/blobs/uploads/s1"])
+        let received = Locked<[String: [UInt8]]>([:])
+        for repository in repositories {
+            let uploads = "/v2/team/\(repository)/blobs/uploads/"
+            registry.transport.on("POST", uploads, reply: .answer(202, headers: ["Location": uploads + "s1"]))
+            registry.transport.on("PATCH", uploads + "s1", times: 100) { request in
+                received.withLock { $0[repository, default: []] += request.body }
+                return .answer(202, headers: ["Location": uploads + "s1"])
+            }
+            registry.transport.on("PUT", uploads + "s1?digest=") { request in
+                .answer(201, headers: ["Docker-Content-Digest": String(request.url.split(separator: "=").last ?? "")])
+            }
         }
-        registry.transport.on("PUT", "/uploads/s1?digest=") { request in
-            .answer(201, headers: ["Docker-Content-Digest": String(request.url.split(separator: "=").last ?? "")])
-        }
-        var streamed = request()
+        return (registry, received)
+    }
+
+    /// `request` pushed to `registry.test/team/app:v1` through `registry`, in 8 KiB chunks.
+    func streaming(_ request: BuildRequest, to registry: ScriptedRegistry) throws -> BuildRequest {
+        var streamed = request
         streamed.pushTarget = try Reference(parsing: "registry.test/team/app:v1")
         streamed.registry.sessions = RegistrySessionPool()
         streamed.registry.upload.chunkSize = 8192
         streamed.registry.upload.monolithicLimit = 8192
         streamed.registry.use(registry.session)
+        return streamed
+    }
+
+    @Test func aPushTargetStreamsEachNewLayerWhileItIsBuilt() throws {
+        let (registry, received) = streamingRegistry(["app"])
         let store = try ContentStore(root: scratch.path + "/store")
-        let (result, _) = try build(streamed, store: store)
+        let (result, _) = try build(try streaming(request(), to: registry), store: store)
         let layer = try #require(result.images.first?.manifest.layers.first)
 
         // The registry got the layer's exact bytes, closed under its digest, before any push ran.
         var stored: [UInt8] = []
         try store.readVerified(layer) { stored += $0 }
-        #expect(received.value == stored)
+        #expect(received.value["app"] == stored)
         #expect(registry.trace.last?.hasPrefix("PUT /v2/team/app/blobs/uploads/s1?digest=\(layer.digest)") == true)
         #expect(registry.trace.first == "POST /v2/team/app/blobs/uploads/")
     }
@@ -234,30 +249,13 @@ import Fetch
     /// `model.image` with a push: the model's layer streams to the model image's
     /// repository while it is built, the app's layer to the app's.
     @Test func aModelImageStreamsItsLayerToItsOwnRepository() throws {
-        let registry = ScriptedRegistry()
-        let received = Locked<[String: [UInt8]]>([:])
-        for repository in ["app", "app-model"] {
-            let uploads = "/v2/team/\(repository)/blobs/uploads/"
-            registry.transport.on("POST", uploads, reply: .answer(202, headers: ["Location": uploads + "s1"]))
-            registry.transport.on("PATCH", uploads + "s1", times: 100) { request in
-                received.withLock { $0[repository, default: []] += request.body }
-                return .answer(202, headers: ["Location": uploads + "s1"])
-            }
-            registry.transport.on("PUT", uploads + "s1?digest=") { request in
-                .answer(201, headers: ["Docker-Content-Digest": String(request.url.split(separator: "=").last ?? "")])
-            }
-        }
+        let (registry, received) = streamingRegistry(["app", "app-model"])
         _ = try scratch.write("weights.bin", testBytes(40_000, seed: 5))
-        var streamed = request()
         var model = ModelSettings(source: try ModelSource(parsing: scratch.path + "/weights.bin"))
         model.image = "team/app-model:v1"
+        var streamed = try streaming(request(), to: registry)
         streamed.model = model
-        streamed.pushTarget = try Reference(parsing: "registry.test/team/app:v1")
         streamed.modelPushTarget = try Reference(parsing: "registry.test/team/app-model:v1")
-        streamed.registry.sessions = RegistrySessionPool()
-        streamed.registry.upload.chunkSize = 8192
-        streamed.registry.upload.monolithicLimit = 8192
-        streamed.registry.use(registry.session)
         let store = try ContentStore(root: scratch.path + "/store")
         let (result, _) = try build(streamed, store: store)
 
